@@ -1,0 +1,75 @@
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import type {
+  CidEntry,
+  MinerConfig,
+  MinerConfigEntry,
+  PolicySnapshot,
+  ProviderEntry,
+  ProviderVerdict,
+  RetrievalProtocol
+} from './types.ts'
+
+/** The key a CID is denied under: its multihash, so every CID version and codec of one content matches. */
+export function cidKey(cid: CID | string): string {
+  const parsed = typeof cid === 'string' ? CID.parse(cid) : cid
+  return base58btc.encode(parsed.multihash.bytes)
+}
+
+export interface SnapshotInit {
+  version: number
+  deniedCids?: Iterable<CidEntry>
+  deniedProviders?: Iterable<ProviderEntry>
+  allowedProviders?: Iterable<ProviderEntry>
+  defaultMinerConfig: MinerConfig
+  minerConfigs?: Iterable<MinerConfigEntry>
+  retrievalProtocols?: Iterable<RetrievalProtocol>
+}
+
+/** Builds a frozen snapshot. Throws on an unparsable CID: callers validate operator input first. */
+export function createSnapshot(init: SnapshotInit): PolicySnapshot {
+  const deniedCids = new Map<string, CidEntry>()
+  for (const entry of init.deniedCids ?? []) deniedCids.set(cidKey(entry.cid), entry)
+  const byProvider = <T extends { provider: string }>(entries: Iterable<T> | undefined) =>
+    new Map<string, T>([...(entries ?? [])].map((e) => [e.provider, e]))
+  return Object.freeze({
+    version: init.version,
+    deniedCids,
+    deniedProviders: byProvider(init.deniedProviders),
+    allowedProviders: byProvider(init.allowedProviders),
+    defaultMinerConfig: Object.freeze({ ...init.defaultMinerConfig }),
+    minerConfigs: byProvider(init.minerConfigs),
+    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap'])
+  })
+}
+
+export function isCidDenied(snapshot: PolicySnapshot, cid: CID): boolean {
+  return snapshot.deniedCids.has(cidKey(cid))
+}
+
+/**
+ * Whether a provider may be contacted. `ids` are every name the provider is known by: its peer
+ * ID and, where known, its miner address (f0…), so a list entry in either form matches.
+ */
+export function providerVerdict(snapshot: PolicySnapshot, ids: readonly string[]): ProviderVerdict {
+  if (ids.some((id) => snapshot.deniedProviders.has(id))) return { allowed: false, reason: 'denied_provider' }
+  if (snapshot.allowedProviders.size > 0 && !ids.some((id) => snapshot.allowedProviders.has(id))) {
+    return { allowed: false, reason: 'not_allowlisted' }
+  }
+  return { allowed: true }
+}
+
+/** The limits that apply to a provider: its own miner config, else the default. */
+export function minerConfigFor(snapshot: PolicySnapshot, ids: readonly string[]): MinerConfig {
+  for (const id of ids) {
+    const entry = snapshot.minerConfigs.get(id)
+    if (entry !== undefined) {
+      return {
+        retrievalTimeoutMs: entry.retrievalTimeoutMs,
+        maxConcurrentRetrievals: entry.maxConcurrentRetrievals,
+        maxBytesPerSecond: entry.maxBytesPerSecond
+      }
+    }
+  }
+  return snapshot.defaultMinerConfig
+}

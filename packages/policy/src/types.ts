@@ -1,0 +1,53 @@
+/** Where a policy entry came from: config.yaml, or the admin API on top of it. */
+export type EntryOrigin = 'config' | 'api'
+
+/** Why a CID was refused or a candidate dropped: stable codes, shared by records, metrics and the API. */
+export type PolicyReason = 'blacklisted_cid' | 'denied_provider' | 'not_allowlisted' | 'protocol_disabled'
+
+export type RetrievalProtocol = 'http' | 'graphsync' | 'bitswap'
+
+export interface MinerConfig {
+  /** Inactivity timeout: no new verified bytes for this long aborts the attempt. */
+  retrievalTimeoutMs: number
+  /** Concurrent retrievals against this provider (0 = unlimited). */
+  maxConcurrentRetrievals: number
+  /** Cap on bytes per second from this provider (0 = unlimited). */
+  maxBytesPerSecond: number
+}
+
+export interface CidEntry {
+  /** The CID as the operator wrote it. */
+  cid: string
+  origin: EntryOrigin
+  reason?: string
+}
+
+export interface ProviderEntry {
+  /** A libp2p peer ID or a Filecoin miner address (f0…). */
+  provider: string
+  origin: EntryOrigin
+  reason?: string
+}
+
+export interface MinerConfigEntry extends MinerConfig {
+  provider: string
+  origin: EntryOrigin
+}
+
+/**
+ * One immutable, versioned view of the operator's policy. Readers take the current snapshot and
+ * never see half of a change; a change makes a new snapshot with a higher version.
+ */
+export interface PolicySnapshot {
+  readonly version: number
+  /** Keyed by the multihash (base58btc), so CIDv0 and CIDv1 of the same content match alike. */
+  readonly deniedCids: ReadonlyMap<string, CidEntry>
+  readonly deniedProviders: ReadonlyMap<string, ProviderEntry>
+  /** Empty: every provider allowed. Otherwise only these. */
+  readonly allowedProviders: ReadonlyMap<string, ProviderEntry>
+  readonly defaultMinerConfig: MinerConfig
+  readonly minerConfigs: ReadonlyMap<string, MinerConfigEntry>
+  readonly retrievalProtocols: ReadonlySet<RetrievalProtocol>
+}
+
+export type ProviderVerdict = { allowed: true } | { allowed: false; reason: PolicyReason }

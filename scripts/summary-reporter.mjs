@@ -1,0 +1,17 @@
+// node:test reporter that prints one plain closing line: `tests: N passed, N failed, N skipped`.
+// CI reads that line; the spec reporter beside it prints the details.
+export default async function* summary(source) {
+  let passed = 0
+  let failed = 0
+  let skipped = 0
+  for await (const event of source) {
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue
+    // Count tests, not suites, and not the per-file wrapper the runner adds.
+    if (event.data.details?.type === 'suite') continue
+    if (event.data.file === undefined && event.data.nesting === 0 && event.type === 'test:pass') continue
+    if (event.data.skip || event.data.todo) skipped++
+    else if (event.type === 'test:pass') passed++
+    else failed++
+  }
+  yield `tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`
+}

@@ -1,0 +1,55 @@
+// The README's test command runs this (through scripts/bootstrap.mjs, so Node >= 22.18 and the
+// dependencies are in place): format/lint, type-check, then every test file on node:test.
+//   --only-static   lint and type-check only
+//   --no-static     tests only
+//   any other args  test files or globs to run instead of all
+import { spawnSync } from 'node:child_process'
+import { globSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const args = process.argv.slice(2)
+const onlyStatic = args.includes('--only-static')
+const noStatic = args.includes('--no-static')
+const selected = args.filter((a) => !a.startsWith('--'))
+
+function step(name, cmd, cmdArgs) {
+  process.stdout.write(`\n== ${name}\n`)
+  const res = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: ROOT })
+  return res.status === 0
+}
+
+const bin = (name) => join(ROOT, 'node_modules', '.bin', name)
+let ok = true
+if (!noStatic) {
+  ok = step('biome (format + lint)', bin('biome'), ['check', '.']) && ok
+  ok = step('typescript (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']) && ok
+}
+if (onlyStatic) process.exit(ok ? 0 : 1)
+
+const files =
+  selected.length > 0
+    ? selected.flatMap((g) => globSync(g, { cwd: ROOT }))
+    : globSync('{apps,packages}/*/test/**/*.test.ts', { cwd: ROOT }).sort()
+if (files.length === 0) {
+  process.stdout.write('no test files found\ntests: 0 passed, 1 failed\n')
+  process.exit(1)
+}
+process.stdout.write(`\n== node:test (${files.length} files)\n`)
+const res = spawnSync(
+  process.execPath,
+  [
+    '--test',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    '--test-timeout=120000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(ROOT, 'scripts/summary-reporter.mjs')}`,
+    '--test-reporter-destination=stdout',
+    ...files
+  ],
+  { stdio: 'inherit', cwd: ROOT }
+)
+if (!ok) process.stdout.write('static checks failed (see above)\n')
+process.exit(ok && res.status === 0 ? 0 : 1)
