@@ -1,0 +1,8 @@
+/**
+ * @autoretrieve/admin: the operator's HTTP plane as a Hono app. `createAdminApp` builds it from
+ * narrow components; `listenAdmin` binds it (only the app's entry point calls that).
+ */
+export { type AdminComponents, type AdminInit, createAdminApp } from './app.ts'
+export type { AppEnv, Logger, ReadinessCheck } from './env.ts'
+export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts'
+export { AdminListenError, type AdminServer, listenAdmin } from './server.ts'

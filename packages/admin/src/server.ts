@@ -1,0 +1,48 @@
+import type { AddressInfo } from 'node:net'
+import { type ServerType, serve } from '@hono/node-server'
+import type { Hono } from 'hono'
+import type { AppEnv } from './env.ts'
+
+export interface AdminServer {
+  readonly url: string
+  readonly port: number
+  close(): Promise<void>
+}
+
+export class AdminListenError extends Error {
+  static name = 'AdminListenError'
+  override name = 'AdminListenError'
+  code = 'ERR_ADMIN_LISTEN'
+}
+
+/** Listens on host:port (port 0 picks a free one) and resolves once bound, or rejects with a one-line reason. */
+export function listenAdmin(app: Hono<AppEnv>, listen: { host: string; port: number }): Promise<AdminServer> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType | undefined
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${listen.host}:${listen.port}`
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use'
+          : err.code === 'EACCES'
+            ? 'needs more privileges'
+            : `failed: ${err.message}`
+      reject(new AdminListenError(`admin-listen ${where} ${why} (set admin-listen or --admin-listen)`, { cause: err }))
+    }
+    server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info: AddressInfo) => {
+      server?.off('error', onError)
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      resolve({
+        url: `http://${host}:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((res) => {
+            const s = server as unknown as { close(cb: () => void): void; closeAllConnections?: () => void }
+            s.close(() => res())
+            s.closeAllConnections?.()
+          })
+      })
+    })
+    server.once('error', onError)
+  })
+}
