@@ -4,6 +4,7 @@
  * which limits apply). Loading and storing the policy live in config and store.
  */
 export { createPolicyHolder, type PolicyHolder, type PolicyListener } from './holder.ts'
+export { type ConfigPolicy, mergePolicy, type OverrideList, type PolicyOverrides } from './merge.ts'
 export {
   cidKey,
   createSnapshot,

@@ -1,0 +1,134 @@
+import { cidKey, createSnapshot } from './snapshot.ts'
+import type {
+  CidEntry,
+  MinerConfig,
+  MinerConfigEntry,
+  PolicySnapshot,
+  ProviderEntry,
+  RetrievalProtocol
+} from './types.ts'
+
+/** The policy config.yaml gives: the base layer. */
+export interface ConfigPolicy {
+  cidBlacklist: readonly string[]
+  minerBlacklist: readonly string[]
+  minerWhitelist: readonly string[]
+  defaultMinerConfig: MinerConfig
+  minerConfigs: Readonly<Record<string, MinerConfig>>
+  retrievalProtocols: readonly RetrievalProtocol[]
+}
+
+export type OverrideList = 'cid-deny' | 'provider-deny' | 'provider-allow'
+
+/** What the admin API stored on top (the store's rows, structurally). */
+export interface PolicyOverrides {
+  version: number
+  entries: ReadonlyArray<{
+    list: OverrideList
+    value: string
+    state: 'present' | 'removed'
+    reason: string | null
+  }>
+  minerConfigs: ReadonlyArray<{
+    provider: string
+    retrievalTimeoutMs: number | null
+    maxConcurrentRetrievals: number | null
+    maxBytesPerSecond: number | null
+    state: 'present' | 'removed'
+  }>
+}
+
+/**
+ * The merge rule between config.yaml and the admin API:
+ *
+ * 1. config.yaml's lists and miner configs are the base (origin `config`).
+ * 2. An API entry in state `present` adds to its list (origin `api`); if config.yaml lists the same
+ *    value already, the API entry wins for origin and reason.
+ * 3. An API entry in state `removed` (a tombstone) hides the value even when config.yaml lists it,
+ *    so `DELETE` works on every entry the operator sees, whatever its origin. Adding it again
+ *    through the API clears the tombstone.
+ * 4. Miner configs: an API config replaces the YAML one field by field (null fields fall back to
+ *    the YAML entry, then to the default); a removed one hides the YAML entry. Provider `default`
+ *    overrides default-miner-config the same way.
+ * 5. The snapshot's version is the store's policy version, so every instance agrees on it.
+ */
+export function mergePolicy(base: ConfigPolicy, overrides: PolicyOverrides): PolicySnapshot {
+  const cidKeyOf = (value: string): string => {
+    try {
+      return cidKey(value)
+    } catch {
+      return value
+    }
+  }
+  const keyFor = (list: OverrideList, value: string) => (list === 'cid-deny' ? cidKeyOf(value) : value)
+  const lists = {
+    'cid-deny': new Map<string, { value: string; origin: 'config' | 'api'; reason?: string }>(),
+    'provider-deny': new Map<string, { value: string; origin: 'config' | 'api'; reason?: string }>(),
+    'provider-allow': new Map<string, { value: string; origin: 'config' | 'api'; reason?: string }>()
+  }
+  const seed = (list: OverrideList, values: readonly string[]) => {
+    for (const value of values) lists[list].set(keyFor(list, value), { value, origin: 'config' })
+  }
+  seed('cid-deny', base.cidBlacklist)
+  seed('provider-deny', base.minerBlacklist)
+  seed('provider-allow', base.minerWhitelist)
+  for (const entry of overrides.entries) {
+    const key = keyFor(entry.list, entry.value)
+    if (entry.state === 'removed') lists[entry.list].delete(key)
+    else lists[entry.list].set(key, { value: entry.value, origin: 'api', reason: entry.reason ?? undefined })
+  }
+
+  let defaultMinerConfig = { ...base.defaultMinerConfig }
+  const minerConfigs = new Map<string, MinerConfigEntry>()
+  for (const [provider, cfg] of Object.entries(base.minerConfigs)) {
+    minerConfigs.set(provider, { provider, origin: 'config', ...cfg })
+  }
+  const apiDefault = overrides.minerConfigs.find((m) => m.provider === 'default' && m.state === 'present')
+  if (apiDefault !== undefined) defaultMinerConfig = fill(apiDefault, defaultMinerConfig)
+  for (const m of overrides.minerConfigs) {
+    if (m.provider === 'default') continue
+    if (m.state === 'removed') {
+      minerConfigs.delete(m.provider)
+      continue
+    }
+    const under = minerConfigs.get(m.provider) ?? defaultMinerConfig
+    minerConfigs.set(m.provider, { provider: m.provider, origin: 'api', ...fill(m, under) })
+  }
+
+  const cids: CidEntry[] = [...lists['cid-deny'].values()].map((e) => ({
+    cid: e.value,
+    origin: e.origin,
+    reason: e.reason
+  }))
+  const providers = (list: OverrideList): ProviderEntry[] =>
+    [...lists[list].values()].map((e) => ({ provider: e.value, origin: e.origin, reason: e.reason }))
+  return createSnapshot({
+    version: overrides.version,
+    deniedCids: cids.filter((e) => isParsableCid(e.cid)),
+    deniedProviders: providers('provider-deny'),
+    allowedProviders: providers('provider-allow'),
+    defaultMinerConfig,
+    minerConfigs: minerConfigs.values(),
+    retrievalProtocols: base.retrievalProtocols
+  })
+}
+
+function fill(
+  m: { retrievalTimeoutMs: number | null; maxConcurrentRetrievals: number | null; maxBytesPerSecond: number | null },
+  under: MinerConfig
+): MinerConfig {
+  return {
+    retrievalTimeoutMs: m.retrievalTimeoutMs ?? under.retrievalTimeoutMs,
+    maxConcurrentRetrievals: m.maxConcurrentRetrievals ?? under.maxConcurrentRetrievals,
+    maxBytesPerSecond: m.maxBytesPerSecond ?? under.maxBytesPerSecond
+  }
+}
+
+function isParsableCid(value: string): boolean {
+  try {
+    cidKey(value)
+    return true
+  } catch {
+    return false
+  }
+}
