@@ -7,7 +7,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { StartupError } from './errors.ts'
 import type { Logger } from './logger.ts'
 
@@ -40,7 +40,7 @@ export async function createHost(init: HostInit): Promise<Host> {
   if (init.routingTableType === 'full') {
     logger.warn('routing-table-type "full" has no JavaScript equivalent; running the standard DHT client instead')
   }
-  const services: Record<string, (components: any) => unknown> = { identify: identify(), ping: ping() }
+  const services: ServiceFactoryMap = { identify: identify(), ping: ping() }
   if (dhtOn) {
     services.dht = kadDHT({ clientMode: true, peerInfoMapper: removePrivateAddressesMapper })
   }

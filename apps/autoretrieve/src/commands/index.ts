@@ -1,0 +1,13 @@
+import type { ConfigFlags } from '@autoretrieve/config'
+import type { Command } from 'commander'
+import { configCommands } from './config.ts'
+import { idCommand } from './id.ts'
+import { runCommand } from './run.ts'
+
+export type FlagsGetter = () => ConfigFlags
+
+export function registerCommands(program: Command, flags: FlagsGetter): void {
+  runCommand(program, flags)
+  configCommands(program, flags)
+  idCommand(program, flags)
+}

@@ -1,0 +1,149 @@
+import { constants } from 'node:fs'
+import { access, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type AdminServer, createAdminApp, listenAdmin } from '@autoretrieve/admin'
+import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
+import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
+import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
+import { isCidDenied } from '@autoretrieve/policy'
+import { createStore, type Store } from '@autoretrieve/store'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { StartupError } from './errors.ts'
+import { createHost, type Host } from './host.ts'
+import { loadOrCreatePeerKey } from './identity.ts'
+import type { Logger } from './logger.ts'
+import { createPolicyService, type PolicyService } from './policy-service.ts'
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+
+export interface RunningNode {
+  readonly peerId: string
+  readonly adminUrl: string
+  readonly adminToken: string
+  readonly multiaddrs: string[]
+  readonly store: Store
+  readonly cache: BlockCache
+  readonly policy: PolicyService
+  readonly host: Host
+  readonly bitswap: BitswapServer
+  stop(): Promise<void>
+}
+
+/**
+ * The composition root: opens the store, the policy, the block cache, the libp2p host with the
+ * Bitswap server and the admin API, in dependency order; `stop()` closes them in reverse. A part
+ * that fails to start stops the ones already started and the error says which part.
+ */
+export async function startNode(config: AutoretrieveConfig, components: { logger: Logger }): Promise<RunningNode> {
+  const { logger } = components
+  const stack: Array<{ name: string; stop: () => Promise<void> }> = []
+  const stopAll = async () => {
+    for (const part of stack.reverse()) {
+      try {
+        await part.stop()
+      } catch (err) {
+        logger.warn({ err, part: part.name }, 'error while stopping')
+      }
+    }
+    stack.length = 0
+  }
+
+  try {
+    await ensureWritableDir(config.dataDir)
+    const adminToken = await ensureAdminToken(config)
+
+    const store = await createStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'store' })
+    })
+    stack.push({ name: 'store', stop: () => store.close() })
+    await store.changes.start()
+    stack.push({ name: 'change feed', stop: () => store.changes.stop() })
+
+    const policy = await createPolicyService({ store, logger: logger.child({ component: 'policy' }) }, config)
+    await policy.start()
+    stack.push({ name: 'policy', stop: () => policy.stop() })
+
+    const cache = createBlockCache(
+      { logger: logger.child({ component: 'blockcache' }) },
+      {
+        path: join(config.dataDir, 'blockstore'),
+        pruneThresholdBytes: config.pruneThresholdBytes,
+        pinDurationMs: config.pinDurationMs
+      }
+    )
+    await cache.start()
+    stack.push({ name: 'block cache', stop: () => cache.stop() })
+
+    const privateKey = await loadOrCreatePeerKey(config.dataDir)
+    const peerId = peerIdFromPrivateKey(privateKey).toString()
+    const host = await createHost({
+      privateKey,
+      listenAddrs: config.listenAddrs,
+      routingTableType: config.routingTableType,
+      logger: logger.child({ component: 'libp2p' })
+    })
+    stack.push({ name: 'libp2p', stop: () => host.stop() })
+
+    const bitswap = createBitswapServer(
+      {
+        libp2p: host,
+        blocks: cache,
+        policy: {
+          current: () => policy.current(),
+          subscribe: (listener) => policy.holder.subscribe(listener),
+          isDenied: (cid) => isCidDenied(policy.current(), cid)
+        },
+        logger: logger.child({ component: 'bitswap' })
+      },
+      { maxWorkers: config.maxBitswapWorkers }
+    )
+    await bitswap.start()
+    stack.push({ name: 'bitswap', stop: () => bitswap.stop() })
+
+    const app = createAdminApp(
+      {
+        logger: logger.child({ component: 'admin' }),
+        readiness: {
+          database: () => store.ping(),
+          libp2p: async () => {
+            if (host.status !== 'started') throw new Error(`libp2p is ${host.status}`)
+          },
+          cache: async () => {
+            cache.stats()
+          }
+        }
+      },
+      { token: () => adminToken }
+    )
+    const admin: AdminServer = await listenAdmin(app, config.adminListen)
+    stack.push({ name: 'admin', stop: () => admin.close() })
+
+    const multiaddrs = host.getMultiaddrs().map((m) => m.toString())
+    await writeRuntimeInfo(config.dataDir, {
+      pid: process.pid,
+      adminUrl: admin.url,
+      peerId,
+      startedAt: new Date().toISOString()
+    })
+    stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
+    logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
+
+    return { peerId, adminUrl: admin.url, adminToken, multiaddrs, store, cache, policy, host, bitswap, stop: stopAll }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
+
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await access(dir, constants.W_OK)
+  } catch (err) {
+    throw new StartupError(
+      `data dir ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err }
+    )
+  }
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { cliEnv, runCli, startDaemon, tempDataDir } from './helpers.ts'
+
+test('run starts with the embedded database, answers /healthz and /readyz, and SIGTERM exits 0 promptly', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const node = await startDaemon(t, dataDir, cliEnv())
+  const health = await fetch(`${node.adminUrl}/healthz`)
+  assert.equal(health.status, 200)
+  const ready = await fetch(`${node.adminUrl}/readyz`)
+  assert.equal(ready.status, 200, await ready.text())
+  assert.equal((await stat(join(dataDir, 'admin-token'))).mode & 0o777, 0o600)
+  assert.ok((await stat(join(dataDir, 'db'))).isDirectory(), 'embedded database lives in <data-dir>/db')
+  const unauthorized = await fetch(`${node.adminUrl}/api/v1/anything`)
+  assert.equal(unauthorized.status, 401)
+  const { code, ms } = await node.stop('SIGTERM')
+  assert.equal(code, 0, node.stderr())
+  assert.ok(ms < 5_000, `shutdown took ${ms} ms`)
+})
+
+test('the identity survives a restart', async (t) => {
+  const dataDir = await tempDataDir(t)
+  const first = await startDaemon(t, dataDir, cliEnv())
+  await first.stop('SIGTERM')
+  const second = await startDaemon(t, dataDir, cliEnv())
+  assert.equal(second.peerId, first.peerId)
+  await second.stop('SIGTERM')
+})
+
+test('a port in use is a one-line error naming the address, exit 1', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => blocker.close(() => resolve())))
+  const port = (blocker.address() as { port: number }).port
+  const dataDir = await tempDataDir(t)
+  const res = await runCli(['--data-dir', dataDir, '--admin-listen', `127.0.0.1:${port}`, 'run'], cliEnv(), 60_000)
+  assert.equal(res.code, 1)
+  assert.match(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*in use`))
+  assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace')
+  const libp2pRes = await runCli(
+    ['--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${port}`, 'run'],
+    cliEnv(),
+    60_000
+  )
+  assert.equal(libp2pRes.code, 1)
+  assert.match(libp2pRes.stderr, new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/${port}.*in use`))
+})
+
+test('an unwritable data dir is a one-line error naming it', async () => {
+  // Nothing can be created under /proc, not even by root, so this holds wherever the suite runs.
+  const res = await runCli(['--data-dir', '/proc/autoretrieve-cannot-exist/data', 'run'], cliEnv(), 30_000)
+  assert.notEqual(res.code, 0)
+  assert.match(res.stderr, /\/proc\/autoretrieve-cannot-exist\/data/)
+  assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
+})

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+
+/** A fresh data dir under the OS temp dir, removed after the test. */
+export async function tempDataDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'autoretrieve-test-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return join(dir, 'data')
+}
+
+/** Environment for a CLI child: loopback only, no DHT, ephemeral ports, nothing inherited that changes config. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' }
+  return {
+    ...env,
+    AUTORETRIEVE_LISTEN: '/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/tcp/0/ws',
+    AUTORETRIEVE_ADMIN_LISTEN: '127.0.0.1:0',
+    AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
+    ...extra
+  }
+}
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI to completion (bounded by timeoutMs). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`autoretrieve ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`))
+    }, timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+export interface DaemonHandle {
+  child: ChildProcess
+  adminUrl: string
+  peerId: string
+  token: string
+  stderr(): string
+  /** Sends a signal and resolves with the exit code (SIGKILL after timeoutMs). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; ms: number }>
+}
+
+/** Starts `autoretrieve run` and waits (bounded) until its runtime file names the admin URL. */
+export async function startDaemon(
+  t: { after(fn: () => Promise<unknown>): void },
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = []
+): Promise<DaemonHandle> {
+  const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, ...args, 'run'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d) => {
+    stderr += d
+  })
+  let exited = false
+  child.on('exit', () => {
+    exited = true
+  })
+  const stop = (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) =>
+    new Promise<{ code: number | null; ms: number }>((resolve) => {
+      if (exited || child.exitCode !== null) return resolve({ code: child.exitCode, ms: 0 })
+      const started = Date.now()
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      child.once('exit', (code) => {
+        clearTimeout(timer)
+        resolve({ code, ms: Date.now() - started })
+      })
+      child.kill(signal)
+    })
+  t.after(() => stop('SIGKILL'))
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`daemon exited early (code ${child.exitCode}):\n${stderr}`)
+    try {
+      const info = JSON.parse(await readFile(join(dataDir, 'node.json'), 'utf8'))
+      if (info.pid === child.pid) {
+        const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()
+        return { child, adminUrl: info.adminUrl, peerId: info.peerId, token, stderr: () => stderr, stop }
+      }
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`daemon did not become ready in 60 s:\n${stderr}`)
+}
