@@ -8,6 +8,7 @@ import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createStore, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
@@ -112,7 +113,8 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
           cache: async () => {
             cache.stats()
           }
-        }
+        },
+        routes: { '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }) }
       },
       { token: () => adminToken }
     )

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { adminAuth } from './auth.ts'
-import { DEFAULT_BODY_LIMIT_BYTES } from './constants.ts'
+import { DEFAULT_BODY_LIMIT_BYTES, STREAMED_BODY_PATHS } from './constants.ts'
 import type { AppEnv, Logger, ReadinessCheck } from './env.ts'
 import { createErrorHandler } from './error-handler.ts'
 import { ApiError } from './errors.ts'
@@ -32,18 +32,15 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
     c.json({ error: { code: 'ERR_NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404)
   )
   app.use('*', secureHeaders())
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: init.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError(
-          'ERR_BODY_TOO_LARGE',
-          `request body over ${init.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES} bytes`
-        )
-      }
-    })
-  )
+  const limit = init.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES
+  const jsonBodyLimit = bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new ApiError('ERR_BODY_TOO_LARGE', `request body over ${limit} bytes`)
+    }
+  })
+  // CAR imports stream straight into the cache block by block, so they carry no JSON-sized limit.
+  app.use('/api/*', (c, next) => (STREAMED_BODY_PATHS.has(c.req.path) ? next() : jsonBodyLimit(c, next)))
   app.use('/api/*', adminAuth(init.token))
   app.route('/', healthRoutes(components.readiness ?? {}))
   const metrics = components.metrics

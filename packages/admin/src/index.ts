@@ -5,4 +5,5 @@
 export { type AdminComponents, type AdminInit, createAdminApp } from './app.ts'
 export type { AppEnv, Logger, ReadinessCheck } from './env.ts'
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts'
+export { type CacheImporter, cacheRoutes } from './routes/cache.ts'
 export { AdminListenError, type AdminServer, listenAdmin } from './server.ts'

@@ -1,5 +1,6 @@
 import type { ConfigFlags } from '@autoretrieve/config'
 import type { Command } from 'commander'
+import { cacheCommands } from './cache.ts'
 import { configCommands } from './config.ts'
 import { idCommand } from './id.ts'
 import { runCommand } from './run.ts'
@@ -10,4 +11,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   runCommand(program, flags)
   configCommands(program, flags)
   idCommand(program, flags)
+  cacheCommands(program, flags)
 }
