@@ -4,7 +4,7 @@
 //   --no-static     tests only
 //   any other args  test files or globs to run instead of all
 import { spawnSync } from 'node:child_process'
-import { globSync } from 'node:fs'
+import { existsSync, globSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -27,6 +27,24 @@ if (!noStatic) {
   ok = step('typescript (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']) && ok
 }
 if (onlyStatic) process.exit(ok ? 0 : 1)
+
+// The dashboard test drives Debian's Chromium. Install it once where we can (root, Debian);
+// elsewhere the browser test skips with a message saying why.
+if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+  process.stdout.write('\n== installing Chromium for the dashboard test (apt-get)\n')
+  const apt = (a) =>
+    spawnSync('apt-get', a, {
+      stdio: 'inherit',
+      timeout: 600_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    })
+  if (
+    apt(['update', '-qq']).status !== 0 ||
+    apt(['install', '-y', '-qq', '--no-install-recommends', 'chromium']).status !== 0
+  ) {
+    process.stdout.write('could not install Chromium; the dashboard test will skip\n')
+  }
+}
 
 const files =
   selected.length > 0
