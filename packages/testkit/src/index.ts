@@ -1,0 +1,7 @@
+/**
+ * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
+ * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, and (as they land) a storage
+ * provider, an IPNI indexer, an Estuary and a Lotus JSON-RPC.
+ */
+export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
+export { createHeliaPeer, type HeliaPeer } from './helia.ts'
