@@ -14,12 +14,12 @@ import { createHeliaLight } from 'helia'
  * Bitswap as its way to find blocks: no DHT, no HTTP gateways, no routers. Tests and benchmarks
  * dial it to the node and ask for content; whatever it gets came over Bitswap from that node.
  */
-export async function createHeliaPeer(init: { listen?: boolean; blockstore?: MemoryBlockstore } = {}) {
+export async function createHeliaPeer(init: { listen?: boolean; port?: number; blockstore?: MemoryBlockstore } = {}) {
   const helia = withBitswap(
     withLibp2pLight(
       createHeliaLight({ blockstore: init.blockstore ?? new MemoryBlockstore(), datastore: new MemoryDatastore() }),
       {
-        addresses: { listen: init.listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
+        addresses: { listen: init.listen ? [`/ip4/127.0.0.1/tcp/${init.port ?? 0}`] : [] },
         transports: [tcp(), webSockets()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],

@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url'
+import { spawnNode } from './process.ts'
+
+const FETCH = fileURLToPath(new URL('./helia-fetch.ts', import.meta.url))
+
+export interface ClientResult {
+  bytes: number
+  ms: number
+  firstByteMs: number
+  startedAt: number
+  endedAt: number
+}
+
+export interface RoundResult {
+  clients: number
+  bytes: number
+  wallMs: number
+  /** Aggregate throughput, MB/s (10^6 bytes). */
+  mbps: number
+  meanFirstByteMs: number
+}
+
+/** `n` Helia client processes fetch `root` from `addr`, starting together; aggregate over the round's wall time. */
+export async function fetchWithClients(addr: string, root: string, n: number): Promise<RoundResult> {
+  const startAt = Date.now() + 2_500
+  const procs = Array.from({ length: n }, () => spawnNode(FETCH, [addr, root, String(startAt)]))
+  try {
+    const results = await Promise.all(procs.map((p) => p.firstJson<ClientResult>(300_000)))
+    const bytes = results.reduce((a, r) => a + r.bytes, 0)
+    const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))
+    return {
+      clients: n,
+      bytes,
+      wallMs,
+      mbps: bytes / 1e6 / (wallMs / 1000),
+      meanFirstByteMs: results.reduce((a, r) => a + r.firstByteMs, 0) / n
+    }
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+}

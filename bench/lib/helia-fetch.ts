@@ -1,0 +1,30 @@
+// A benchmark client process: a real Helia node dials one server and fetches one UnixFS file.
+// argv: <server multiaddr> <root cid> [start-at epoch ms]; prints {"bytes", "ms", "firstByteMs", "startedAt", "endedAt"}.
+// Clients of one round wait for the same start time, so process start-up is not measured.
+
+import { createHeliaPeer } from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CID } from 'multiformats/cid'
+
+const [addr, root, startAt] = process.argv.slice(2)
+const helia = await createHeliaPeer()
+try {
+  await helia.libp2p.dial(multiaddr(addr))
+  const wait = Number(startAt ?? 0) - Date.now()
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  const startedAt = Date.now()
+  const started = performance.now()
+  let firstByteMs = -1
+  let bytes = 0
+  for await (const chunk of unixfs(helia).cat(CID.parse(root), { signal: AbortSignal.timeout(300_000) })) {
+    if (firstByteMs < 0) firstByteMs = performance.now() - started
+    bytes += chunk.byteLength
+  }
+  process.stdout.write(
+    `${JSON.stringify({ bytes, ms: performance.now() - started, firstByteMs, startedAt, endedAt: Date.now() })}\n`
+  )
+} finally {
+  await helia.stop()
+}
+process.exit(0)

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { freePort, type Spawned, spawnNode } from './process.ts'
+
+export const CLI = fileURLToPath(new URL('../../apps/autoretrieve/src/cli.ts', import.meta.url))
+
+export interface BenchNode {
+  proc: Spawned
+  multiaddr: string
+  adminUrl: string
+  token: string
+  pid: number
+}
+
+/** Environment for a benchmark node: loopback only, no DHT, quiet logs. */
+export function nodeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'warn',
+    AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
+    ...extra
+  }
+}
+
+/** Starts `autoretrieve run` on a data dir and waits until its runtime file says it is up. */
+export async function startBenchNode(dataDir: string, args: string[] = [], env = nodeEnv()): Promise<BenchNode> {
+  const port = await freePort()
+  const proc = spawnNode(
+    CLI,
+    ['--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--admin-listen', '127.0.0.1:0', ...args, 'run'],
+    env
+  )
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`node exited with ${proc.child.exitCode}`)
+    try {
+      const info = JSON.parse(await readFile(join(dataDir, 'node.json'), 'utf8'))
+      if (info.pid === proc.child.pid) {
+        const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()
+        return {
+          proc,
+          multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${info.peerId}`,
+          adminUrl: info.adminUrl,
+          token,
+          pid: info.pid
+        }
+      }
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await proc.stop()
+  throw new Error('node did not start in 60 s')
+}

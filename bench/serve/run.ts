@@ -1,0 +1,85 @@
+// bench/serve: a 64 MiB UnixFS DAG (256 KiB raw leaves) served over Bitswap to 1 and to 4
+// concurrent Helia clients, by autoretrieve and by a plain Helia node (@helia/bitswap, memory
+// blockstore) in the same run, alternating which goes first. Reports aggregate MB/s, the ratio
+// autoretrieve/Helia, and each server's peak RSS.
+//   node bench/serve/run.ts [--size-mib 64] [--rounds 2] [--clients 1,4]
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createUnixfsFixture } from '@autoretrieve/testkit'
+import { fetchWithClients, type RoundResult } from '../lib/clients.ts'
+import { CLI, nodeEnv, startBenchNode } from '../lib/node.ts'
+import { freePort, peakRss, spawnNode } from '../lib/process.ts'
+import { writeResult } from '../lib/results.ts'
+
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '2' },
+    clients: { type: 'string', default: '1,4' }
+  }
+})
+const sizeMiB = Number(values['size-mib'])
+const rounds = Number(values.rounds)
+const clientCounts = values.clients.split(',').map(Number)
+
+const work = await mkdtemp(join(tmpdir(), 'bench-serve-'))
+try {
+  process.stderr.write(`building a ${sizeMiB} MiB UnixFS DAG...\n`)
+  const fixture = await createUnixfsFixture({ size: sizeMiB * 1024 * 1024, chunkSize: 256 * 1024 })
+  const carPath = join(work, 'dag.car')
+  await writeFile(carPath, fixture.car)
+  const root = fixture.root.toString()
+
+  // autoretrieve: import into the cache, then serve with retrieval disabled (pure serve path).
+  const dataDir = join(work, 'node')
+  const imp = spawnNode(CLI, ['--data-dir', dataDir, 'cache', 'import', carPath], nodeEnv())
+  await imp.firstJson(120_000)
+  const ours = await startBenchNode(dataDir, ['--disable-retrieval'])
+  const heliaServer = spawnNode(fileURLToPath(new URL('../lib/helia-server.ts', import.meta.url)), [
+    carPath,
+    String(await freePort())
+  ])
+  const helia = await heliaServer.firstJson<{ multiaddr: string }>(120_000)
+
+  const results: Record<string, RoundResult[]> = {}
+  for (const n of clientCounts) {
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (['autoretrieve', 'helia'] as const) : (['helia', 'autoretrieve'] as const)
+      for (const who of order) {
+        const res = await fetchWithClients(who === 'autoretrieve' ? ours.multiaddr : helia.multiaddr, root, n)
+        if (res.bytes !== n * fixture.bytes.byteLength)
+          throw new Error(`${who}: got ${res.bytes} bytes, expected ${n * fixture.bytes.byteLength}`)
+        const key = `${who}:${n}`
+        results[key] = [...(results[key] ?? []), res]
+        process.stderr.write(`${who} x${n} round ${r + 1}: ${res.mbps.toFixed(1)} MB/s\n`)
+      }
+    }
+  }
+  const oursRss = peakRss(ours.pid)
+  const heliaRss = peakRss(heliaServer.child.pid ?? 0)
+  await ours.proc.stop()
+  await heliaServer.stop()
+
+  const mean = (xs: RoundResult[]) => xs.reduce((a, x) => a + x.mbps, 0) / xs.length
+  const rows = clientCounts.map((n) => {
+    const a = mean(results[`autoretrieve:${n}`])
+    const h = mean(results[`helia:${n}`])
+    return { clients: n, autoretrieveMBps: +a.toFixed(1), heliaMBps: +h.toFixed(1), ratio: +(a / h).toFixed(2) }
+  })
+  const summary = {
+    bench: 'serve',
+    sizeMiB,
+    rounds,
+    rows,
+    peakRssMiB: { autoretrieve: +(oursRss / 2 ** 20).toFixed(0), helia: +(heliaRss / 2 ** 20).toFixed(0) },
+    goal: 'with 4 clients >= 1.5x the Helia node; autoretrieve peak RSS <= 250 MiB'
+  }
+  console.table(rows)
+  console.log(JSON.stringify(summary))
+  await writeResult('serve', summary)
+} finally {
+  await rm(work, { recursive: true, force: true })
+}
