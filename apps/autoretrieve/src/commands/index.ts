@@ -1,6 +1,7 @@
 import type { ConfigFlags } from '@autoretrieve/config'
 import type { Command } from 'commander'
 import { cacheCommands } from './cache.ts'
+import { checkCidCommand } from './check-cid.ts'
 import { configCommands } from './config.ts'
 import { idCommand } from './id.ts'
 import { runCommand } from './run.ts'
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   configCommands(program, flags)
   idCommand(program, flags)
   cacheCommands(program, flags)
+  checkCidCommand(program, flags)
 }
