@@ -10,7 +10,7 @@ export interface CarImportResult {
 }
 
 export class CarImportError extends Error {
-  static name = 'CarImportError'
+  static override name = 'CarImportError'
   override name = 'CarImportError'
   code = 'ERR_CAR_INVALID'
 }

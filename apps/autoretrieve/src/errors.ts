@@ -1,19 +1,19 @@
 /** Bad usage of a command: exit code 2. */
 export class UsageError extends Error {
-  static name = 'UsageError'
+  static override name = 'UsageError'
   override name = 'UsageError'
   code = 'ERR_USAGE'
 }
 
 export class IdentityError extends Error {
-  static name = 'IdentityError'
+  static override name = 'IdentityError'
   override name = 'IdentityError'
   code = 'ERR_IDENTITY'
 }
 
 /** A resource the node needs at start is not available (port in use, data dir not writable). */
 export class StartupError extends Error {
-  static name = 'StartupError'
+  static override name = 'StartupError'
   override name = 'StartupError'
   code = 'ERR_STARTUP'
 }

@@ -42,7 +42,7 @@ export async function createHost(init: HostInit): Promise<Host> {
   }
   const services: ServiceFactoryMap = { identify: identify(), ping: ping() }
   if (dhtOn) {
-    services.dht = kadDHT({ clientMode: true, peerInfoMapper: removePrivateAddressesMapper })
+    services.dht = kadDHT({ clientMode: true, peerInfoMapper: removePrivateAddressesMapper }) as unknown as ServiceFactoryMap[string]
   }
   const node = await createLibp2p({
     privateKey: init.privateKey,
@@ -57,7 +57,7 @@ export async function createHost(init: HostInit): Promise<Host> {
   try {
     await node.start()
   } catch (err) {
-    await node.stop().catch(() => {})
+    await Promise.resolve(node.stop()).catch(() => {})
     throw describeListenError(err, init.listenAddrs)
   }
   return node as unknown as Host

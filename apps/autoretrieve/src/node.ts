@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type AdminServer, createAdminApp, listenAdmin } from '@autoretrieve/admin'
+import { type AdminServer, cacheRoutes, createAdminApp, listenAdmin } from '@autoretrieve/admin'
 import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
@@ -84,7 +84,7 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
       routingTableType: config.routingTableType,
       logger: logger.child({ component: 'libp2p' })
     })
-    stack.push({ name: 'libp2p', stop: () => host.stop() })
+    stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
     const bitswap = createBitswapServer(
       {

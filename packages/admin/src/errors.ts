@@ -20,7 +20,7 @@ export type ApiErrorCode = keyof typeof API_ERRORS
 
 /** An error the API reports as-is: its code picks the status. */
 export class ApiError extends Error {
-  static name = 'ApiError'
+  static override name = 'ApiError'
   override name = 'ApiError'
   readonly code: ApiErrorCode
   readonly status: ContentfulStatusCode

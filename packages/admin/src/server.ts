@@ -10,7 +10,7 @@ export interface AdminServer {
 }
 
 export class AdminListenError extends Error {
-  static name = 'AdminListenError'
+  static override name = 'AdminListenError'
   override name = 'AdminListenError'
   code = 'ERR_ADMIN_LISTEN'
 }

@@ -1,0 +1,41 @@
+import type { AutoretrieveConfig } from './types.ts'
+
+/** The Go autoretrieve's defaults (specs/estuary-autoretrieve.md §6.3) plus this node's new keys. */
+export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
+  advertiseEndpointUrl: '',
+  advertiseEndpointToken: '',
+  // Go: 15s
+  heartbeatIntervalMs: 15_000,
+  lookupEndpointType: 'indexer',
+  lookupEndpointUrl: 'https://cid.contact',
+  maxBitswapWorkers: 1,
+  routingTableType: 'dht',
+  pruneThresholdBytes: 0,
+  // Go: 1h
+  pinDurationMs: 3_600_000,
+  logResourceManager: false,
+  logRetrievalStats: false,
+  disableRetrieval: false,
+  paidRetrievals: false,
+  cidBlacklist: [],
+  minerBlacklist: [],
+  minerWhitelist: [],
+  // Go: retrieval-timeout 1m, max-concurrent-retrievals 1
+  defaultMinerConfig: { retrievalTimeoutMs: 60_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 },
+  minerConfigs: {},
+  eventRecorderEndpointUrl: '',
+  instanceName: 'autoretrieve-unnamed',
+  databaseUrl: '',
+  adminListen: { host: '127.0.0.1', port: 8080 },
+  adminToken: '',
+  // The Go node had no global cap (only per provider); 0 keeps that behaviour.
+  maxConcurrentRetrievals: 0,
+  retrievalProtocols: ['http', 'graphsync', 'bitswap'],
+  // Go: FULLNODE_API_INFO defaults to the public Glif gateway.
+  fullnodeApiInfo: 'wss://api.chain.love'
+}
+
+export const DEFAULT_LISTEN_ADDRS = ['/ip4/0.0.0.0/tcp/6746', '/ip4/0.0.0.0/tcp/6747/ws']
+
+export const CONFIG_FILE = 'config.yaml'
+export const ADMIN_TOKEN_FILE = 'admin-token'

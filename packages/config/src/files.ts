@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { parseDocument } from 'yaml'
+import { ADMIN_TOKEN_FILE } from './constants.ts'
+import { ConfigError, ConfigExistsError } from './errors.ts'
+import type { AutoretrieveConfig } from './types.ts'
+
+/** Writes config.yaml (0600, the file can hold tokens); refuses to overwrite unless forced. */
+export async function writeConfigYaml(path: string, text: string, opts: { force?: boolean } = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  try {
+    await writeFile(path, text, { flag: opts.force ? 'w' : 'wx', mode: 0o600 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ConfigExistsError(`${path} exists; use --force to overwrite it`, { cause: err })
+    }
+    throw err
+  }
+}
+
+/** Sets keys in config.yaml, keeping its comments and order (register-estuary stores what Estuary gave). */
+export async function updateConfigKeys(
+  path: string,
+  updates: Record<string, string | number | boolean>
+): Promise<void> {
+  let text = ''
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0)
+    throw new ConfigError(`${path}: invalid YAML, not updated: ${doc.errors[0].message}`, { file: path })
+  for (const [key, value] of Object.entries(updates)) doc.set(key, value)
+  const tmp = `${path}.tmp-${process.pid}`
+  await writeFile(tmp, doc.toString({ lineWidth: 0 }), { mode: 0o600 })
+  await rename(tmp, path)
+}
+
+/**
+ * The admin token: `admin-token` from config/env when set, else `<data-dir>/admin-token`,
+ * generated once (32 random bytes, hex) at mode 0600.
+ */
+export async function ensureAdminToken(config: AutoretrieveConfig): Promise<string> {
+  if (config.adminToken !== '') return config.adminToken
+  const path = join(config.dataDir, ADMIN_TOKEN_FILE)
+  try {
+    const existing = (await readFile(path, 'utf8')).trim()
+    if (existing !== '') return existing
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  const token = randomBytes(32).toString('hex')
+  try {
+    await writeFile(path, `${token}\n`, { flag: 'wx', mode: 0o600 })
+  } catch (err) {
+    // Another process created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim()
+    throw err
+  }
+  await chmod(path, 0o600)
+  return token
+}

@@ -1,0 +1,182 @@
+import type { z } from 'zod'
+import { DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
+import type { AutoretrieveConfig } from './types.ts'
+import { formatByteSize, formatDuration } from './units.ts'
+import * as v from './values.ts'
+
+type Field = Exclude<keyof AutoretrieveConfig, 'dataDir' | 'defaultMinerConfig' | 'minerConfigs' | 'fullnodeApiInfo'>
+
+export interface KeySpec {
+  key: string
+  /** Other names the Go autoretrieve (code or README) used for the same setting. */
+  aliases?: string[]
+  field: Field
+  schema: z.ZodType
+  doc: string
+  secret?: boolean
+  /** The value as written in YAML (durations and sizes as text). */
+  toYaml?: (value: never) => unknown
+}
+
+/** Every top-level key of config.yaml, in the order gen-config writes them. */
+export const KEYS: KeySpec[] = [
+  {
+    key: 'advertise-endpoint-url',
+    aliases: ['estuary-url'],
+    field: 'advertiseEndpointUrl',
+    schema: v.url,
+    doc: 'Estuary heartbeat endpoint; empty disables the heartbeat'
+  },
+  {
+    key: 'advertise-endpoint-token',
+    aliases: ['advertise-token'],
+    field: 'advertiseEndpointToken',
+    schema: v.text,
+    doc: 'bearer token for the heartbeat',
+    secret: true
+  },
+  {
+    key: 'heartbeat-interval',
+    field: 'heartbeatIntervalMs',
+    schema: v.duration,
+    doc: 'heartbeat interval when Estuary does not say',
+    toYaml: formatDuration as never
+  },
+  {
+    key: 'lookup-endpoint-type',
+    field: 'lookupEndpointType',
+    schema: v.oneOf(['indexer', 'estuary']),
+    doc: 'indexer (IPNI) or estuary (retrieval candidates)'
+  },
+  { key: 'lookup-endpoint-url', field: 'lookupEndpointUrl', schema: v.url, doc: 'where candidates are looked up' },
+  {
+    key: 'max-bitswap-workers',
+    field: 'maxBitswapWorkers',
+    schema: v.count,
+    doc: 'concurrent Bitswap sends (1 means the built-in default)'
+  },
+  {
+    key: 'routing-table-type',
+    field: 'routingTableType',
+    schema: v.oneOf(['dht', 'full', 'disabled'], { fullrt: 'full' }),
+    doc: 'dht, full (runs the DHT client in JS) or disabled'
+  },
+  {
+    key: 'prune-threshold',
+    field: 'pruneThresholdBytes',
+    schema: v.byteSize,
+    doc: 'prune the cache above this size (1GiB, 1 GB, bytes); 0 = never',
+    toYaml: formatByteSize as never
+  },
+  {
+    key: 'pin-duration',
+    field: 'pinDurationMs',
+    schema: v.duration,
+    doc: 'blocks used within this are never pruned',
+    toYaml: formatDuration as never
+  },
+  {
+    key: 'log-resource-manager',
+    field: 'logResourceManager',
+    schema: v.bool,
+    doc: 'log libp2p resource usage every 10 s'
+  },
+  { key: 'log-retrieval-stats', field: 'logRetrievalStats', schema: v.bool, doc: 'log a line per finished retrieval' },
+  { key: 'disable-retrieval', field: 'disableRetrieval', schema: v.bool, doc: 'serve only what is cached' },
+  {
+    key: 'paid-retrievals',
+    field: 'paidRetrievals',
+    schema: v.bool,
+    doc: 'allow paid retrievals (not supported yet: free retrievals only)'
+  },
+  {
+    key: 'cid-blacklist',
+    field: 'cidBlacklist',
+    schema: v.list(v.cid),
+    doc: 'CIDs never served or retrieved (matched by multihash)'
+  },
+  {
+    key: 'miner-blacklist',
+    field: 'minerBlacklist',
+    schema: v.list(v.provider),
+    doc: 'providers never contacted (peer IDs or f0… addresses)'
+  },
+  {
+    key: 'miner-whitelist',
+    field: 'minerWhitelist',
+    schema: v.list(v.provider),
+    doc: 'if not empty, only these providers are contacted'
+  },
+  {
+    key: 'event-recorder-endpoint-url',
+    field: 'eventRecorderEndpointUrl',
+    schema: v.url,
+    doc: 'POST retrieval events here (empty: off)'
+  },
+  { key: 'instance-name', field: 'instanceName', schema: v.text, doc: 'this node’s name in events and heartbeats' },
+  {
+    key: 'database-url',
+    field: 'databaseUrl',
+    schema: v.text,
+    doc: 'PostgreSQL URL; empty = embedded database in <data-dir>/db',
+    secret: true
+  },
+  {
+    key: 'admin-listen',
+    field: 'adminListen',
+    schema: v.hostPort,
+    doc: 'admin HTTP API (keep it on loopback or behind a proxy)',
+    toYaml: ((a: { host: string; port: number }) =>
+      `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) as never
+  },
+  {
+    key: 'admin-token',
+    field: 'adminToken',
+    schema: v.text,
+    doc: 'admin API bearer token; empty = generated into <data-dir>/admin-token',
+    secret: true
+  },
+  { key: 'listen-addrs', field: 'listenAddrs', schema: v.list(v.multiaddrText), doc: 'libp2p listen addresses' },
+  {
+    key: 'max-concurrent-retrievals',
+    field: 'maxConcurrentRetrievals',
+    schema: v.count,
+    doc: 'retrievals at once across all providers; 0 = unlimited'
+  },
+  {
+    key: 'retrieval-protocols',
+    field: 'retrievalProtocols',
+    schema: v.protocols,
+    doc: 'any of http, graphsync, bitswap'
+  }
+]
+
+export const MINER_KEYS = [
+  {
+    key: 'retrieval-timeout',
+    field: 'retrievalTimeoutMs',
+    schema: v.duration,
+    doc: 'no new verified bytes for this long: give up on the provider'
+  },
+  {
+    key: 'max-concurrent-retrievals',
+    field: 'maxConcurrentRetrievals',
+    schema: v.count,
+    doc: 'retrievals at once from one provider; 0 = unlimited'
+  },
+  {
+    key: 'max-bytes-per-second',
+    field: 'maxBytesPerSecond',
+    schema: v.byteSize,
+    doc: 'cap on one provider’s throughput; 0 = unlimited'
+  }
+] as const
+
+export const SECTION_KEYS = ['default-miner-config', 'miner-configs'] as const
+
+/** Every name accepted at the top level, for the unknown-key check and its suggestions. */
+export const TOP_LEVEL_NAMES = [...KEYS.flatMap((k) => [k.key, ...(k.aliases ?? [])]), ...SECTION_KEYS]
+
+export function defaults(dataDir: string): AutoretrieveConfig {
+  return { ...structuredClone(DEFAULTS), listenAddrs: [...DEFAULT_LISTEN_ADDRS], dataDir }
+}

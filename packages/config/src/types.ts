@@ -1,0 +1,61 @@
+export interface MinerConfig {
+  /** Inactivity timeout: no new verified bytes for this long aborts the attempt. */
+  retrievalTimeoutMs: number
+  /** Concurrent retrievals against one provider; 0 = unlimited. */
+  maxConcurrentRetrievals: number
+  /** Bytes per second from one provider; 0 = unlimited. */
+  maxBytesPerSecond: number
+}
+
+export type RetrievalProtocol = 'http' | 'graphsync' | 'bitswap'
+
+export interface AutoretrieveConfig {
+  dataDir: string
+  advertiseEndpointUrl: string
+  advertiseEndpointToken: string
+  heartbeatIntervalMs: number
+  lookupEndpointType: 'indexer' | 'estuary'
+  lookupEndpointUrl: string
+  maxBitswapWorkers: number
+  routingTableType: 'dht' | 'full' | 'disabled'
+  pruneThresholdBytes: number
+  pinDurationMs: number
+  logResourceManager: boolean
+  logRetrievalStats: boolean
+  disableRetrieval: boolean
+  paidRetrievals: boolean
+  cidBlacklist: string[]
+  minerBlacklist: string[]
+  minerWhitelist: string[]
+  defaultMinerConfig: MinerConfig
+  minerConfigs: Record<string, MinerConfig>
+  eventRecorderEndpointUrl: string
+  instanceName: string
+  databaseUrl: string
+  adminListen: { host: string; port: number }
+  adminToken: string
+  listenAddrs: string[]
+  maxConcurrentRetrievals: number
+  retrievalProtocols: RetrievalProtocol[]
+  fullnodeApiInfo: string
+}
+
+/** Values the CLI parsed from flags; undefined = not given. */
+export interface ConfigFlags {
+  dataDir?: string
+  lookupEndpointUrl?: string
+  lookupEndpointType?: string
+  disableRetrieval?: boolean
+  routingTableType?: string
+  logResourceManager?: boolean
+  databaseUrl?: string
+  adminListen?: string
+  listen?: string[]
+}
+
+export interface LoadedConfig {
+  config: AutoretrieveConfig
+  configPath: string
+  /** true when this load wrote a default config.yaml (first run). */
+  created: boolean
+}
