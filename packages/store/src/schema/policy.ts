@@ -1,0 +1,43 @@
+import { bigint, index, integer, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core'
+
+/** One row per policy change: the version every snapshot, record and refusal is stamped with. */
+export const policyVersions = pgTable('policy_versions', {
+  version: serial('version').primaryKey(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  origin: text('origin').notNull(),
+  reason: text('reason'),
+  summary: text('summary').notNull()
+})
+
+/**
+ * API-made list entries, on top of config.yaml's lists. `state = 'removed'` is a tombstone: it
+ * hides the value even when config.yaml lists it. `key` is what matching uses (a CID's multihash).
+ */
+export const policyEntries = pgTable(
+  'policy_entries',
+  {
+    list: text('list').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    state: text('state').notNull(),
+    reason: text('reason'),
+    version: integer('version').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (t) => [primaryKey({ columns: [t.list, t.key] })]
+)
+
+/** API-made per-provider limits (provider `default` overrides default-miner-config). Null fields fall back. */
+export const minerConfigs = pgTable(
+  'miner_configs',
+  {
+    provider: text('provider').primaryKey(),
+    retrievalTimeoutMs: bigint('retrieval_timeout_ms', { mode: 'number' }),
+    maxConcurrentRetrievals: integer('max_concurrent_retrievals'),
+    maxBytesPerSecond: bigint('max_bytes_per_second', { mode: 'number' }),
+    state: text('state').notNull(),
+    version: integer('version').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (t) => [index('miner_configs_version_idx').on(t.version)]
+)

@@ -1,0 +1,162 @@
+export type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
+
+export interface StoredEntry {
+  list: ListName
+  value: string
+  key: string
+  state: 'present' | 'removed'
+  reason: string | null
+  version: number
+  changedAt: Date
+}
+
+export interface StoredMinerConfig {
+  provider: string
+  retrievalTimeoutMs: number | null
+  maxConcurrentRetrievals: number | null
+  maxBytesPerSecond: number | null
+  state: 'present' | 'removed'
+  version: number
+}
+
+export type PolicyChange =
+  | { op: 'add' | 'remove'; list: ListName; values: string[]; reason?: string }
+  | {
+      op: 'set-miner-config'
+      provider: string
+      config: { retrievalTimeoutMs?: number; maxConcurrentRetrievals?: number; maxBytesPerSecond?: number }
+    }
+  | { op: 'delete-miner-config'; provider: string }
+  | { op: 'reload' }
+
+export interface PolicyVersion {
+  version: number
+  createdAt: Date
+  origin: 'api' | 'config' | 'startup'
+  reason: string | null
+  summary: string
+}
+
+export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap'
+
+export type RecordEvent =
+  | {
+      type: 'retrieval-started'
+      id: string
+      rootCid: string
+      requestedCid: string
+      requestedBy: string[]
+      policyVersion: number
+      at: Date
+    }
+  | {
+      type: 'candidates'
+      retrievalId: string
+      source: 'ipni' | 'delegated-routing' | 'estuary' | 'static'
+      candidates: Array<{
+        provider: string
+        protocols: string[]
+        addrs: string[]
+        verdict: 'accepted' | 'dropped'
+        reason: string | null
+        policyVersion: number
+      }>
+      at: Date
+    }
+  | {
+      type: 'attempt'
+      id: string
+      retrievalId: string
+      provider: string
+      protocol: RetrievalProtocolName
+      startedAt: Date
+      connectedAt: Date | null
+      firstByteAt: Date | null
+      endedAt: Date | null
+      bytes: number
+      blocks: number
+      outcome: 'running' | 'success' | 'failed' | 'cancelled'
+      errorClass: string | null
+      errorMessage: string | null
+    }
+  | {
+      type: 'retrieval-finished'
+      id: string
+      status: 'success' | 'failed'
+      reason: string | null
+      bytes: number
+      blocks: number
+      at: Date
+    }
+  | { type: 'refusal'; cid: string; peer: string; reason: string; policyVersion: number; at: Date }
+
+export interface RetrievalSummary {
+  id: string
+  rootCid: string
+  requestedCid: string
+  requestedBy: string[]
+  policyVersion: number
+  status: string
+  reason: string | null
+  bytes: number
+  blocks: number
+  startedAt: Date
+  endedAt: Date | null
+}
+
+export interface CandidateRecord {
+  source: string
+  provider: string
+  protocols: string[]
+  addrs: string[]
+  verdict: string
+  reason: string | null
+  policyVersion: number
+  at: Date
+}
+
+export interface AttemptRecord {
+  id: string
+  provider: string
+  protocol: string
+  startedAt: Date
+  connectedAt: Date | null
+  firstByteAt: Date | null
+  endedAt: Date | null
+  bytes: number
+  blocks: number
+  outcome: string
+  errorClass: string | null
+  errorMessage: string | null
+}
+
+export interface RetrievalDetail extends RetrievalSummary {
+  candidates: CandidateRecord[]
+  attempts: AttemptRecord[]
+}
+
+export interface RefusalRecord {
+  peer: string
+  reason: string
+  policyVersion: number
+  at: Date
+}
+
+export interface RetrievalQuery {
+  cid?: string
+  provider?: string
+  status?: string
+  limit?: number
+  cursor?: string
+}
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export interface Logger {
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+  error(obj: unknown, msg?: string): void
+}
