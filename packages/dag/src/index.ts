@@ -3,5 +3,5 @@
  * DAG in the order trustless CARs and graphsync carry it. Used to verify retrievals, to resume
  * from the cache and by `check-cid`.
  */
-export { BlockDecodeError, blockLinks, codecName, UnsupportedCodecError } from './links.ts'
+export { BlockDecodeError, blockLinks, codecName } from './links.ts'
 export { checkDag, type DagCheck, type WalkStep, walkDag } from './walk.ts'

@@ -3,15 +3,8 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 
-/** multicodec 0x0129 dag-json is not needed on the Filecoin retrieval path; other codecs are leaves. */
-export class UnsupportedCodecError extends Error {
-  static name = 'UnsupportedCodecError'
-  override name = 'UnsupportedCodecError'
-  code = 'ERR_UNSUPPORTED_CODEC'
-}
-
 export class BlockDecodeError extends Error {
-  static name = 'BlockDecodeError'
+  static override name = 'BlockDecodeError'
   override name = 'BlockDecodeError'
   code = 'ERR_BLOCK_DECODE'
 }
