@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { base32 } from 'multiformats/bases/base32'
+import type { CID } from 'multiformats/cid'
+import {
+  DEFAULT_AWAIT_TIMEOUT_MS,
+  DEFAULT_LOW_WATER_RATIO,
+  DEFAULT_PIN_DURATION_MS,
+  PRUNE_INTERVAL_MS,
+  TOUCH_THROTTLE_MS
+} from './constants.ts'
+import { AwaitTimeoutError, BlockVerificationError, CacheStoppedError } from './errors.ts'
+import { isIdentity, matches } from './verify.ts'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export interface Logger {
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+}
+
+export interface BlockCacheInit {
+  path: string
+  pruneThresholdBytes?: number
+  pinDurationMs?: number
+  lowWaterRatio?: number
+  awaitTimeoutMs?: number
+  /** Clock for pin-duration decisions (tests). */
+  now?: () => number
+}
+
+export interface BlockCacheStats {
+  blocks: number
+  bytes: number
+  corrupt: number
+  pruned: number
+  awaiting: number
+}
+
+export interface BlockCache {
+  start(): Promise<void>
+  stop(): Promise<void>
+  has(cid: CID, options?: AbortOptions): Promise<boolean>
+  get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
+  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  delete(cid: CID, options?: AbortOptions): Promise<boolean>
+  await(cid: CID, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
+  onBlock(listener: (cid: CID, bytes: Uint8Array) => void): () => void
+  onCorrupt(listener: (cid: CID) => void): () => void
+  prune(options?: AbortOptions): Promise<{ removedBlocks: number; removedBytes: number }>
+  stats(): BlockCacheStats
+}
+
+interface Entry {
+  size: number
+  lastUsed: number
+}
+
+interface Waiter {
+  resolve(bytes: Uint8Array): void
+  reject(err: Error): void
+}
+
+/** Blocks are stored by multihash: CIDv0/v1 and any codec of the same bytes are one file. */
+function keyOf(cid: CID): string {
+  return base32.encode(cid.multihash.bytes).slice(1)
+}
+
+/**
+ * The block cache: one file per block under `<path>/blocks/<shard>/`, sharded by the key's
+ * next-to-last two characters (as flatfs does). Writes go to `<path>/tmp/` and are renamed into
+ * place, so a crash never leaves a partial block where a reader could find it. Every put is
+ * verified against the multihash before it is written, and every read again before it is served.
+ * Sizes and last-use times live in memory, rebuilt from the files at start (last use = mtime).
+ */
+export function createBlockCache(components: { logger?: Logger }, init: BlockCacheInit): BlockCache {
+  const { logger } = components
+  const blocksDir = join(init.path, 'blocks')
+  const tmpDir = join(init.path, 'tmp')
+  const now = init.now ?? Date.now
+  const threshold = init.pruneThresholdBytes ?? 0
+  const pinMs = init.pinDurationMs ?? DEFAULT_PIN_DURATION_MS
+  const lowWater = Math.floor(threshold * (init.lowWaterRatio ?? DEFAULT_LOW_WATER_RATIO))
+  const awaitTimeout = init.awaitTimeoutMs ?? DEFAULT_AWAIT_TIMEOUT_MS
+
+  const index = new Map<string, Entry>()
+  const inflight = new Map<string, Promise<boolean>>()
+  const waiters = new Map<string, Set<Waiter>>()
+  const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  const corruptListeners = new Set<(cid: CID) => void>()
+  let total = 0
+  let corrupt = 0
+  let pruned = 0
+  let pruning: Promise<{ removedBlocks: number; removedBytes: number }> | undefined
+  let pruneTimer: NodeJS.Timeout | undefined
+  let started = false
+
+  const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
+
+  const forget = (key: string) => {
+    const e = index.get(key)
+    if (e === undefined) return
+    index.delete(key)
+    total -= e.size
+  }
+
+  const touch = (key: string) => {
+    const e = index.get(key)
+    if (e === undefined) return
+    const t = now()
+    if (t - e.lastUsed < TOUCH_THROTTLE_MS) {
+      e.lastUsed = Math.max(e.lastUsed, t)
+      return
+    }
+    e.lastUsed = t
+    // Persist the use so LRU order survives a restart; best effort, off the read path.
+    const secs = t / 1000
+    utimes(pathOf(key), secs, secs).catch(() => {})
+  }
+
+  const emit = <A extends unknown[]>(listeners: Set<(...a: A) => void>, ...args: A) => {
+    for (const l of listeners) {
+      try {
+        l(...args)
+      } catch (err) {
+        logger?.warn({ err }, 'block cache listener failed')
+      }
+    }
+  }
+
+  const markCorrupt = async (cid: CID, key: string) => {
+    corrupt++
+    forget(key)
+    await unlink(pathOf(key)).catch(() => {})
+    logger?.warn({ cid: cid.toString() }, 'cached block failed verification; removed')
+    emit(corruptListeners, cid)
+  }
+
+  const maybePrune = () => {
+    if (threshold > 0 && total > threshold && pruning === undefined) {
+      setImmediate(() => {
+        cache.prune().catch((err) => logger?.warn({ err }, 'prune failed'))
+      })
+    }
+  }
+
+  async function scan(): Promise<void> {
+    index.clear()
+    total = 0
+    let shards: string[] = []
+    try {
+      shards = await readdir(blocksDir)
+    } catch {}
+    for (const shard of shards) {
+      let names: string[] = []
+      try {
+        names = await readdir(join(blocksDir, shard))
+      } catch {
+        continue
+      }
+      for (const name of names) {
+        try {
+          const s = await stat(join(blocksDir, shard, name))
+          index.set(name, { size: s.size, lastUsed: s.mtimeMs })
+          total += s.size
+        } catch {}
+      }
+    }
+  }
+
+  const cache: BlockCache = {
+    async start() {
+      await mkdir(blocksDir, { recursive: true })
+      // Leftovers of writes interrupted by a crash: never renamed into place, so never visible.
+      await rm(tmpDir, { recursive: true, force: true })
+      await mkdir(tmpDir, { recursive: true })
+      await scan()
+      started = true
+      if (threshold > 0) {
+        pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
+        pruneTimer.unref()
+        maybePrune()
+      }
+      logger?.debug({ blocks: index.size, bytes: total }, 'block cache opened')
+    },
+
+    async stop() {
+      started = false
+      if (pruneTimer) clearInterval(pruneTimer)
+      await Promise.allSettled([...inflight.values()])
+      await pruning?.catch(() => {})
+      const stopped = new CacheStoppedError('the block cache stopped')
+      for (const set of waiters.values()) for (const w of set) w.reject(stopped)
+      waiters.clear()
+    },
+
+    async has(cid) {
+      return isIdentity(cid) || index.has(keyOf(cid))
+    },
+
+    async get(cid, options) {
+      if (isIdentity(cid)) return cid.multihash.digest
+      const key = keyOf(cid)
+      if (!index.has(key)) return undefined
+      let bytes: Uint8Array
+      try {
+        const buf = await readFile(pathOf(key), { signal: options?.signal })
+        bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          forget(key)
+          return undefined
+        }
+        throw err
+      }
+      if (!matches(cid, bytes)) {
+        await markCorrupt(cid, key)
+        return undefined
+      }
+      touch(key)
+      return bytes
+    },
+
+    async put(cid, bytes, options) {
+      if (!matches(cid, bytes)) {
+        throw new BlockVerificationError(`block does not match ${cid}: its bytes hash to something else`)
+      }
+      if (isIdentity(cid)) return false
+      const key = keyOf(cid)
+      if (index.has(key)) {
+        touch(key)
+        return false
+      }
+      const pending = inflight.get(key)
+      if (pending !== undefined) {
+        await pending
+        return false
+      }
+      const write = (async () => {
+        const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
+        const final = pathOf(key)
+        await writeFile(tmp, bytes, { signal: options?.signal })
+        try {
+          await rename(tmp, final)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+          await mkdir(join(blocksDir, key.slice(-3, -1)), { recursive: true })
+          await rename(tmp, final)
+        }
+        index.set(key, { size: bytes.byteLength, lastUsed: now() })
+        total += bytes.byteLength
+        return true
+      })()
+      inflight.set(key, write)
+      try {
+        await write
+      } finally {
+        inflight.delete(key)
+      }
+      // Everything about this block is settled before anyone hears of it: waiters and listeners
+      // run with no write in progress, so one that re-enters the cache cannot deadlock it.
+      const waiting = waiters.get(key)
+      waiters.delete(key)
+      if (waiting) for (const w of waiting) w.resolve(bytes)
+      emit(blockListeners, cid, bytes)
+      maybePrune()
+      return true
+    },
+
+    async delete(cid) {
+      const key = keyOf(cid)
+      if (!index.has(key)) return false
+      forget(key)
+      await unlink(pathOf(key)).catch(() => {})
+      return true
+    },
+
+    await(cid, options = {}) {
+      return (async () => {
+        const present = await cache.get(cid, options)
+        if (present !== undefined) return present
+        if (!started) throw new CacheStoppedError('the block cache is not running')
+        const key = keyOf(cid)
+        const timeoutMs = options.timeoutMs ?? awaitTimeout
+        return new Promise<Uint8Array>((resolve, reject) => {
+          let set = waiters.get(key)
+          if (set === undefined) {
+            set = new Set()
+            waiters.set(key, set)
+          }
+          const cleanup = () => {
+            clearTimeout(timer)
+            options.signal?.removeEventListener('abort', onAbort)
+            const s = waiters.get(key)
+            s?.delete(waiter)
+            if (s?.size === 0) waiters.delete(key)
+          }
+          const waiter: Waiter = {
+            resolve: (bytes) => {
+              cleanup()
+              resolve(bytes)
+            },
+            reject: (err) => {
+              cleanup()
+              reject(err)
+            }
+          }
+          const onAbort = () => waiter.reject(options.signal?.reason ?? new DOMException('aborted', 'AbortError'))
+          const timer = setTimeout(
+            () => waiter.reject(new AwaitTimeoutError(`no block ${cid} within ${timeoutMs} ms`)),
+            timeoutMs
+          )
+          timer.unref()
+          if (options.signal?.aborted) return onAbort()
+          options.signal?.addEventListener('abort', onAbort, { once: true })
+          set.add(waiter)
+          // The block may have landed while we looked it up.
+          if (index.has(key)) {
+            cache.get(cid).then((b) => (b ? waiter.resolve(b) : undefined), waiter.reject)
+          }
+        })
+      })()
+    },
+
+    onBlock(listener) {
+      blockListeners.add(listener)
+      return () => blockListeners.delete(listener)
+    },
+
+    onCorrupt(listener) {
+      corruptListeners.add(listener)
+      return () => corruptListeners.delete(listener)
+    },
+
+    prune() {
+      if (pruning) return pruning
+      pruning = (async () => {
+        let removedBlocks = 0
+        let removedBytes = 0
+        if (threshold <= 0 || total <= threshold) return { removedBlocks, removedBytes }
+        const cutoff = now() - pinMs
+        const victims = [...index.entries()]
+          .filter(([, e]) => e.lastUsed < cutoff)
+          .sort((a, b) => a[1].lastUsed - b[1].lastUsed)
+        for (const [key, entry] of victims) {
+          if (total <= lowWater) break
+          if (index.get(key) !== entry) continue
+          forget(key)
+          await unlink(pathOf(key)).catch(() => {})
+          removedBlocks++
+          removedBytes += entry.size
+        }
+        pruned += removedBlocks
+        if (total > threshold) {
+          logger?.warn(
+            { bytes: total, threshold },
+            'cache is over prune-threshold but every remaining block is pinned (used within pin-duration)'
+          )
+        }
+        logger?.debug({ removedBlocks, removedBytes, bytes: total }, 'pruned the block cache')
+        return { removedBlocks, removedBytes }
+      })().finally(() => {
+        pruning = undefined
+      })
+      return pruning
+    },
+
+    stats() {
+      let awaiting = 0
+      for (const s of waiters.values()) awaiting += s.size
+      return { blocks: index.size, bytes: total, corrupt, pruned, awaiting }
+    }
+  }
+  return cache
+}

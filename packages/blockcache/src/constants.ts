@@ -1,0 +1,10 @@
+/** The Go autoretrieve made a Bitswap want wait at most 10 minutes for its block. */
+export const DEFAULT_AWAIT_TIMEOUT_MS = 10 * 60_000
+/** Go default pin-duration: blocks used within the last hour are never pruned. */
+export const DEFAULT_PIN_DURATION_MS = 60 * 60_000
+/** Prune down to 90% of the threshold, so one prune makes room for a while (Go meant half, then pruned a whole threshold by mistake). */
+export const DEFAULT_LOW_WATER_RATIO = 0.9
+/** The Go pruner checked every 10 s. */
+export const PRUNE_INTERVAL_MS = 10_000
+/** Recording a use touches the file's mtime at most this often per block, so hits stay cheap. */
+export const TOUCH_THROTTLE_MS = 60_000

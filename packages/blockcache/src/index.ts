@@ -1,0 +1,14 @@
+/**
+ * @autoretrieve/blockcache: the block cache every part meets at. The Bitswap server reads it and
+ * waits on it (`await`, `onBlock`); retrievals write to it. Verified on every put and every read,
+ * written atomically, keyed by multihash, pruned least-recently-used above a threshold.
+ */
+export {
+  type AbortOptions,
+  type BlockCache,
+  type BlockCacheInit,
+  type BlockCacheStats,
+  createBlockCache,
+  type Logger
+} from './cache.ts'
+export { AwaitTimeoutError, BlockVerificationError, CacheStoppedError, UnsupportedHashError } from './errors.ts'

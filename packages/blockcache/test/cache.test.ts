@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import * as dagPb from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { identity } from 'multiformats/hashes/identity'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { type BlockCacheInit, createBlockCache } from '../src/index.ts'
+
+async function block(n: number, size = 1000) {
+  const bytes = new Uint8Array(size).fill(n % 256)
+  bytes[0] = n >> 8
+  bytes[1] = n & 0xff
+  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+}
+
+async function open(t: { after(fn: () => Promise<void>): void }, init: Partial<BlockCacheInit> = {}) {
+  const path = init.path ?? (await mkdtemp(join(tmpdir(), 'ar-cache-')))
+  const cache = createBlockCache({}, { path, ...init })
+  await cache.start()
+  t.after(async () => {
+    await cache.stop()
+    await rm(path, { recursive: true, force: true })
+  })
+  return { cache, path }
+}
+
+test('put, has and get round-trip, and CIDv0/v1 of the same bytes are one block', async (t) => {
+  const { cache } = await open(t)
+  const node = dagPb.encode({ Links: [] })
+  const v0 = CID.createV0(await sha256.digest(node))
+  assert.equal(await cache.put(v0, node), true)
+  assert.equal(await cache.put(v0.toV1(), node), false, 'already there')
+  assert.equal(await cache.has(v0.toV1()), true)
+  assert.deepEqual(await cache.get(CID.createV1(raw.code, v0.multihash)), node)
+  assert.deepEqual(cache.stats(), { blocks: 1, bytes: node.byteLength, corrupt: 0, pruned: 0, awaiting: 0 })
+})
+
+test('a block that does not match its CID is refused and nothing is written', async (t) => {
+  const { cache, path } = await open(t)
+  const { cid } = await block(1)
+  await assert.rejects(cache.put(cid, new Uint8Array([1, 2, 3])), {
+    name: 'BlockVerificationError',
+    code: 'ERR_BLOCK_MISMATCH'
+  })
+  assert.equal(await cache.has(cid), false)
+  assert.deepEqual(await readdir(join(path, 'tmp')), [])
+  const odd = CID.createV1(raw.code, {
+    code: 0x1e,
+    digest: new Uint8Array(32),
+    size: 32,
+    bytes: new Uint8Array([0x1e, 32, ...new Uint8Array(32)])
+  } as never)
+  await assert.rejects(cache.put(odd, new Uint8Array(1)), { name: 'UnsupportedHashError' })
+})
+
+test('identity CIDs are answered from the CID itself', async (t) => {
+  const { cache } = await open(t)
+  const bytes = new TextEncoder().encode('tiny')
+  const cid = CID.createV1(raw.code, identity.digest(bytes))
+  assert.equal(await cache.has(cid), true)
+  assert.deepEqual(await cache.get(cid), bytes)
+})
+
+test('a block corrupted on disk is detected, not served, removed and reported', async (t) => {
+  const { cache, path } = await open(t)
+  const { cid, bytes } = await block(2)
+  await cache.put(cid, bytes)
+  const seen: string[] = []
+  cache.onCorrupt((c) => seen.push(c.toString()))
+  const [shard] = await readdir(join(path, 'blocks'))
+  const [file] = await readdir(join(path, 'blocks', shard))
+  await writeFile(join(path, 'blocks', shard, file), new Uint8Array(bytes.byteLength))
+  assert.equal(await cache.get(cid), undefined)
+  assert.equal(await cache.has(cid), false)
+  assert.deepEqual(seen, [cid.toString()])
+  assert.equal(cache.stats().corrupt, 1)
+  assert.deepEqual(await readdir(join(path, 'blocks', shard)), [])
+})
+
+test('size accounting survives a restart, and an interrupted write left in tmp/ is ignored and cleaned', async (t) => {
+  const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
+  t.after(() => rm(path, { recursive: true, force: true }))
+  const first = createBlockCache({}, { path })
+  await first.start()
+  for (let i = 0; i < 20; i++) {
+    const b = await block(i, 500 + i)
+    await first.put(b.cid, b.bytes)
+  }
+  const before = first.stats()
+  await first.stop()
+  await writeFile(join(path, 'tmp', 'half-written'), new Uint8Array(10))
+  const second = createBlockCache({}, { path })
+  await second.start()
+  t.after(() => second.stop())
+  assert.equal(second.stats().blocks, 20)
+  assert.equal(second.stats().bytes, before.bytes)
+  assert.deepEqual(await readdir(join(path, 'tmp')), [])
+})
+
+test('pruning keeps the cache under the threshold, least recently used first, never a pinned block, and stops at low water', async (t) => {
+  let clock = 1_000_000_000
+  const { cache } = await open(t, {
+    pruneThresholdBytes: 10_000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const old: CID[] = []
+  for (let i = 0; i < 8; i++) {
+    const b = await block(i)
+    await cache.put(b.cid, b.bytes)
+    old.push(b.cid)
+    clock += 1000
+  }
+  clock += 120_000 // the first eight are now past pin-duration
+  await cache.get(old[0]) // ... but this one was just used
+  const pinned: CID[] = []
+  for (let i = 100; i < 104; i++) {
+    const b = await block(i)
+    await cache.put(b.cid, b.bytes)
+    pinned.push(b.cid)
+  }
+  await cache.prune()
+  const { bytes, pruned } = cache.stats()
+  assert.ok(bytes <= 10_000, `over threshold: ${bytes}`)
+  assert.ok(bytes > 4_000, `pruned past low water: ${bytes}`)
+  assert.equal(pruned, 12 - bytes / 1000)
+  for (const cid of pinned) assert.equal(await cache.has(cid), true, 'pinned block pruned')
+  assert.equal(await cache.has(old[0]), true, 'recently used block pruned')
+  assert.equal(await cache.has(old[1]), false, 'the least recently used goes first')
+})
+
+test('await resolves when the block lands, times out, and aborts; 1,000 awaiters leave nothing behind', async (t) => {
+  const { cache } = await open(t)
+  const { cid, bytes } = await block(7)
+  const waits = Array.from({ length: 1000 }, () => cache.await(cid))
+  await new Promise((r) => setTimeout(r, 10))
+  assert.equal(cache.stats().awaiting, 1000)
+  await cache.put(cid, bytes)
+  for (const got of await Promise.all(waits)) assert.deepEqual(got, bytes)
+  assert.equal(cache.stats().awaiting, 0)
+
+  const other = await block(8)
+  await assert.rejects(cache.await(other.cid, { timeoutMs: 20 }), { name: 'AwaitTimeoutError' })
+  const controller = new AbortController()
+  const aborted = cache.await(other.cid, { signal: controller.signal })
+  controller.abort()
+  await assert.rejects(aborted, { name: 'AbortError' })
+  assert.equal(cache.stats().awaiting, 0)
+})
+
+test('listeners hear of each new block once, after the write, and one that throws breaks nothing', async (t) => {
+  const { cache } = await open(t)
+  const heard: string[] = []
+  cache.onBlock(() => {
+    throw new Error('bad listener')
+  })
+  cache.onBlock((cid) => heard.push(cid.toString()))
+  // A listener that re-enters the cache must not deadlock it.
+  cache.onBlock((cid) => {
+    void cache.get(cid)
+  })
+  const b = await block(9)
+  assert.equal(await cache.put(b.cid, b.bytes), true)
+  await cache.put(b.cid, b.bytes)
+  assert.deepEqual(heard, [b.cid.toString()])
+})
+
+test('concurrent puts of one block write it once', async (t) => {
+  const { cache } = await open(t)
+  const b = await block(10)
+  const results = await Promise.all(Array.from({ length: 10 }, () => cache.put(b.cid, b.bytes)))
+  assert.equal(results.filter(Boolean).length, 1)
+  assert.equal(cache.stats().blocks, 1)
+})
