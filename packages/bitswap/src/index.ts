@@ -1,0 +1,30 @@
+/**
+ * @autoretrieve/bitswap: Bitswap 1.2.0 / 1.1.0 / 1.0.0 spoken by us. A server that answers wants
+ * from the block cache, hands misses to a pluggable handler (the retrieval engine) and delivers
+ * late blocks to every peer still wanting them; and the wire codec, shared with our client.
+ */
+export {
+  cidFromPrefix,
+  type DecodedMessage,
+  decodeMessage,
+  encodeMessage,
+  frame,
+  type OutgoingMessage,
+  PresenceType,
+  type WantEntry,
+  WantType,
+  type WireFormat
+} from './codec.ts'
+export {
+  MAX_BLOCK_SIZE,
+  MAX_MESSAGE_SIZE,
+  PROTOCOL_100,
+  PROTOCOL_110,
+  PROTOCOL_120,
+  PROTOCOL_LEGACY,
+  PROTOCOLS
+} from './constants.ts'
+export { BlockTooLargeError, MalformedMessageError, MessageTooLargeError } from './errors.ts'
+export { readFrames } from './frame-reader.ts'
+export { createBitswapServer } from './server.ts'
+export type * from './types.ts'

@@ -1,0 +1,442 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import {
+  decodeMessage,
+  encodeMessage,
+  frame,
+  type OutgoingMessage,
+  PresenceType,
+  WantType,
+  type WireFormat
+} from './codec.ts'
+import {
+  DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
+  DEFAULT_MAX_WANTLIST_ENTRIES,
+  DEFAULT_SEND_CONCURRENCY,
+  DEFAULT_TARGET_MESSAGE_SIZE,
+  IDLE_STREAM_MS,
+  MAX_BLOCK_SIZE,
+  MAX_CID_LENGTH,
+  MAX_MALFORMED_PER_PEER,
+  MAX_MESSAGE_SIZE,
+  PROTOCOL_100,
+  PROTOCOL_120,
+  PROTOCOL_LEGACY,
+  PROTOCOLS,
+  SEND_TIMEOUT_MS
+} from './constants.ts'
+import { readFrames } from './frame-reader.ts'
+import { mhKey, type Want, WantLedger } from './ledger.ts'
+import { PeerQueue, type Task } from './peer-queue.ts'
+import type {
+  BitswapServer,
+  BitswapServerComponents,
+  BitswapServerInit,
+  BitswapStats,
+  DontHaveReason,
+  PeerStats
+} from './types.ts'
+
+interface PeerState {
+  id: string
+  peerId: PeerId
+  queue: PeerQueue
+  /** Protocol of the peer's latest inbound stream: what it speaks, so what we answer in. */
+  protocol: string
+  stream?: Stream
+  streamProtocol?: string
+  idleTimer?: NodeJS.Timeout
+  sending: boolean
+  bytesSent: number
+  blocksSent: number
+  malformed: number
+  /** Average size of blocks sent, to estimate pendingBytes without reading queued blocks. */
+  avgBlock: number
+}
+
+/**
+ * The Bitswap server: a thin I/O shell around plain data (the want ledger and per-peer queues).
+ * Inbound streams are read only; replies go out on a stream we open to the peer, encoded for the
+ * protocol the peer spoke. At most `concurrency` peers are being written to at once; a peer that
+ * stops reading loses its queue after SEND_TIMEOUT_MS and never holds up the others for longer.
+ */
+export function createBitswapServer(components: BitswapServerComponents, init: BitswapServerInit = {}): BitswapServer {
+  const { libp2p, blocks, policy, logger, events } = components
+  const concurrency = !init.maxWorkers || init.maxWorkers <= 1 ? DEFAULT_SEND_CONCURRENCY : init.maxWorkers
+  const targetSize = Math.min(init.targetMessageSize ?? DEFAULT_TARGET_MESSAGE_SIZE, MAX_MESSAGE_SIZE - 64 * 1024)
+  const maxIncoming = init.maxIncomingMessageSize ?? MAX_MESSAGE_SIZE
+  const maxEntries = init.maxWantlistEntriesPerPeer ?? DEFAULT_MAX_WANTLIST_ENTRIES
+  const maxQueuedBytes = init.maxQueuedBytesPerPeer ?? DEFAULT_MAX_QUEUED_BYTES_PER_PEER
+  const ledger = new WantLedger(maxEntries)
+  const peers = new Map<string, PeerState>()
+  const ready: string[] = []
+  const readySet = new Set<string>()
+  const misses = new Map<string, AbortController>()
+  const counters: BitswapStats = {
+    peers: 0,
+    wants: 0,
+    wantsReceived: 0,
+    blocksSent: 0,
+    bytesSent: 0,
+    dontHaves: 0,
+    haves: 0,
+    hits: 0,
+    misses: 0,
+    malformed: 0,
+    droppedEntries: 0
+  }
+  let active = 0
+  let running = false
+  const unsubscribers: Array<() => void> = []
+
+  const peerState = (peerId: PeerId): PeerState => {
+    const id = peerId.toString()
+    let state = peers.get(id)
+    if (state === undefined) {
+      state = {
+        id,
+        peerId,
+        queue: new PeerQueue(),
+        protocol: PROTOCOL_120,
+        sending: false,
+        bytesSent: 0,
+        blocksSent: 0,
+        malformed: 0,
+        avgBlock: 0
+      }
+      peers.set(id, state)
+    }
+    return state
+  }
+
+  const refuse = (state: PeerState, want: Want, key: string, reason: DontHaveReason) => {
+    events?.onRefusal?.(want.cid, state.id, reason, policy.current().version)
+    if (want.sendDontHave)
+      state.queue.push({ key, cid: want.cid, kind: 'dont-have', priority: want.priority, sendDontHave: true, reason })
+  }
+
+  const schedule = (state: PeerState) => {
+    if (state.queue.size === 0 || state.sending || readySet.has(state.id)) return
+    readySet.add(state.id)
+    ready.push(state.id)
+    pump()
+  }
+
+  const pump = () => {
+    while (running && active < concurrency && ready.length > 0) {
+      const id = ready.shift()!
+      readySet.delete(id)
+      const state = peers.get(id)
+      if (state === undefined || state.sending || state.queue.size === 0) continue
+      state.sending = true
+      active++
+      sendBatch(state)
+        .catch((err) => logger?.debug({ err, peer: id }, 'bitswap send failed'))
+        .finally(() => {
+          state.sending = false
+          active--
+          if (peers.get(id) === state) schedule(state)
+          pump()
+        })
+    }
+  }
+
+  const formatFor = (protocol: string): WireFormat =>
+    protocol === PROTOCOL_100 || protocol === PROTOCOL_LEGACY ? 'v0' : 'v1'
+
+  /** Pops tasks up to the target size, loads their blocks, sends one message. */
+  async function sendBatch(state: PeerState): Promise<void> {
+    const format = formatFor(state.streamProtocol ?? state.protocol)
+    const presencesAllowed = (state.streamProtocol ?? state.protocol) === PROTOCOL_120
+    const msg: Required<Pick<OutgoingMessage, 'blocks' | 'presences'>> = { blocks: [], presences: [] }
+    const sent: Array<{ task: Task; topic: 'BLOCK' | 'HAVE' | 'DONT_HAVE' }> = []
+    let size = 0
+    while (state.queue.size > 0 && size < targetSize) {
+      const task = state.queue.pop()
+      if (task === undefined) break
+      let kind = task.kind
+      let reason = task.reason
+      if (kind !== 'dont-have' && policy.isDenied(task.cid)) {
+        kind = 'dont-have'
+        reason = 'blacklisted_cid'
+      }
+      if (kind === 'block') {
+        const bytes = await blocks.get(task.cid).catch(() => undefined)
+        if (bytes === undefined || bytes.byteLength > MAX_BLOCK_SIZE) {
+          if (bytes !== undefined)
+            logger?.warn({ cid: task.cid.toString(), size: bytes.byteLength }, 'block over 2 MiB is never sent')
+          kind = 'dont-have'
+          reason = 'failed_block_load'
+        } else if (format === 'v0' && task.cid.version !== 0) {
+          continue // a 1.0.0 peer can only take CIDv0 blocks
+        } else {
+          if (size > 0 && size + bytes.byteLength > targetSize) {
+            state.queue.push(task) // next message; a block over the target goes alone
+            break
+          }
+          msg.blocks.push({ cid: task.cid, bytes })
+          size += bytes.byteLength + 48
+          state.avgBlock = state.avgBlock === 0 ? bytes.byteLength : (state.avgBlock * 7 + bytes.byteLength) / 8
+          sent.push({ task, topic: 'BLOCK' })
+          continue
+        }
+      }
+      if (!presencesAllowed) continue
+      if (kind === 'have') {
+        msg.presences.push({ cid: task.cid, type: PresenceType.Have })
+        sent.push({ task, topic: 'HAVE' })
+      } else if (task.sendDontHave) {
+        msg.presences.push({ cid: task.cid, type: PresenceType.DontHave })
+        sent.push({ task: { ...task, reason }, topic: 'DONT_HAVE' })
+      }
+      size += task.cid.bytes.byteLength + 8
+    }
+    if (sent.length === 0) return
+    const pendingBytes = Math.round(state.queue.size * (state.avgBlock || 0))
+    const body = encodeMessage({ ...msg, pendingBytes: format === 'v1' && presencesAllowed ? pendingBytes : 0 }, format)
+    await write(state, frame(body))
+    for (const { task, topic } of sent) {
+      if (topic === 'BLOCK') {
+        counters.blocksSent++
+        state.blocksSent++
+        ledger.remove(state.id, task.key)
+      } else if (topic === 'HAVE') {
+        counters.haves++
+        // A want-have is answered by HAVE; a want-block stays until its block is sent.
+        if (ledger.get(state.id, task.key)?.wantType === WantType.Have) ledger.remove(state.id, task.key)
+      } else counters.dontHaves++
+      events?.onResponse?.(topic, topic === 'DONT_HAVE' ? task.reason : undefined)
+    }
+    counters.bytesSent += body.byteLength
+    state.bytesSent += body.byteLength
+    events?.onBytesSent?.(body.byteLength)
+  }
+
+  async function write(state: PeerState, data: Uint8ArrayList): Promise<void> {
+    const signal = AbortSignal.timeout(SEND_TIMEOUT_MS)
+    try {
+      if (state.stream === undefined || state.stream.status !== 'open') {
+        const stream = await libp2p.dialProtocol(state.peerId, PROTOCOLS, { signal })
+        state.stream = stream
+        state.streamProtocol = stream.protocol
+      }
+      const stream = state.stream
+      if (stream.writeBufferLength > maxQueuedBytes || !stream.send(data)) {
+        await stream.onDrain({ signal })
+      }
+      if (stream.writeBufferLength > maxQueuedBytes) await stream.onDrain({ signal })
+      clearTimeout(state.idleTimer)
+      state.idleTimer = setTimeout(() => {
+        const s = state.stream
+        state.stream = undefined
+        s?.close().catch(() => s.abort(new Error('idle')))
+      }, IDLE_STREAM_MS)
+      state.idleTimer.unref()
+    } catch (err) {
+      const s = state.stream
+      state.stream = undefined
+      s?.abort(err as Error)
+      if (signal.aborted) {
+        // Not reading: stop feeding this peer. Its wants stay; a later message may retry.
+        logger?.info(
+          { peer: state.id, dropped: state.queue.size },
+          'peer is not reading; dropping its queued responses'
+        )
+        state.queue.clear()
+      }
+      throw err
+    }
+  }
+
+  async function handleMessage(state: PeerState, bytes: Uint8Array): Promise<void> {
+    const msg = decodeMessage(bytes, { maxEntries })
+    counters.droppedEntries += msg.droppedEntries
+    const wantlist = msg.wantlist
+    if (wantlist === undefined) return
+    if (wantlist.full) {
+      ledger.clear(state.id)
+      state.queue.clear()
+    }
+    for (const entry of wantlist.entries) {
+      if (entry.block.byteLength > MAX_CID_LENGTH) continue
+      let cid: CID
+      try {
+        cid = CID.decode(entry.block)
+      } catch {
+        counters.malformed++
+        continue
+      }
+      if (cid.multihash.code === 0x00) continue // identity: nothing to send (boxo ignores these too)
+      const key = mhKey(cid)
+      if (entry.cancel) {
+        ledger.remove(state.id, key)
+        state.queue.remove(key)
+        continue
+      }
+      counters.wantsReceived++
+      events?.onWant?.()
+      const want: Want = { cid, priority: entry.priority, wantType: entry.wantType, sendDontHave: entry.sendDontHave }
+      if (policy.isDenied(cid)) {
+        ledger.remove(state.id, key)
+        refuse(state, want, key, 'blacklisted_cid')
+        continue
+      }
+      if (!ledger.add(state.id, key, want)) {
+        counters.droppedEntries++
+        continue
+      }
+      if (await blocks.has(cid).catch(() => false)) {
+        counters.hits++
+        events?.onHit?.()
+        state.queue.push({
+          key,
+          cid,
+          kind: want.wantType === WantType.Have ? 'have' : 'block',
+          priority: want.priority,
+          sendDontHave: want.sendDontHave
+        })
+      } else {
+        counters.misses++
+        events?.onMiss?.()
+        miss(state, want, key)
+      }
+    }
+    schedule(state)
+  }
+
+  function miss(state: PeerState, want: Want, key: string): void {
+    const handler = init.missHandler
+    if (handler === undefined) {
+      refuse(state, want, key, 'disabled_retriever')
+      return
+    }
+    if (misses.has(key)) return // one retrieval per block, shared by every peer waiting for it
+    const controller = new AbortController()
+    misses.set(key, controller)
+    handler({ cid: want.cid, peer: state.peerId }, { signal: controller.signal })
+      .then(async (result) => {
+        if (!result.ok) return failMiss(key, result.reason)
+        // The retrieval ended well, but did this block land? (It may not be in the DAG retrieved.)
+        if (ledger.wanters(key).length > 0 && !(await blocks.has(want.cid).catch(() => false)))
+          failMiss(key, 'failed_block_load')
+      })
+      .catch((err) => {
+        logger?.debug({ err, cid: want.cid.toString() }, 'miss handler failed')
+        failMiss(key, 'retrieval_failed')
+      })
+      .finally(() => misses.delete(key))
+  }
+
+  function failMiss(key: string, reason: DontHaveReason): void {
+    for (const [peerId, want] of ledger.wanters(key)) {
+      const state = peers.get(peerId)
+      if (state === undefined) continue
+      refuse(state, want, key, reason)
+      schedule(state)
+    }
+  }
+
+  function onBlock(cid: CID): void {
+    const key = mhKey(cid)
+    for (const [peerId, want] of ledger.wanters(key)) {
+      const state = peers.get(peerId)
+      if (state === undefined || policy.isDenied(want.cid)) continue
+      state.queue.push({
+        key,
+        cid: want.cid,
+        kind: want.wantType === WantType.Have ? 'have' : 'block',
+        priority: want.priority,
+        sendDontHave: want.sendDontHave
+      })
+      schedule(state)
+    }
+  }
+
+  function onPolicyChange(): void {
+    for (const key of [...ledger.keys()]) {
+      const wanters = ledger.wanters(key)
+      if (wanters.length === 0 || !policy.isDenied(wanters[0][1].cid)) continue
+      for (const [peerId, want] of wanters) {
+        const state = peers.get(peerId)
+        ledger.remove(peerId, key)
+        if (state === undefined) continue
+        state.queue.remove(key)
+        refuse(state, want, key, 'blacklisted_cid')
+        schedule(state)
+      }
+      misses.get(key)?.abort()
+    }
+  }
+
+  async function handleStream(stream: Stream, connection: Connection): Promise<void> {
+    const state = peerState(connection.remotePeer)
+    state.protocol = stream.protocol ?? PROTOCOL_120
+    try {
+      for await (const bytes of readFrames(stream, maxIncoming)) {
+        await handleMessage(state, bytes)
+      }
+    } catch (err) {
+      counters.malformed++
+      state.malformed++
+      logger?.debug({ err: (err as Error).message, peer: state.id }, 'bad bitswap message; resetting the stream')
+      stream.abort(err as Error)
+      if (state.malformed >= MAX_MALFORMED_PER_PEER) {
+        logger?.info({ peer: state.id }, 'peer keeps sending malformed bitswap messages; closing the connection')
+        connection.abort(err as Error)
+      }
+    }
+  }
+
+  const onDisconnect = (evt: CustomEvent<PeerId>) => {
+    const id = evt.detail.toString()
+    const state = peers.get(id)
+    ledger.clear(id)
+    if (state === undefined) return
+    state.queue.clear()
+    clearTimeout(state.idleTimer)
+    peers.delete(id)
+  }
+
+  return {
+    async start() {
+      if (running) return
+      running = true
+      await libp2p.handle(
+        PROTOCOLS,
+        (stream, connection) => {
+          handleStream(stream, connection).catch(() => {})
+        },
+        { maxInboundStreams: 64, runOnLimitedConnection: false }
+      )
+      unsubscribers.push(blocks.onBlock((cid) => onBlock(cid)))
+      unsubscribers.push(policy.subscribe(() => onPolicyChange()))
+      libp2p.addEventListener('peer:disconnect', onDisconnect)
+      unsubscribers.push(() => libp2p.removeEventListener('peer:disconnect', onDisconnect))
+    },
+    async stop() {
+      running = false
+      for (const u of unsubscribers.splice(0)) u()
+      await libp2p.unhandle(PROTOCOLS)
+      for (const c of misses.values()) c.abort()
+      misses.clear()
+      for (const state of peers.values()) {
+        clearTimeout(state.idleTimer)
+        state.stream?.abort(new Error('bitswap server stopped'))
+      }
+      peers.clear()
+    },
+    stats() {
+      return { ...counters, peers: ledger.peers, wants: ledger.size }
+    },
+    peers(): PeerStats[] {
+      return [...peers.values()].map((s) => ({
+        peer: s.id,
+        wants: ledger.wantCount(s.id),
+        queued: s.queue.size,
+        bytesSent: s.bytesSent,
+        blocksSent: s.blocksSent
+      }))
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export interface Logger {
+  trace?(obj: unknown, msg?: string): void
+  debug(obj: unknown, msg?: string): void
+  info(obj: unknown, msg?: string): void
+  warn(obj: unknown, msg?: string): void
+}
+
+/** The block cache satisfies this. */
+export interface BlockSource {
+  has(cid: CID, options?: AbortOptions): Promise<boolean>
+  get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
+  onBlock(listener: (cid: CID, bytes: Uint8Array) => void): () => void
+}
+
+export type DontHaveReason =
+  | 'blacklisted_cid'
+  | 'disabled_retriever'
+  | 'failed_block_load'
+  | 'no_candidates'
+  | 'all_filtered'
+  | 'retrieval_failed'
+  | 'timeout'
+
+export type MissResult = { ok: true } | { ok: false; reason: DontHaveReason }
+
+/**
+ * Called for a want whose block the cache lacks, once per multihash while a miss is outstanding
+ * (not once per peer). Resolve when the retrieval ended; blocks reach peers through the cache.
+ */
+export type MissHandler = (miss: { cid: CID; peer: PeerId }, options: { signal: AbortSignal }) => Promise<MissResult>
+
+export interface PolicyView {
+  current(): { version: number }
+  subscribe(listener: (next: { version: number }, previous: { version: number }) => void): () => void
+  isDenied(cid: CID): boolean
+}
+
+/** Optional hooks the app maps to metrics and records. Called synchronously; keep them cheap. */
+export interface BitswapEvents {
+  onWant?(): void
+  onResponse?(topic: 'BLOCK' | 'HAVE' | 'DONT_HAVE', reason?: string): void
+  onHit?(): void
+  onMiss?(): void
+  onRefusal?(cid: CID, peer: string, reason: DontHaveReason, policyVersion: number): void
+  onBytesSent?(bytes: number): void
+}
+
+export interface BitswapServerComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'addEventListener' | 'removeEventListener'>
+  blocks: BlockSource
+  policy: PolicyView
+  logger?: Logger
+  events?: BitswapEvents
+}
+
+export interface BitswapServerInit {
+  /** max-bitswap-workers: peers served at once; 1 (the Go default) means DEFAULT_SEND_CONCURRENCY. */
+  maxWorkers?: number
+  maxWantlistEntriesPerPeer?: number
+  maxQueuedBytesPerPeer?: number
+  targetMessageSize?: number
+  maxIncomingMessageSize?: number
+  /** Absent (disable-retrieval): misses are answered DONT_HAVE, reason disabled_retriever. */
+  missHandler?: MissHandler
+}
+
+export interface BitswapStats {
+  peers: number
+  wants: number
+  wantsReceived: number
+  blocksSent: number
+  bytesSent: number
+  dontHaves: number
+  haves: number
+  hits: number
+  misses: number
+  malformed: number
+  droppedEntries: number
+}
+
+export interface PeerStats {
+  peer: string
+  wants: number
+  queued: number
+  bytesSent: number
+  blocksSent: number
+}
+
+export interface BitswapServer {
+  start(): Promise<void>
+  stop(): Promise<void>
+  stats(): BitswapStats
+  peers(): PeerStats[]
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { test } from 'node:test'
+import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { varintBytes } from '../src/codec.ts'
+import { rawPeer, startServer } from './helpers.ts'
+
+async function helloFetch(
+  t: { after(fn: () => Promise<unknown>): void },
+  addr: Parameters<Awaited<ReturnType<typeof createHeliaPeer>>['libp2p']['dial']>[0],
+  root: CID
+) {
+  const helia = await createHeliaPeer()
+  t.after(() => helia.stop())
+  await helia.libp2p.dial(addr)
+  const parts: Uint8Array[] = []
+  for await (const c of unixfs(helia).cat(root, { signal: AbortSignal.timeout(30_000) })) parts.push(c)
+  return Buffer.concat(parts)
+}
+
+test('random bytes, truncated frames and an oversized length prefix reset only that stream; others are served', async (t) => {
+  const { node, cache, server, tcpAddr } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 600_000, chunkSize: 100_000 })
+  for (const b of fixture.blocks) await cache.put(b.cid, b.bytes)
+  const attacks = [
+    randomBytes(4096),
+    Uint8Array.from([...varintBytes(100), 1, 2, 3]), // truncated: the stream ends mid-message
+    varintBytes(5 * 1024 * 1024) // a length prefix over 4 MiB
+  ]
+  for (const bytes of attacks) {
+    const peer = await rawPeer(t, node)
+    await peer.sendRaw(bytes)
+    await peer.stream.close().catch(() => {})
+  }
+  await new Promise((r) => setTimeout(r, 300))
+  assert.ok(server.stats().malformed >= 3, `malformed counted: ${server.stats().malformed}`)
+  assert.deepEqual(await helloFetch(t, tcpAddr, fixture.root), Buffer.from(fixture.bytes))
+})
+
+test('a 10,000-entry wantlist is capped per peer', async (t) => {
+  const { node, server } = await startServer(t, { maxWantlistEntriesPerPeer: 1024 })
+  const peer = await rawPeer(t, node)
+  const entries = []
+  for (let i = 0; i < 10_000; i++) {
+    entries.push({ cid: CID.createV1(raw.code, await sha256.digest(Buffer.from(`want ${i}`))) })
+  }
+  // Split into messages under 4 MiB, as a client must.
+  for (let i = 0; i < entries.length; i += 2500) await peer.send({ wantlist: { entries: entries.slice(i, i + 2500) } })
+  const deadline = Date.now() + 10_000
+  while (server.stats().wantsReceived + server.stats().droppedEntries < 10_000 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50))
+  assert.equal(server.stats().wants, 1024)
+  assert.equal(server.stats().droppedEntries, 10_000 - 1024)
+})
+
+test('a peer that never reads does not hold up others, and its queue stays bounded', async (t) => {
+  const { node, cache, server, tcpAddr } = await startServer(t, { maxWorkers: 2 })
+  const big = await createUnixfsFixture({ size: 24 * 1024 * 1024, chunkSize: 1024 * 1024, seed: 3 })
+  for (const b of big.blocks) await cache.put(b.cid, b.bytes)
+  const small = await createUnixfsFixture({ size: 2 * 1024 * 1024, chunkSize: 256 * 1024, seed: 4 })
+  for (const b of small.blocks) await cache.put(b.cid, b.bytes)
+  const stuck = await rawPeer(t, node, { read: false })
+  await stuck.send({ wantlist: { entries: big.blocks.map((b) => ({ cid: b.cid })) } })
+  await new Promise((r) => setTimeout(r, 300))
+  assert.deepEqual(await helloFetch(t, tcpAddr, small.root), Buffer.from(small.bytes))
+  const mine = server.peers().find((p) => p.peer === stuck.node.peerId.toString())!
+  assert.ok(mine.bytesSent < 12 * 1024 * 1024, `sent ${mine.bytesSent} bytes to a peer that reads nothing`)
+  assert.ok(mine.queued <= big.blocks.length)
+})

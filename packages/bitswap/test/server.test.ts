@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { PresenceType, WantType } from '../src/index.ts'
+import { rawPeer, startServer } from './helpers.ts'
+
+async function cat(helia: Awaited<ReturnType<typeof createHeliaPeer>>, root: CID, timeoutMs = 30_000) {
+  const parts: Uint8Array[] = []
+  for await (const chunk of unixfs(helia).cat(root, { signal: AbortSignal.timeout(timeoutMs) })) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+async function rawBlock(text: string) {
+  const bytes = new TextEncoder().encode(text)
+  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+}
+
+test('a Helia client fetches a multi-MiB UnixFS file byte-identical over TCP and over WebSockets', async (t) => {
+  const { cache, tcpAddr, wsAddr, server } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 5 * 1024 * 1024 + 123, chunkSize: 256 * 1024 })
+  for (const b of fixture.blocks) await cache.put(b.cid, b.bytes)
+  for (const addr of [tcpAddr, wsAddr]) {
+    const helia = await createHeliaPeer()
+    t.after(() => helia.stop())
+    await helia.libp2p.dial(addr)
+    assert.deepEqual(await cat(helia, fixture.root), Buffer.from(fixture.bytes), `over ${addr}`)
+  }
+  assert.ok(server.stats().blocksSent >= fixture.blocks.length * 2)
+})
+
+test('a client that asks before the blocks exist gets them when they land; two clients both get the same block', async (t) => {
+  const { cache, tcpAddr } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 1024 * 1024, chunkSize: 128 * 1024, seed: 7 })
+  const a = await createHeliaPeer()
+  const b = await createHeliaPeer()
+  t.after(async () => {
+    await a.stop()
+    await b.stop()
+  })
+  await a.libp2p.dial(tcpAddr)
+  await b.libp2p.dial(tcpAddr)
+  const fetchA = cat(a, fixture.root)
+  const fetchB = cat(b, fixture.root)
+  await new Promise((r) => setTimeout(r, 300)) // both are waiting on the root now
+  for (const blk of fixture.blocks) await cache.put(blk.cid, blk.bytes)
+  assert.deepEqual(await fetchA, Buffer.from(fixture.bytes))
+  assert.deepEqual(await fetchB, Buffer.from(fixture.bytes))
+})
+
+test('want-have is answered HAVE; a miss DONT_HAVE only with sendDontHave; want-block gets the block', async (t) => {
+  const { node, cache } = await startServer(t)
+  const present = await rawBlock('present')
+  const absent = await rawBlock('absent')
+  await cache.put(present.cid, present.bytes)
+  const peer = await rawPeer(t, node)
+  // Without sendDontHave a miss gets no answer: the only reply is the HAVE for the present block.
+  await peer.send({
+    wantlist: {
+      entries: [
+        { cid: absent.cid, wantType: WantType.Have },
+        { cid: present.cid, wantType: WantType.Have }
+      ]
+    }
+  })
+  const [first] = await peer.waitFor(1)
+  assert.deepEqual(
+    first.blockPresences.map((p) => [CID.decode(p.cid).toString(), p.type]),
+    [[present.cid.toString(), PresenceType.Have]]
+  )
+  await peer.send({ wantlist: { entries: [{ cid: absent.cid, wantType: WantType.Have, sendDontHave: true }] } })
+  const [, second] = await peer.waitFor(2)
+  assert.deepEqual(
+    second.blockPresences.map((p) => [CID.decode(p.cid).toString(), p.type]),
+    [[absent.cid.toString(), PresenceType.DontHave]]
+  )
+  await peer.send({ wantlist: { entries: [{ cid: present.cid, wantType: WantType.Block, sendDontHave: true }] } })
+  const [, , third] = await peer.waitFor(3)
+  assert.equal(Buffer.from(third.payload[0].data).toString(), 'present')
+})
+
+test('a cancelled want gets nothing when its block lands; a live one does', async (t) => {
+  const { node, cache } = await startServer(t)
+  const cancelled = await rawBlock('cancelled')
+  const kept = await rawBlock('kept')
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: cancelled.cid }, { cid: kept.cid }] } })
+  await peer.send({ wantlist: { entries: [{ cid: cancelled.cid, cancel: true }] } })
+  await new Promise((r) => setTimeout(r, 100))
+  await cache.put(cancelled.cid, cancelled.bytes)
+  await cache.put(kept.cid, kept.bytes)
+  const [msg] = await peer.waitFor(1)
+  await new Promise((r) => setTimeout(r, 200))
+  const sent = peer.received.flatMap((m) => m.payload.map((p) => Buffer.from(p.data).toString()))
+  assert.deepEqual(sent, ['kept'])
+  assert.ok(msg)
+})
+
+test('a denied CID is refused even when cached, by multihash; allowing it again serves it', async (t) => {
+  const { node, cache, policy, refusals } = await startServer(t)
+  const blk = await rawBlock('secret')
+  await cache.put(blk.cid, blk.bytes)
+  policy.deny(CID.createV1(0x70, blk.cid.multihash)) // same content, another codec
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  const [first] = await peer.waitFor(1)
+  assert.equal(first.payload.length, 0)
+  assert.equal(first.blockPresences[0].type, PresenceType.DontHave)
+  assert.deepEqual(
+    refusals.map((r) => r.reason),
+    ['blacklisted_cid']
+  )
+  policy.allow(blk.cid)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  const [, second] = await peer.waitFor(2)
+  assert.equal(Buffer.from(second.payload[0].data).toString(), 'secret')
+})
+
+test('denying a CID refuses peers already waiting for it', async (t) => {
+  const { node, policy } = await startServer(t)
+  const blk = await rawBlock('later denied')
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await peer.waitFor(1) // DONT_HAVE: disabled_retriever
+  policy.deny(blk.cid)
+  const [, msg] = await peer.waitFor(2)
+  assert.equal(msg.blockPresences[0].type, PresenceType.DontHave)
+})
+
+test('with no miss handler a miss is DONT_HAVE disabled_retriever; with one, its reason reaches the peer', async (t) => {
+  const off = await startServer(t)
+  const blk = await rawBlock('nowhere')
+  const p1 = await rawPeer(t, off.node)
+  await p1.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await p1.waitFor(1)
+  assert.deepEqual(
+    off.refusals.map((r) => r.reason),
+    ['disabled_retriever']
+  )
+
+  let calls = 0
+  const on = await startServer(t, {
+    missHandler: async () => {
+      calls++
+      await new Promise((r) => setTimeout(r, 50))
+      return { ok: false, reason: 'no_candidates' }
+    }
+  })
+  const p2 = await rawPeer(t, on.node)
+  const p3 = await rawPeer(t, on.node)
+  await p2.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await p3.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await p2.waitFor(1)
+  await p3.waitFor(1)
+  assert.equal(calls, 1, 'one retrieval for one block, shared by both peers')
+  assert.deepEqual(
+    on.refusals.map((r) => r.reason),
+    ['no_candidates', 'no_candidates']
+  )
+})
+
+test('a miss handler that succeeds delivers the block it put in the cache', async (t) => {
+  const blk = await rawBlock('retrieved')
+  let cache: Awaited<ReturnType<typeof startServer>>['cache'] | undefined
+  const s = await startServer(t, {
+    missHandler: async () => {
+      await cache!.put(blk.cid, blk.bytes)
+      return { ok: true }
+    }
+  })
+  cache = s.cache
+  const peer = await rawPeer(t, s.node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'retrieved')
+})
+
+test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
+  const { node, cache } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 1000, rawLeaves: false })
+  const root = CID.createV0(fixture.root.multihash as never)
+  await cache.put(root, fixture.blocks[0].bytes)
+  const peer = await rawPeer(t, node, { protocol: '/ipfs/bitswap/1.0.0' })
+  await peer.send({ wantlist: { entries: [{ cid: root }] } })
+  const [msg] = await peer.waitFor(1)
+  assert.equal(msg.blocks.length, 1)
+  assert.deepEqual(Buffer.from(msg.blocks[0]), Buffer.from(fixture.blocks[0].bytes))
+  assert.equal(msg.payload.length, 0)
+})
