@@ -17,7 +17,12 @@ const program = new Command('autoretrieve')
   .addOption(new Option('--log-resource-manager', 'log libp2p resource usage'))
   .addOption(new Option('--database-url <url>', 'PostgreSQL URL (empty: embedded database in <data-dir>/db)'))
   .addOption(new Option('--admin-listen <host:port>', 'admin HTTP listen address (default 127.0.0.1:8080)'))
-  .addOption(new Option('--listen <multiaddr...>', 'libp2p listen address (repeatable)'))
+  .addOption(
+    // Repeatable rather than variadic, so `--listen X run` does not swallow the command name.
+    new Option('--listen <multiaddr>', 'libp2p listen address (repeatable)').argParser(
+      (value: string, previous?: string[]) => [...(previous ?? []), value]
+    )
+  )
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 

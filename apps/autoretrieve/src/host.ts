@@ -42,7 +42,10 @@ export async function createHost(init: HostInit): Promise<Host> {
   }
   const services: ServiceFactoryMap = { identify: identify(), ping: ping() }
   if (dhtOn) {
-    services.dht = kadDHT({ clientMode: true, peerInfoMapper: removePrivateAddressesMapper }) as unknown as ServiceFactoryMap[string]
+    services.dht = kadDHT({
+      clientMode: true,
+      peerInfoMapper: removePrivateAddressesMapper
+    }) as unknown as ServiceFactoryMap[string]
   }
   const node = await createLibp2p({
     privateKey: init.privateKey,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { stat } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { cliEnv, runCli, startDaemon, tempDataDir } from './helpers.ts'
 
@@ -37,7 +37,7 @@ test('a port in use is a one-line error naming the address, exit 1', async (t) =
   const port = (blocker.address() as { port: number }).port
   const dataDir = await tempDataDir(t)
   const res = await runCli(['--data-dir', dataDir, '--admin-listen', `127.0.0.1:${port}`, 'run'], cliEnv(), 60_000)
-  assert.equal(res.code, 1)
+  assert.equal(res.code, 1, res.stderr)
   assert.match(res.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*in use`))
   assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace')
   const libp2pRes = await runCli(
@@ -49,10 +49,14 @@ test('a port in use is a one-line error naming the address, exit 1', async (t) =
   assert.match(libp2pRes.stderr, new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/${port}.*in use`))
 })
 
-test('an unwritable data dir is a one-line error naming it', async () => {
-  // Nothing can be created under /proc, not even by root, so this holds wherever the suite runs.
-  const res = await runCli(['--data-dir', '/proc/autoretrieve-cannot-exist/data', 'run'], cliEnv(), 30_000)
+test('an unwritable data dir is a one-line error naming it', async (t) => {
+  // A path under a regular file can be created by no one, not even root.
+  const base = await tempDataDir(t)
+  await mkdir(dirname(base), { recursive: true })
+  const file = join(dirname(base), 'not-a-dir')
+  await writeFile(file, 'x')
+  const res = await runCli(['--data-dir', join(file, 'data'), 'run'], cliEnv(), 30_000)
   assert.notEqual(res.code, 0)
-  assert.match(res.stderr, /\/proc\/autoretrieve-cannot-exist\/data/)
+  assert.ok(res.stderr.includes(join(file, 'data')), res.stderr)
   assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
 })
