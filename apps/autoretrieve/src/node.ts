@@ -126,6 +126,7 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
       pid: process.pid,
       adminUrl: admin.url,
       peerId,
+      multiaddrs,
       startedAt: new Date().toISOString()
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })

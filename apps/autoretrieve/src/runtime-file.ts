@@ -9,6 +9,8 @@ export interface RuntimeInfo {
   pid: number
   adminUrl: string
   peerId: string
+  /** The libp2p addresses actually bound (ports resolved). */
+  multiaddrs: string[]
   startedAt: string
 }
 

@@ -58,6 +58,7 @@ export interface DaemonHandle {
   child: ChildProcess
   adminUrl: string
   peerId: string
+  multiaddrs: string[]
   token: string
   stderr(): string
   /** Sends a signal and resolves with the exit code (SIGKILL after timeoutMs). */
@@ -102,7 +103,15 @@ export async function startDaemon(
       const info = JSON.parse(await readFile(join(dataDir, 'node.json'), 'utf8'))
       if (info.pid === child.pid) {
         const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()
-        return { child, adminUrl: info.adminUrl, peerId: info.peerId, token, stderr: () => stderr, stop }
+        return {
+          child,
+          adminUrl: info.adminUrl,
+          peerId: info.peerId,
+          multiaddrs: info.multiaddrs,
+          token,
+          stderr: () => stderr,
+          stop
+        }
       }
     } catch {}
     await new Promise((r) => setTimeout(r, 100))
