@@ -2,7 +2,7 @@
 // concurrent Helia clients, by autoretrieve and by a plain Helia node (@helia/bitswap, memory
 // blockstore) in the same run, alternating which goes first. Reports aggregate MB/s, the ratio
 // autoretrieve/Helia, and each server's peak RSS.
-//   node bench/serve/run.ts [--size-mib 64] [--rounds 2] [--clients 1,4]
+//   node bench/serve/run.ts [--size-mib 64] [--rounds 2] [--clients 1,4] [--database-url postgres://…]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,7 +18,9 @@ const { values } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '64' },
     rounds: { type: 'string', default: '2' },
-    clients: { type: 'string', default: '1,4' }
+    clients: { type: 'string', default: '1,4' },
+    // With a PostgreSQL URL the node's RSS is the serve path's own; the embedded PGlite adds ~650 MiB.
+    'database-url': { type: 'string', default: '' }
   }
 })
 const sizeMiB = Number(values['size-mib'])
@@ -37,7 +39,8 @@ try {
   const dataDir = join(work, 'node')
   const imp = spawnNode(CLI, ['--data-dir', dataDir, 'cache', 'import', carPath], nodeEnv())
   await imp.firstJson(120_000)
-  const ours = await startBenchNode(dataDir, ['--disable-retrieval'])
+  const dbArgs = values['database-url'] ? ['--database-url', values['database-url']] : []
+  const ours = await startBenchNode(dataDir, ['--disable-retrieval', ...dbArgs])
   const heliaServer = spawnNode(fileURLToPath(new URL('../lib/helia-server.ts', import.meta.url)), [
     carPath,
     String(await freePort())
@@ -73,6 +76,7 @@ try {
     bench: 'serve',
     sizeMiB,
     rounds,
+    database: values['database-url'] ? 'postgres' : 'pglite',
     rows,
     peakRssMiB: { autoretrieve: +(oursRss / 2 ** 20).toFixed(0), helia: +(heliaRss / 2 ** 20).toFixed(0) },
     goal: 'with 4 clients >= 1.5x the Helia node; autoretrieve peak RSS <= 250 MiB'

@@ -195,7 +195,14 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     if (sent.length === 0) return
     const pendingBytes = Math.round(state.queue.size * (state.avgBlock || 0))
     const body = encodeMessage({ ...msg, pendingBytes: format === 'v1' && presencesAllowed ? pendingBytes : 0 }, format)
-    await write(state, frame(body))
+    try {
+      await write(state, frame(body))
+    } catch (err) {
+      // Not sent: the wants are still open, so answer them on the next stream (unless the peer
+      // was dropped for not reading, which cleared its queue on purpose).
+      if (!(err as { notReading?: boolean }).notReading) for (const { task } of sent) state.queue.push(task)
+      throw err
+    }
     for (const { task, topic } of sent) {
       if (topic === 'BLOCK') {
         counters.blocksSent++
@@ -244,6 +251,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
           'peer is not reading; dropping its queued responses'
         )
         state.queue.clear()
+        throw Object.assign(new Error(`peer ${state.id} did not read for ${SEND_TIMEOUT_MS} ms`, { cause: err }), {
+          notReading: true
+        })
       }
       throw err
     }
