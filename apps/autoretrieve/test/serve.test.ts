@@ -72,10 +72,7 @@ test('a root on the config deny list is refused even when cached; check-cid repo
   const dataDir = await tempDataDir(t)
   const fixture = await createUnixfsFixture({ size: 300_000, chunkSize: 100_000, seed: 13 })
   await mkdir(dataDir, { recursive: true })
-  await writeFile(
-    join(dataDir, 'config.yaml'),
-    `cid-blacklist:\n  - ${fixture.root.toV0().toString()}\n`
-  )
+  await writeFile(join(dataDir, 'config.yaml'), `cid-blacklist:\n  - ${fixture.root.toV0().toString()}\n`)
   const car = await writeCar(dataDir, 'denied.car', fixture.car)
   assert.equal((await runCli(['--data-dir', dataDir, 'cache', 'import', car], cliEnv())).code, 0)
   const node = await startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))

@@ -79,7 +79,9 @@ export async function carOf(root: CID, blocks: Iterable<{ cid: CID; bytes: Uint8
   return Buffer.concat(chunks)
 }
 
-async function collect(value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | Promise<Uint8Array>): Promise<Uint8Array> {
+async function collect(
+  value: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | Promise<Uint8Array>
+): Promise<Uint8Array> {
   const v = await value
   if (v instanceof Uint8Array) return v
   const parts: Uint8Array[] = []
