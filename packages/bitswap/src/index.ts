@@ -3,6 +3,8 @@
  * from the block cache, hands misses to a pluggable handler (the retrieval engine) and delivers
  * late blocks to every peer still wanting them; and the wire codec, shared with our client.
  */
+
+export { type BitswapSession, createBitswapClient, type SessionEvent } from './client.ts'
 export {
   cidFromPrefix,
   type DecodedMessage,
@@ -26,5 +28,6 @@ export {
 } from './constants.ts'
 export { BlockTooLargeError, MalformedMessageError, MessageTooLargeError } from './errors.ts'
 export { readFrames } from './frame-reader.ts'
+export { mhKey } from './ledger.ts'
 export { createBitswapServer } from './server.ts'
 export type * from './types.ts'

@@ -2,6 +2,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import {
+  type DecodedMessage,
   decodeMessage,
   encodeMessage,
   frame,
@@ -88,6 +89,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
   }
   let active = 0
   let running = false
+  const responseListeners = new Set<(peer: string, msg: DecodedMessage) => void>()
   const unsubscribers: Array<() => void> = []
 
   const peerState = (peerId: PeerId): PeerState => {
@@ -262,6 +264,16 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
   async function handleMessage(state: PeerState, bytes: Uint8Array): Promise<void> {
     const msg = decodeMessage(bytes, { maxEntries })
     counters.droppedEntries += msg.droppedEntries
+    if (msg.payload.length > 0 || msg.blocks.length > 0 || msg.blockPresences.length > 0) {
+      // Blocks and presences are answers to our own client's wants: hand them over.
+      for (const l of responseListeners) {
+        try {
+          l(state.id, msg)
+        } catch (err) {
+          logger?.warn({ err }, 'bitswap response listener failed')
+        }
+      }
+    }
     const wantlist = msg.wantlist
     if (wantlist === undefined) return
     if (wantlist.full) {
@@ -438,6 +450,10 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     },
     stats() {
       return { ...counters, peers: ledger.peers, wants: ledger.size }
+    },
+    onResponse(listener) {
+      responseListeners.add(listener)
+      return () => responseListeners.delete(listener)
     },
     peers(): PeerStats[] {
       return [...peers.values()].map((s) => ({

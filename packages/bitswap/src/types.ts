@@ -96,6 +96,11 @@ export interface PeerStats {
 export interface BitswapServer {
   start(): Promise<void>
   stop(): Promise<void>
+  /**
+   * Blocks and presences other peers send us (answers to our client's wants arrive on the same
+   * protocol handler as wants do). Returns an unsubscribe function.
+   */
+  onResponse(listener: (peer: string, msg: import('./codec.ts').DecodedMessage) => void): () => void
   stats(): BitswapStats
   peers(): PeerStats[]
 }

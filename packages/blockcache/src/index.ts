@@ -12,3 +12,4 @@ export {
   type Logger
 } from './cache.ts'
 export { AwaitTimeoutError, BlockVerificationError, CacheStoppedError, UnsupportedHashError } from './errors.ts'
+export { matches as blockMatches } from './verify.ts'

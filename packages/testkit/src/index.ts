@@ -5,3 +5,18 @@
  */
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'
+export {
+  encodeMetadata,
+  type IndexerFault,
+  type IndexerProviderRecord,
+  type IndexerStandIn,
+  startIndexer
+} from './indexer.ts'
+export {
+  type ProviderFault,
+  type ProviderInit,
+  type ProviderProtocol,
+  type ProviderStandIn,
+  startProvider
+} from './provider.ts'
+export { serveLoopback } from './serve-http.ts'

@@ -1,0 +1,8 @@
+/** Start the next protocol this long after the previous one if it has not delivered (Lassie staggers its protocols similarly). */
+export const DEFAULT_PROTOCOL_STAGGER_MS = 100
+/** Outstanding want-blocks per Bitswap attempt: enough to fill a loopback pipe with 256 KiB blocks. */
+export const DEFAULT_BITSWAP_WINDOW = 32
+/** An attempt cancelled because another protocol won may be tried again this many times. */
+export const MAX_REQUEUES = 2
+/** Weight of the newest observation in a provider's moving averages. */
+export const SCORE_ALPHA = 0.3

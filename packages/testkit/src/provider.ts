@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises'
+import { createBitswapServer } from '@autoretrieve/bitswap'
+import { walkDag } from '@autoretrieve/dag'
+import { CarBlockIterator } from '@ipld/car/iterator'
+import { CarWriter } from '@ipld/car/writer'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { Hono } from 'hono'
+import { stream } from 'hono/streaming'
+import { createLibp2p } from 'libp2p'
+import { CID } from 'multiformats/cid'
+import { serveLoopback } from './serve-http.ts'
+
+export type ProviderFault =
+  | 'none'
+  | 'wrong-block'
+  | 'truncate'
+  | 'reject'
+  | 'status404'
+  | 'status500'
+  | `slow:${number}`
+  | `delay:${number}`
+
+export type ProviderProtocol = 'http' | 'bitswap' | 'graphsync'
+
+export interface ProviderInit {
+  /** CAR files (paths or bytes) whose DAGs this provider holds. */
+  cars: Array<string | Uint8Array>
+  protocols?: ProviderProtocol[]
+  fault?: ProviderFault
+  httpPort?: number
+  libp2pPort?: number
+}
+
+const keyOf = (cid: CID) => Buffer.from(cid.multihash.bytes).toString('base64')
+
+/**
+ * A Filecoin storage provider on loopback, as Boost presents itself to retrievers: a trustless
+ * HTTP gateway (booster-http: `GET /ipfs/{cid}` answered with a DFS CAR) and booster-bitswap (a
+ * libp2p peer serving the same blocks over Bitswap). Faults make it misbehave on purpose, per
+ * request, so retrieval failover can be tested against real wire traffic.
+ */
+export async function startProvider(init: ProviderInit) {
+  const protocols = init.protocols ?? ['http', 'bitswap']
+  let fault: ProviderFault = init.fault ?? 'none'
+  const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>()
+  const roots: CID[] = []
+  for (const car of init.cars) {
+    const bytes = typeof car === 'string' ? await readFile(car) : car
+    const iter = await CarBlockIterator.fromBytes(bytes)
+    roots.push(...(await iter.getRoots()))
+    for await (const block of iter) blocks.set(keyOf(block.cid), block)
+  }
+  const stats = { httpRequests: 0, inFlight: 0, maxInFlight: 0, bitswapWants: 0, blocksServed: 0 }
+  const get = async (cid: CID) => blocks.get(keyOf(cid))?.bytes
+
+  const app = new Hono()
+  app.get('/ipfs/:cid', async (c) => {
+    stats.httpRequests++
+    if (fault === 'status404') return c.text('not found', 404)
+    if (fault === 'status500') return c.text('internal error', 500)
+    if (fault === 'reject') return c.text('access denied', 403)
+    let root: CID
+    try {
+      root = CID.parse(c.req.param('cid'))
+    } catch {
+      return c.text('invalid cid', 400)
+    }
+    if (!blocks.has(keyOf(root))) return c.text('not found', 404)
+    const currentFault = fault
+    const bytesPerSecond = currentFault.startsWith('slow:') ? Number(currentFault.slice(5)) : 0
+    c.header('Content-Type', 'application/vnd.ipld.car;version=1;order=dfs;dups=n')
+    c.header('X-Content-Type-Options', 'nosniff')
+    return stream(c, async (out) => {
+      // In flight from the first byte to the last: what a concurrency limit must bound.
+      stats.inFlight++
+      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight)
+      try {
+        if (currentFault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(currentFault.slice(6))))
+        const { writer, out: carBytes } = CarWriter.create([root])
+        const pump = (async () => {
+          let n = 0
+          for await (const step of walkDag(root, get)) {
+            if (step.bytes === undefined) break
+            n++
+            if (currentFault === 'truncate' && n > 2) break
+            const bytes = currentFault === 'wrong-block' && n === 2 ? step.bytes.map((b) => b ^ 0xff) : step.bytes
+            await writer.put({ cid: step.cid, bytes })
+            stats.blocksServed++
+          }
+          await writer.close()
+        })()
+        for await (const chunk of carBytes) {
+          if (out.aborted) break
+          await out.write(chunk)
+          if (bytesPerSecond > 0) await new Promise((r) => setTimeout(r, (chunk.byteLength / bytesPerSecond) * 1000))
+        }
+        await pump
+        if (currentFault === 'truncate') out.abort()
+      } finally {
+        stats.inFlight--
+      }
+    })
+  })
+
+  const http = protocols.includes('http') ? await serveLoopback(app, init.httpPort) : undefined
+  const libp2p = await createLibp2p({
+    addresses: { listen: [`/ip4/127.0.0.1/tcp/${init.libp2pPort ?? 0}`] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() }
+  })
+  const noListeners = () => () => {}
+  const bitswap = protocols.includes('bitswap')
+    ? createBitswapServer({
+        libp2p: libp2p as never,
+        blocks: {
+          has: async (cid) => fault !== 'reject' && blocks.has(keyOf(cid)),
+          get: async (cid) => {
+            stats.bitswapWants++
+            if (fault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(fault.slice(6))))
+            return fault === 'reject' ? undefined : get(cid)
+          },
+          onBlock: noListeners
+        },
+        policy: { current: () => ({ version: 0 }), subscribe: noListeners, isDenied: () => false }
+      })
+    : undefined
+  await bitswap?.start()
+  const peerId = libp2p.peerId.toString()
+  const multiaddrs = libp2p.getMultiaddrs().map((m) => m.toString())
+  const httpUrl = http?.url ?? ''
+  return {
+    peerId,
+    multiaddrs,
+    httpUrl,
+    roots,
+    libp2p,
+    stats,
+    /** The HTTP endpoint as IPNI advertises it (/ip4/127.0.0.1/tcp/PORT/http). */
+    httpMultiaddr: http ? `/ip4/127.0.0.1/tcp/${http.port}/http` : undefined,
+    setFault(next: ProviderFault) {
+      fault = next
+    },
+    async close() {
+      await bitswap?.stop()
+      await libp2p.stop()
+      await http?.close()
+    }
+  }
+}
+
+export type ProviderStandIn = Awaited<ReturnType<typeof startProvider>>
