@@ -6,7 +6,7 @@ import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { isCidDenied } from '@autoretrieve/policy'
-import { createStore, type Store } from '@autoretrieve/store'
+import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
@@ -14,6 +14,7 @@ import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
+import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
 
 export interface RunningNode {
@@ -26,6 +27,8 @@ export interface RunningNode {
   readonly policy: PolicyService
   readonly host: Host
   readonly bitswap: BitswapServer
+  readonly records: RecordWriter
+  readonly retriever?: ReturnType<typeof createNodeRetriever>
   stop(): Promise<void>
 }
 
@@ -86,6 +89,23 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
+    const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
+    records.start()
+    stack.push({ name: 'records', stop: () => records.stop() })
+
+    let bitswapRef: BitswapServer | undefined
+    const retriever = config.disableRetrieval
+      ? undefined
+      : createNodeRetriever({
+          config,
+          peerId,
+          host,
+          cache,
+          policy,
+          bitswap: () => bitswapRef!,
+          records,
+          logger: logger.child({ component: 'retriever' })
+        })
     const bitswap = createBitswapServer(
       {
         libp2p: host,
@@ -95,10 +115,15 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
           subscribe: (listener) => policy.holder.subscribe(listener),
           isDenied: (cid) => isCidDenied(policy.current(), cid)
         },
+        events: {
+          onRefusal: (cid, peer, reason, policyVersion) =>
+            records.record({ type: 'refusal', cid: cid.toString(), peer, reason, policyVersion, at: new Date() })
+        },
         logger: logger.child({ component: 'bitswap' })
       },
-      { maxWorkers: config.maxBitswapWorkers }
+      { maxWorkers: config.maxBitswapWorkers, missHandler: retriever?.missHandler }
     )
+    bitswapRef = bitswap
     await bitswap.start()
     stack.push({ name: 'bitswap', stop: () => bitswap.stop() })
 
@@ -132,7 +157,20 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
 
-    return { peerId, adminUrl: admin.url, adminToken, multiaddrs, store, cache, policy, host, bitswap, stop: stopAll }
+    return {
+      peerId,
+      adminUrl: admin.url,
+      adminToken,
+      multiaddrs,
+      store,
+      cache,
+      policy,
+      host,
+      bitswap,
+      records,
+      retriever,
+      stop: stopAll
+    }
   } catch (err) {
     await stopAll()
     throw err

@@ -95,16 +95,24 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
   const globalSlots = new KeyedLimiter()
   const scores = new ProviderScores()
   const inflight = new Map<string, InFlight>()
+  /**
+   * Blocks a running retrieval is about to deliver (links of blocks it verified), so a want for a
+   * child of a DAG being retrieved joins that retrieval instead of starting its own.
+   */
+  const expected = new Map<string, InFlight>()
   const counters = { active: 0, succeeded: 0, failed: 0, bytes: 0, blocks: 0 }
 
   function retrieve(cid: CID, options: RetrieveOptions = {}): Promise<RetrievalResult> {
     const key = keyOf(cid)
-    let entry = inflight.get(key)
+    let entry = inflight.get(key) ?? expected.get(key)
     if (entry === undefined) {
       const controller = new AbortController()
       const created: InFlight = { controller, waiters: 0, requestedBy: new Set(), promise: Promise.resolve() as never }
       if (options.requestedBy) created.requestedBy.add(options.requestedBy)
-      created.promise = run(cid, controller.signal, created, options).finally(() => inflight.delete(key))
+      created.promise = run(cid, controller.signal, created, options).finally(() => {
+        inflight.delete(key)
+        for (const [k, e] of expected) if (e === created) expected.delete(k)
+      })
       inflight.set(key, created)
       entry = created
     } else if (options.requestedBy) entry.requestedBy.add(options.requestedBy)
@@ -240,6 +248,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
             }
             if (winner !== undefined) return { ok: false, cancelled: true } as AttemptOutcome
             return attempt(
+              entry,
               id,
               cid,
               head.candidate,
@@ -298,6 +307,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
   }
 
   async function attempt(
+    owner: InFlight,
     retrievalId: string,
     root: CID,
     candidate: Candidate,
@@ -372,7 +382,10 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         if (!block.local && !blockMatches(block.cid, block.bytes)) {
           throw new AttemptError('wrong_block', `${candidate.peerId} sent bytes that do not hash to ${block.cid}`)
         }
-        verifier.accept(block.cid, block.bytes)
+        for (const link of verifier.accept(block.cid, block.bytes)) {
+          const k = keyOf(link)
+          if (!expected.has(k)) expected.set(k, owner)
+        }
         if (!block.local) {
           await cache.put(block.cid, block.bytes)
           counters.bytes += block.bytes.byteLength

@@ -1,0 +1,56 @@
+import type { BitswapServer } from '@autoretrieve/bitswap'
+import { createBitswapClient } from '@autoretrieve/bitswap'
+import type { BlockCache } from '@autoretrieve/blockcache'
+import type { AutoretrieveConfig } from '@autoretrieve/config'
+import { createBitswapAdapter, createHttpAdapter, createRetriever, type RetrieverEvents } from '@autoretrieve/retriever'
+import {
+  type CandidateSource,
+  createEstuarySource,
+  createIpniSource,
+  createLotusMinerResolver
+} from '@autoretrieve/routing'
+import type { RecordWriter } from '@autoretrieve/store'
+import type { Host } from './host.ts'
+import type { Logger } from './logger.ts'
+import type { PolicyService } from './policy-service.ts'
+
+/** Where candidates come from: `lookup-endpoint-type` picks IPNI or Estuary (whose miners resolve through Lotus). */
+export function candidateSource(config: AutoretrieveConfig, selfPeerId: string, logger: Logger): CandidateSource {
+  if (config.lookupEndpointType === 'estuary') {
+    const resolver = createLotusMinerResolver({ logger }, { apiInfo: config.fullnodeApiInfo })
+    return createEstuarySource({ logger, resolver }, { endpointUrl: config.lookupEndpointUrl })
+  }
+  return createIpniSource({ logger }, { endpointUrl: config.lookupEndpointUrl, selfPeerId })
+}
+
+/** The retrieval engine as the node runs it: cache, policy, routing, HTTP and Bitswap adapters, records. */
+export function createNodeRetriever(parts: {
+  config: AutoretrieveConfig
+  peerId: string
+  host: Host
+  cache: BlockCache
+  policy: PolicyService
+  bitswap: () => BitswapServer
+  records: RecordWriter
+  events?: RetrieverEvents
+  logger: Logger
+}) {
+  const { config, logger } = parts
+  const client = createBitswapClient({
+    libp2p: parts.host,
+    // Late-bound: the server needs the retriever's miss handler, the client needs the server's answers.
+    server: { onResponse: (listener) => parts.bitswap().onResponse(listener) }
+  })
+  return createRetriever(
+    {
+      cache: parts.cache,
+      policy: () => parts.policy.current(),
+      candidates: candidateSource(config, parts.peerId, logger),
+      adapters: [createHttpAdapter(), createBitswapAdapter({ client })],
+      records: parts.records,
+      events: parts.events,
+      logger
+    },
+    { maxConcurrentRetrievals: config.maxConcurrentRetrievals }
+  )
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { test } from 'node:test'
+import { createStore } from '@autoretrieve/store'
+import {
+  createHeliaPeer,
+  createUnixfsFixture,
+  type HeliaPeer,
+  type ProviderFault,
+  type ProviderStandIn,
+  startIndexer,
+  startProvider
+} from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+import postgres from 'postgres'
+import { cliEnv, startDaemon, tempDataDir } from './helpers.ts'
+
+type After = { after(fn: () => Promise<unknown>): void }
+
+async function cat(helia: HeliaPeer, root: CID, timeoutMs = 30_000) {
+  const parts: Uint8Array[] = []
+  for await (const chunk of unixfs(helia).cat(root, { signal: AbortSignal.timeout(timeoutMs) })) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+async function client(t: After, addrs: string[]) {
+  const helia = await createHeliaPeer()
+  t.after(() => helia.stop())
+  await helia.libp2p.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
+  return helia
+}
+
+async function provider(
+  t: After,
+  car: Uint8Array,
+  fault: ProviderFault = 'none',
+  protocols: Array<'http' | 'bitswap'> = ['http']
+) {
+  const p = await startProvider({ cars: [car], protocols, fault })
+  t.after(() => p.close())
+  return p
+}
+
+const record = (p: ProviderStandIn, protocol: 'http' | 'bitswap') => ({
+  peerId: p.peerId,
+  addrs: protocol === 'http' ? [p.httpMultiaddr!] : p.multiaddrs,
+  protocols: [protocol]
+})
+
+/** A scratch PostgreSQL database, so the test can read the node's records while it runs. */
+async function scratchDatabase(t: After): Promise<string | undefined> {
+  const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
+    max: 1,
+    connect_timeout: 3,
+    onnotice: () => {}
+  })
+  try {
+    await admin`select 1`
+  } catch {
+    await admin.end({ timeout: 1 })
+    return undefined
+  }
+  const name = `autoretrieve_test_${randomBytes(5).toString('hex')}`
+  await admin.unsafe(`create database ${name}`)
+  t.after(async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
+    await admin.end({ timeout: 1 })
+  })
+  return `postgres://postgres@127.0.0.1:5432/${name}`
+}
+
+async function startNode(t: After, indexerUrl: string, extra: Record<string, string> = {}) {
+  const dataDir = await tempDataDir(t)
+  return startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_LOOKUP_ENDPOINT_URL: indexerUrl, ...extra }))
+}
+
+test('a miss is retrieved from an HTTP provider and streamed to a Helia client; asking again is a cache hit', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 3 * 1024 * 1024, chunkSize: 256 * 1024, seed: 31 })
+  const p = await provider(t, fixture.car)
+  const indexer = await startIndexer({ providers: [record(p, 'http')] })
+  t.after(() => indexer.close())
+  const node = await startNode(t, indexer.url)
+  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.equal(p.stats.httpRequests, 1)
+  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.equal(p.stats.httpRequests, 1, 'the second client was served from the cache')
+})
+
+test('a miss is retrieved from a Bitswap-only provider', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 2 * 1024 * 1024, chunkSize: 256 * 1024, seed: 32 })
+  const p = await provider(t, fixture.car, 'none', ['bitswap'])
+  const indexer = await startIndexer({ providers: [record(p, 'bitswap')] })
+  t.after(() => indexer.close())
+  const node = await startNode(t, indexer.url)
+  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.ok(p.stats.bitswapWants >= fixture.blocks.length)
+})
+
+test('failover past a provider sending a wrong block; records tell the same story', async (t) => {
+  const databaseUrl = await scratchDatabase(t)
+  if (databaseUrl === undefined) return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
+  const fixture = await createUnixfsFixture({ size: 1024 * 1024, chunkSize: 256 * 1024, seed: 33 })
+  const bad = await provider(t, fixture.car, 'wrong-block')
+  const good = await provider(t, fixture.car)
+  const indexer = await startIndexer({ providers: [record(bad, 'http'), record(good, 'http')] })
+  t.after(() => indexer.close())
+  const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
+  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+
+  const store = await createStore({ databaseUrl })
+  t.after(() => store.close())
+  const deadline = Date.now() + 5_000
+  let why = await store.retrievals.explain(fixture.root.toString())
+  while (why.retrievals[0]?.status !== 'success' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100))
+    why = await store.retrievals.explain(fixture.root.toString())
+  }
+  const [retrieval] = why.retrievals
+  assert.equal(retrieval.status, 'success')
+  assert.deepEqual(new Set(retrieval.candidates.map((c) => c.provider)), new Set([bad.peerId, good.peerId]))
+  const byProvider = Object.fromEntries(retrieval.attempts.map((a) => [a.provider, [a.outcome, a.errorClass]]))
+  assert.deepEqual(byProvider[bad.peerId], ['failed', 'wrong_block'])
+  assert.deepEqual(byProvider[good.peerId], ['success', null])
+})
+
+test('with no candidates the want is refused with reason no_candidates, recorded', async (t) => {
+  const databaseUrl = await scratchDatabase(t)
+  if (databaseUrl === undefined) return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
+  const fixture = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 34 })
+  const indexer = await startIndexer({ providers: [] })
+  t.after(() => indexer.close())
+  const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
+  const helia = await client(t, node.multiaddrs)
+  await assert.rejects(cat(helia, fixture.root, 3_000))
+  const store = await createStore({ databaseUrl })
+  t.after(() => store.close())
+  const why = await store.retrievals.explain(fixture.root.toString())
+  assert.equal(why.retrievals[0]?.reason, 'no_candidates')
+  assert.ok(why.refusals.some((r) => r.reason === 'no_candidates'))
+})
