@@ -1,0 +1,109 @@
+// bench/miss: a 64 MiB DAG fetched by a Helia client through autoretrieve from an HTTP provider
+// stand-in (a cache miss), against (a) the same fetch from the node's cache and (b) the CAR
+// downloaded straight from the provider, in the same run. Then 100 distinct misses at once
+// across 5 providers. Reports ratios, time to first byte over the injected latency, peak RSS.
+//   node bench/miss/run.ts [--size-mib 64] [--latency-ms 50] [--database-url postgres://…]
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
+import { fetchWithClients } from '../lib/clients.ts'
+import { nodeEnv, startBenchNode } from '../lib/node.ts'
+import { peakRss, spawnNode } from '../lib/process.ts'
+import { writeResult } from '../lib/results.ts'
+
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '64' },
+    'latency-ms': { type: 'string', default: '50' },
+    'database-url': { type: 'string', default: '' },
+    'many-count': { type: 'string', default: '100' }
+  }
+})
+const sizeMiB = Number(values['size-mib'])
+const latency = Number(values['latency-ms'])
+const manyCount = Number(values['many-count'])
+const dbArgs = values['database-url'] ? ['--database-url', values['database-url']] : []
+
+const work = await mkdtemp(join(tmpdir(), 'bench-miss-'))
+const closers: Array<() => Promise<unknown>> = []
+try {
+  process.stderr.write(`building a ${sizeMiB} MiB UnixFS DAG...\n`)
+  const fixture = await createUnixfsFixture({ size: sizeMiB * 1024 * 1024, chunkSize: 256 * 1024, seed: 77 })
+  const provider = await startProvider({ cars: [fixture.car], protocols: ['http'], fault: `delay:${latency}` })
+  closers.push(() => provider.close())
+  const indexer = await startIndexer({
+    providers: [{ peerId: provider.peerId, addrs: [provider.httpMultiaddr!], protocols: ['http'] }],
+    fault: `delay:${latency}`
+  })
+  closers.push(() => indexer.close())
+
+  // (b) the CAR straight from the provider, the way a gateway client would take it.
+  const directStart = performance.now()
+  const res = await fetch(`${provider.httpUrl}/ipfs/${fixture.root}?dag-scope=all`, {
+    headers: { Accept: 'application/vnd.ipld.car' }
+  })
+  let directBytes = 0
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) directBytes += chunk.byteLength
+  const directMs = performance.now() - directStart
+
+  const node = await startBenchNode(
+    join(work, 'node'),
+    dbArgs,
+    nodeEnv({ AUTORETRIEVE_LOOKUP_ENDPOINT_URL: indexer.url })
+  )
+  closers.push(() => node.proc.stop())
+  const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1)
+  const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1)
+  const slower = Math.max(hit.wallMs, directMs)
+  const injected = 2 * latency
+
+  // 100 distinct misses at once across 5 providers, one Helia client asking for all of them.
+  const small = await Promise.all(
+    Array.from({ length: manyCount }, (_, i) =>
+      createUnixfsFixture({ size: 256 * 1024, chunkSize: 64 * 1024, seed: 1000 + i })
+    )
+  )
+  const providers = await Promise.all(
+    Array.from({ length: 5 }, (_, k) =>
+      startProvider({ cars: small.filter((_, i) => i % 5 === k).map((f) => f.car), protocols: ['http'] })
+    )
+  )
+  for (const p of providers) closers.push(() => p.close())
+  indexer.setFault('none')
+  indexer.setProviders(
+    providers.map((p, k) => ({
+      peerId: p.peerId,
+      addrs: [p.httpMultiaddr!],
+      protocols: ['http' as const],
+      cids: small.filter((_, i) => i % 5 === k).map((f) => f.root.toString())
+    }))
+  )
+  const manyScript = new URL('../lib/helia-fetch-many.ts', import.meta.url).pathname
+  const many = spawnNode(manyScript, [node.multiaddr, ...small.map((f) => f.root.toString())])
+  const manyResult = await many.firstJson<{ ok: number; failed: number; ms: number }>(300_000)
+  const rssMiB = Math.round(peakRss(node.pid) / 2 ** 20)
+
+  const summary = {
+    bench: 'miss',
+    sizeMiB,
+    injectedLatencyMs: { indexer: latency, provider: latency },
+    missMs: Math.round(miss.wallMs),
+    cacheHitMs: Math.round(hit.wallMs),
+    directCarMs: Math.round(directMs),
+    directBytes,
+    missOverSlowerRatio: +(miss.wallMs / slower).toFixed(2),
+    ttfbMs: Math.round(miss.meanFirstByteMs),
+    ttfbOverInjectedMs: Math.round(miss.meanFirstByteMs - injected),
+    many: { count: manyCount, providers: 5, ...manyResult },
+    nodePeakRssMiB: rssMiB,
+    database: values['database-url'] ? 'postgres' : 'pglite',
+    goal: 'miss <= 1.25x the slower of cache hit and direct CAR; TTFB <= injected + 30 ms; 100 misses complete, RSS <= 400 MiB'
+  }
+  console.log(JSON.stringify(summary, null, 2))
+  await writeResult('miss', summary)
+} finally {
+  for (const close of closers.reverse()) await close().catch(() => {})
+  await rm(work, { recursive: true, force: true })
+}
