@@ -8,8 +8,10 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
-import { MigrationError, StoreUnavailableError } from './errors.ts'
+import { DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_POOL_SIZE } from './constants.ts'
+import { MigrationError, StoreUnavailableError, throwIfAborted } from './errors.ts'
 import * as schema from './schema/index.ts'
+import type { AbortOptions } from './types.ts'
 
 export type Schema = typeof schema
 /** The drizzle handle: PGlite and postgres-js both implement it, so queries are written once. */
@@ -17,59 +19,86 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema>
 /** A handle or a transaction: query functions take either, first. */
 export type DbOrTx = Parameters<Parameters<Database['transaction']>[0]>[0] | Database
 
-/** One migrations folder serves both engines. */
+/** One migrations folder serves both engines (drizzle's two migrators read the same journal). */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url))
 
 export interface Connection {
   kind: 'pglite' | 'postgres'
   db: Database
-  /** postgres-js client (LISTEN/NOTIFY), when kind is postgres. */
-  sql?: postgres.Sql
-  pglite?: PGlite
+  /** The PostgreSQL URL, when kind is postgres: the change feed opens its own LISTEN connection. */
+  url?: string
   close(): Promise<void>
 }
 
-export async function connect(init: { databaseUrl?: string; dataDir?: string }): Promise<Connection> {
-  if (init.databaseUrl) {
-    const sql = postgres(init.databaseUrl, {
-      max: 10,
-      onnotice: () => {},
-      connect_timeout: 10,
-      // Bounded: a dead database answers with an error, not a hang.
-      idle_timeout: 60
+/** Opens the database and brings its schema up to date; a failed migration is a MigrationError. */
+export async function connect(
+  init: { databaseUrl?: string; dataDir?: string },
+  options: AbortOptions = {}
+): Promise<Connection> {
+  throwIfAborted(options.signal)
+  return init.databaseUrl ? connectPostgres(init.databaseUrl, options) : connectPglite(init.dataDir, options)
+}
+
+async function connectPostgres(url: string, options: AbortOptions): Promise<Connection> {
+  const sql = postgres(url, {
+    max: DEFAULT_POOL_SIZE,
+    onnotice: () => {},
+    // Bounded: a dead database answers with an error, not a hang.
+    connect_timeout: DEFAULT_CONNECT_TIMEOUT_S,
+    idle_timeout: 60
+  })
+  const close = () => sql.end({ timeout: 5 })
+  const db = drizzlePostgres(sql, { schema }) as unknown as Database
+  try {
+    await sql`select 1`
+    throwIfAborted(options.signal)
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => {})
+    if (options.signal?.aborted) throw err
+    throw new StoreUnavailableError(`cannot connect to the database at ${redact(url)}: ${(err as Error).message}`, {
+      cause: err
     })
-    const db = drizzlePostgres(sql, { schema }) as unknown as Database
-    try {
-      await sql`select 1`
-    } catch (err) {
-      await sql.end({ timeout: 1 }).catch(() => {})
-      throw new StoreUnavailableError(
-        `cannot connect to the database at ${redact(init.databaseUrl)}: ${(err as Error).message}`,
-        { cause: err }
-      )
-    }
-    try {
-      await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER })
-    } catch (err) {
-      await sql.end({ timeout: 1 }).catch(() => {})
-      throw new MigrationError(`database migration failed: ${(err as Error).message}`, { cause: err })
-    }
-    return { kind: 'postgres', db, sql, close: () => sql.end({ timeout: 5 }) }
   }
+  try {
+    await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER })
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => {})
+    throw new MigrationError(`database migration failed: ${describe(err)}`, { cause: err })
+  }
+  return { kind: 'postgres', db, url, close }
+}
+
+async function connectPglite(dataDir: string | undefined, options: AbortOptions): Promise<Connection> {
   let dir: string | undefined
-  if (init.dataDir) {
-    dir = join(init.dataDir, 'db')
+  if (dataDir) {
+    dir = join(dataDir, 'db')
     await mkdir(dir, { recursive: true, mode: 0o700 })
   }
   const pglite = new PGlite(dir)
+  try {
+    await pglite.waitReady
+    throwIfAborted(options.signal)
+  } catch (err) {
+    await pglite.close().catch(() => {})
+    if (options.signal?.aborted) throw err
+    throw new StoreUnavailableError(`cannot open the embedded database in ${dir ?? 'memory'}: ${describe(err)}`, {
+      cause: err
+    })
+  }
   const db = drizzlePglite(pglite, { schema }) as unknown as Database
   try {
     await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER })
   } catch (err) {
     await pglite.close().catch(() => {})
-    throw new MigrationError(`embedded database migration failed: ${(err as Error).message}`, { cause: err })
+    throw new MigrationError(`embedded database migration failed: ${describe(err)}`, { cause: err })
   }
-  return { kind: 'pglite', db, pglite, close: () => pglite.close() }
+  return { kind: 'pglite', db, close: () => pglite.close() }
+}
+
+/** drizzle's wrapper says "Failed query: <sql>"; the driver's own message underneath says why. */
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } }
+  return e?.cause?.message ?? e?.message ?? String(err)
 }
 
 function redact(url: string): string {

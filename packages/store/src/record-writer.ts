@@ -1,49 +1,74 @@
+import { BoundedQueue } from './bounded-queue.ts'
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_STOP_FLUSH_TIMEOUT_MS
+} from './constants.ts'
+import { throwIfAborted } from './errors.ts'
 import type { RetrievalRepository } from './repositories/retrievals.ts'
 import type { AbortOptions, Logger, RecordEvent } from './types.ts'
 
 export interface RecordWriterInit {
-  /** Events held while the database is away; past this the oldest are dropped (counted). */
+  /** Events held while the database is away; past this the oldest are dropped and counted. @default 10000 */
   maxBuffered?: number
+  /** Events per transaction. @default 500 */
   batchSize?: number
+  /** How long an event may wait before its batch is written. @default 250 */
   flushIntervalMs?: number
+  /** Longest wait between retries while the database is down. @default 5000 */
+  maxBackoffMs?: number
+  /** How long `stop()` tries to write what is left. @default 3000 */
+  stopTimeoutMs?: number
+}
+
+export interface RecordWriterStats {
+  buffered: number
+  written: number
+  dropped: number
+  failedFlushes: number
 }
 
 export interface RecordWriter {
+  /** Queues an event; never blocks, never throws. */
   record(event: RecordEvent): void
+  /** Writes what is buffered now; rejects (events kept, retried later) if the database fails. */
   flush(options?: AbortOptions): Promise<void>
-  stats(): { buffered: number; written: number; dropped: number; failedFlushes: number }
+  stats(): RecordWriterStats
   start(): void
+  /** Stops the timer and writes what is left, for at most `stopTimeoutMs`. */
   stop(): Promise<void>
 }
 
-export const DEFAULT_MAX_BUFFERED = 10_000
-export const DEFAULT_BATCH_SIZE = 500
-export const DEFAULT_FLUSH_INTERVAL_MS = 250
-/** Backoff after a failed flush doubles up to this (a database outage is retried this often at worst). */
-const MAX_BACKOFF_MS = 5_000
-const STOP_FLUSH_TIMEOUT_MS = 3_000
-
 /**
- * Writes retrieval records in batches, off the hot path: `record()` only appends to a buffer.
- * When the database is down the buffer holds up to `maxBuffered` events and the oldest are
- * dropped past that (the recent ones are what an operator asks `explain` about), counted and
- * logged; writing resumes by itself when the database is back.
+ * Writes retrieval records in batches, off the hot path: `record()` only appends to a bounded
+ * queue. When the database is down the queue holds up to `maxBuffered` events, retries with
+ * doubling backoff, and writes them when the database is back.
+ *
+ * Past the bound the OLDEST events are dropped (counted, logged): the records an operator asks
+ * about ("why was this CID not served") are the recent ones, and the write side is idempotent
+ * and order-tolerant, so a finish whose start was dropped still makes a (partial) row. Dropping
+ * the newest instead would freeze the history at the start of the outage.
  */
 export function createRecordWriter(
+  /** Any `Store` fits; only `retrievals.write` is used (so a test can pass a failing one). */
   components: { store: { retrievals: Pick<RetrievalRepository, 'write'> }; logger?: Logger },
   init: RecordWriterInit = {}
 ): RecordWriter {
-  const maxBuffered = init.maxBuffered ?? DEFAULT_MAX_BUFFERED
-  const batchSize = init.batchSize ?? DEFAULT_BATCH_SIZE
-  const interval = init.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS
+  const maxBuffered = positive(init.maxBuffered, DEFAULT_MAX_BUFFERED, 'maxBuffered')
+  const batchSize = positive(init.batchSize, DEFAULT_BATCH_SIZE, 'batchSize')
+  const interval = positive(init.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 'flushIntervalMs')
+  const maxBackoff = positive(init.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS, 'maxBackoffMs')
+  const stopTimeout = positive(init.stopTimeoutMs, DEFAULT_STOP_FLUSH_TIMEOUT_MS, 'stopTimeoutMs')
   const { logger } = components
-  let buffer: RecordEvent[] = []
+  const queue = new BoundedQueue<RecordEvent>(maxBuffered)
   let written = 0
   let dropped = 0
   let failedFlushes = 0
   let backoff = 0
   let timer: NodeJS.Timeout | undefined
-  let flushing: Promise<void> | undefined
+  let inFlight: Promise<Error | undefined> | undefined
   let running = false
   let lastDropLog = 0
 
@@ -51,72 +76,92 @@ export function createRecordWriter(
     if (!running || timer !== undefined) return
     timer = setTimeout(() => {
       timer = undefined
-      void flushOnce().finally(() => {
-        if (buffer.length > 0) schedule(backoff > 0 ? backoff : interval)
+      void writeAll().finally(() => {
+        if (queue.size > 0) schedule(backoff > 0 ? backoff : interval)
       })
     }, ms)
     timer.unref()
   }
 
-  const flushOnce = async (): Promise<void> => {
-    if (flushing) return flushing
-    flushing = (async () => {
-      while (buffer.length > 0) {
-        const batch = buffer.slice(0, batchSize)
+  /** Writes batches until the queue is empty or a write fails (returned, never thrown). One at a time. */
+  const writeAll = (): Promise<Error | undefined> => {
+    inFlight ??= (async () => {
+      while (queue.size > 0) {
+        const batch = queue.peek(batchSize)
         try {
-          await components.store.retrievals.write(batch)
+          await components.store.retrievals.write(batch.items)
         } catch (err) {
           failedFlushes++
-          backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? interval * 2 : backoff * 2)
+          backoff = Math.min(maxBackoff, backoff === 0 ? interval * 2 : backoff * 2)
           if (failedFlushes === 1 || failedFlushes % 20 === 0) {
             logger?.warn(
-              { err: (err as Error).message, buffered: buffer.length, failedFlushes },
+              { err: (err as Error).message, buffered: queue.size, failedFlushes, retryInMs: backoff },
               'retrieval records not written; holding them'
             )
           }
-          return
+          return err as Error
         }
-        // Drop exactly what was written: new events may have been appended meanwhile.
-        buffer = buffer.slice(batch.length)
-        written += batch.length
-        if (backoff > 0) logger?.info({ written }, 'retrieval records are being written again')
+        queue.ack(batch.seq, batch.items.length)
+        written += batch.items.length
+        if (backoff > 0) logger?.info({ written, buffered: queue.size }, 'retrieval records are being written again')
         backoff = 0
       }
+      return undefined
     })().finally(() => {
-      flushing = undefined
+      inFlight = undefined
     })
-    return flushing
+    return inFlight
   }
 
   return {
     record(event) {
-      buffer.push(event)
-      if (buffer.length > maxBuffered) {
-        const excess = buffer.length - maxBuffered
-        buffer.splice(0, excess)
-        dropped += excess
-        const now = Date.now()
-        if (now - lastDropLog > 10_000) {
-          lastDropLog = now
-          logger?.warn({ dropped, maxBuffered }, 'retrieval record buffer full; dropping the oldest records')
+      try {
+        if (queue.push(event) > 0) {
+          dropped++
+          const now = Date.now()
+          if (now - lastDropLog > 10_000) {
+            lastDropLog = now
+            logger?.warn({ dropped, maxBuffered }, 'retrieval record buffer full; dropping the oldest records')
+          }
         }
+        schedule(backoff > 0 ? backoff : interval)
+      } catch {
+        // record() is called from the Bitswap and retrieval hot paths: it must not throw.
       }
-      schedule(backoff > 0 ? backoff : interval)
     },
-    async flush() {
-      await flushOnce()
+    async flush(options = {}) {
+      // Bounded: enough rounds for what is buffered now, plus one for a write already under way.
+      const rounds = Math.ceil(queue.size / batchSize) + 1
+      for (let i = 0; i < rounds && queue.size > 0; i++) {
+        throwIfAborted(options.signal)
+        const err = await writeAll()
+        if (err !== undefined) throw err
+      }
     },
-    stats: () => ({ buffered: buffer.length, written, dropped, failedFlushes }),
+    stats: () => ({ buffered: queue.size, written, dropped, failedFlushes }),
     start() {
       running = true
-      if (buffer.length > 0) schedule(0)
+      if (queue.size > 0) schedule(0)
     },
     async stop() {
       running = false
       if (timer) clearTimeout(timer)
       timer = undefined
-      await Promise.race([flushOnce(), new Promise((r) => setTimeout(r, STOP_FLUSH_TIMEOUT_MS).unref())])
-      if (buffer.length > 0) logger?.warn({ lost: buffer.length }, 'retrieval records not written at shutdown')
+      let deadline: NodeJS.Timeout | undefined
+      await Promise.race([
+        writeAll(),
+        new Promise((resolve) => {
+          deadline = setTimeout(resolve, stopTimeout)
+        })
+      ])
+      clearTimeout(deadline)
+      if (queue.size > 0) logger?.warn({ lost: queue.size }, 'retrieval records not written at shutdown')
     }
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`record writer ${name} must be a positive number`)
+  return value
 }

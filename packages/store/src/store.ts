@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm'
 import { type ChangeFeed, createChangeFeed } from './change-feed.ts'
 import { connect, type Database } from './connect.ts'
-import { StoreUnavailableError } from './errors.ts'
+import { DEFAULT_PING_TIMEOUT_MS } from './constants.ts'
+import { StoreUnavailableError, throwIfAborted } from './errors.ts'
 import { createPolicyRepository, type PolicyRepository } from './repositories/policy.ts'
 import { createRetrievalRepository, type RetrievalRepository } from './repositories/retrievals.ts'
 import type { AbortOptions, Logger } from './types.ts'
 
 export interface StoreInit {
-  /** '' or undefined: embedded PGlite in <dataDir>/db (in memory without a dataDir). */
+  /** '' or undefined: embedded PGlite in <dataDir>/db (in memory without a dataDir); else PostgreSQL. */
   databaseUrl?: string
   dataDir?: string
   logger?: Logger
@@ -15,33 +16,55 @@ export interface StoreInit {
 
 export interface Store {
   readonly kind: 'pglite' | 'postgres'
+  /** The drizzle handle: `DbOrTx`-style query functions take it first. */
   readonly db: Database
   readonly policy: PolicyRepository
   readonly retrievals: RetrievalRepository
+  /** Policy version changes, from this process and (PostgreSQL) every other instance. */
   readonly changes: ChangeFeed
+  /** Readiness: resolves when the database answers, else throws StoreUnavailableError (bounded in time). */
   ping(options?: AbortOptions): Promise<void>
   close(): Promise<void>
 }
 
-/** Opens the database (migrating it) and returns the repositories over it. */
-export async function createStore(init: StoreInit, _options: AbortOptions = {}): Promise<Store> {
-  const conn = await connect(init)
+/**
+ * Opens the database and migrates it (MigrationError on failure: the node must exit), then
+ * returns the repositories over it. Unreachable database: StoreUnavailableError.
+ */
+export async function createStore(init: StoreInit, options: AbortOptions = {}): Promise<Store> {
+  const conn = await connect(init, options)
   let feed: ReturnType<typeof createChangeFeed> | undefined
   const policy = createPolicyRepository(conn.db, (version) => feed?.local(version))
-  feed = createChangeFeed({ sql: conn.sql, currentVersion: () => policy.currentVersion(), logger: init.logger })
+  feed = createChangeFeed({ url: conn.url, currentVersion: () => policy.currentVersion(), logger: init.logger })
   const changes = feed
   let closed = false
+  init.logger?.debug({ kind: conn.kind }, 'store open and migrated')
   return {
     kind: conn.kind,
     db: conn.db,
     policy,
     retrievals: createRetrievalRepository(conn.db),
     changes,
-    async ping() {
+    async ping(options = {}) {
+      throwIfAborted(options.signal)
+      if (closed) throw new StoreUnavailableError('the store is closed', { cause: new Error('closed') })
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(DEFAULT_PING_TIMEOUT_MS),
+        ...(options.signal ? [options.signal] : [])
+      ])
+      let onAbort: (() => void) | undefined
       try {
-        await conn.db.execute(sql`select 1`)
+        await Promise.race([
+          conn.db.execute(sql`select 1`),
+          new Promise((_, reject) => {
+            onAbort = () => reject(signal.reason)
+            signal.addEventListener('abort', onAbort, { once: true })
+          })
+        ])
       } catch (err) {
         throw new StoreUnavailableError(`database unavailable: ${(err as Error).message}`, { cause: err })
+      } finally {
+        if (onAbort) signal.removeEventListener('abort', onAbort)
       }
     },
     async close() {

@@ -52,7 +52,7 @@ export type RecordEvent =
   | {
       type: 'candidates'
       retrievalId: string
-      source: 'ipni' | 'delegated-routing' | 'estuary' | 'static'
+      source: CandidateSource
       candidates: Array<{
         provider: string
         protocols: string[]
@@ -75,7 +75,7 @@ export type RecordEvent =
       endedAt: Date | null
       bytes: number
       blocks: number
-      outcome: 'running' | 'success' | 'failed' | 'cancelled'
+      outcome: AttemptOutcome
       errorClass: string | null
       errorMessage: string | null
     }
@@ -90,13 +90,19 @@ export type RecordEvent =
     }
   | { type: 'refusal'; cid: string; peer: string; reason: string; policyVersion: number; at: Date }
 
+export type RetrievalStatus = 'running' | 'success' | 'failed'
+export type CandidateSource = 'ipni' | 'delegated-routing' | 'estuary' | 'static'
+export type AttemptOutcome = 'running' | 'success' | 'failed' | 'cancelled'
+
+/** One retrieval as listed: what was asked, by whom, under which policy, and how it ended. */
 export interface RetrievalSummary {
   id: string
   rootCid: string
   requestedCid: string
   requestedBy: string[]
   policyVersion: number
-  status: string
+  /** 'running' until a retrieval-finished event lands. */
+  status: RetrievalStatus
   reason: string | null
   bytes: number
   blocks: number
@@ -104,32 +110,35 @@ export interface RetrievalSummary {
   endedAt: Date | null
 }
 
+/** A provider the routing source offered, and whether policy let it through (and why not). */
 export interface CandidateRecord {
-  source: string
+  source: CandidateSource
   provider: string
   protocols: string[]
   addrs: string[]
-  verdict: string
+  verdict: 'accepted' | 'dropped'
   reason: string | null
   policyVersion: number
   at: Date
 }
 
+/** One try at one provider over one protocol. */
 export interface AttemptRecord {
   id: string
   provider: string
-  protocol: string
+  protocol: RetrievalProtocolName
   startedAt: Date
   connectedAt: Date | null
   firstByteAt: Date | null
   endedAt: Date | null
   bytes: number
   blocks: number
-  outcome: string
+  outcome: AttemptOutcome
   errorClass: string | null
   errorMessage: string | null
 }
 
+/** A retrieval with its candidates (in the order found) and attempts (by start time). */
 export interface RetrievalDetail extends RetrievalSummary {
   candidates: CandidateRecord[]
   attempts: AttemptRecord[]
@@ -154,7 +163,9 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+/** pino-like; `trace` is optional so a smaller logger fits too. */
 export interface Logger {
+  trace?(obj: unknown, msg?: string): void
   debug(obj: unknown, msg?: string): void
   info(obj: unknown, msg?: string): void
   warn(obj: unknown, msg?: string): void

@@ -1,37 +1,122 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import postgres from 'postgres'
+import { createStore, type Store } from '../src/index.ts'
 
 const ADMIN_URL = process.env.AUTORETRIEVE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-/** A scratch PostgreSQL database for this test file, or undefined (with the reason) when none answers. */
-export async function scratchPostgres(t: {
+interface After {
   after(fn: () => Promise<void>): void
-}): Promise<{ url: string } | { skip: string }> {
-  const admin = postgres(ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
+}
+
+function admin() {
+  return postgres(ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
+}
+
+/** A scratch PostgreSQL database, dropped in `t.after`, or why there is none (PostgreSQL not answering). */
+export async function scratchPostgres(t: After): Promise<{ url: string } | { skip: string }> {
+  const sql = admin()
   try {
-    await admin`select 1`
+    await sql`select 1`
   } catch (err) {
-    await admin.end({ timeout: 1 }).catch(() => {})
-    return { skip: `PostgreSQL not reachable at ${ADMIN_URL} (${(err as Error).message}); PGlite only` }
+    await sql.end({ timeout: 1 }).catch(() => {})
+    return { skip: `PostgreSQL not reachable at ${ADMIN_URL} (${(err as Error).message}): PostgreSQL cases skipped` }
   }
   const name = `autoretrieve_test_${randomBytes(6).toString('hex')}`
-  await admin.unsafe(`create database ${name}`)
+  await sql.unsafe(`create database ${name}`)
   t.after(async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
-    await admin.end({ timeout: 1 })
+    await sql.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
+    await sql.end({ timeout: 1 })
   })
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
   return { url: url.toString() }
 }
 
-/** Kills every other session on the database (a database outage as clients see it). */
-export async function terminateConnections(url: string): Promise<void> {
-  const db = new URL(url).pathname.slice(1)
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
+function dbName(url: string): string {
+  return new URL(url).pathname.slice(1)
+}
+
+/**
+ * A database outage as clients see it: new connections are refused, and the sessions `which`
+ * selects ('all', or only LISTEN ones) are killed. `end()` lets connections in again.
+ */
+export async function outage(url: string, which: 'all' | 'listeners' = 'all'): Promise<{ end(): Promise<void> }> {
+  const name = dbName(url)
+  const sql = admin()
   try {
-    await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${db} and pid <> pg_backend_pid()`
+    await sql.unsafe(`alter database ${name} allow_connections false`)
+    if (which === 'all') {
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+    } else {
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and query ilike 'listen%'`
+    }
   } finally {
-    await admin.end({ timeout: 1 })
+    await sql.end({ timeout: 1 })
   }
+  return {
+    async end() {
+      const s = admin()
+      try {
+        await s.unsafe(`alter database ${name} allow_connections true`)
+      } finally {
+        await s.end({ timeout: 1 })
+      }
+    }
+  }
+}
+
+export interface Engine {
+  name: 'pglite' | 'postgres'
+  /** Opens a store on this engine's test database (the same one on every call within a test). */
+  open(): Promise<Store>
+}
+
+/** One suite, both engines: PGlite in a temp dir always, PostgreSQL when 127.0.0.1:5432 answers. */
+export const engines: Record<'pglite' | 'postgres', (t: After) => Promise<Engine | { skip: string }>> = {
+  pglite: async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ar-store-'))
+    const opened: Store[] = []
+    t.after(async () => {
+      for (const s of opened) await s.close()
+      await rm(dir, { recursive: true, force: true })
+    })
+    return {
+      name: 'pglite',
+      async open() {
+        const store = await createStore({ dataDir: dir })
+        opened.push(store)
+        return store
+      }
+    }
+  },
+  postgres: async (t) => {
+    const pg = await scratchPostgres(t)
+    if ('skip' in pg) return pg
+    const opened: Store[] = []
+    // Whichever hook runs first, both hold: the drop is `with (force)` and close() tolerates it.
+    t.after(async () => {
+      for (const s of opened) await s.close()
+    })
+    return {
+      name: 'postgres',
+      async open() {
+        const store = await createStore({ databaseUrl: pg.url })
+        opened.push(store)
+        return store
+      }
+    }
+  }
+}
+
+/** Polls `check` every 25 ms until it holds, for at most `ms`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`condition not met within ${ms} ms`)
 }

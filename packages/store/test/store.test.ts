@@ -1,53 +1,53 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
+import { PGlite } from '@electric-sql/pglite'
+import { sql } from 'drizzle-orm'
+import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import { createStore, type RecordEvent, type Store } from '../src/index.ts'
-import { scratchPostgres } from './engines.ts'
+import postgres from 'postgres'
+import { createStore, type Store } from '../src/index.ts'
+import { engines, outage, scratchPostgres, waitFor } from './engines.ts'
 
 const V0 = 'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk'
 const V1 = CID.parse(V0).toV1().toString()
 
-type Opener = (t: { after(fn: () => Promise<void>): void }) => Promise<Store | { skip: string }>
-
-const engines: Record<string, Opener> = {
-  pglite: async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ar-store-'))
-    const store = await createStore({ dataDir: dir })
-    t.after(async () => {
-      await store.close()
-      await rm(dir, { recursive: true, force: true })
-    })
-    return store
-  },
-  postgres: async (t) => {
-    const pg = await scratchPostgres(t)
-    if ('skip' in pg) return pg
-    const store = await createStore({ databaseUrl: pg.url })
-    t.after(() => store.close())
-    return store
-  }
+async function appliedMigrations(store: Store): Promise<number> {
+  const res = await store.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
+  const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ n: number }>
+  return Number(rows[0].n)
 }
 
-for (const [engine, open] of Object.entries(engines)) {
+for (const engine of ['pglite', 'postgres'] as const) {
   describe(`store on ${engine}`, () => {
-    test('migrates a fresh database and answers ping', async (t) => {
-      const store = await open(t)
-      if ('skip' in store) return t.skip(store.skip)
-      assert.equal(store.kind, engine)
-      await store.ping()
-      assert.equal(await store.policy.currentVersion(), 0)
+    test('migrates a fresh database, answers ping, and re-opening applies nothing again', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const first = await e.open()
+      assert.equal(first.kind, engine)
+      await first.ping()
+      assert.equal(await first.policy.currentVersion(), 0)
+      const migrations = await appliedMigrations(first)
+      assert.ok(migrations >= 1)
+      const v = await first.policy.apply({ op: 'add', list: 'provider-deny', values: ['f01'] }, { origin: 'api' })
+      await first.close()
+      await assert.rejects(first.ping(), { name: 'StoreUnavailableError' })
+
+      const second = await e.open()
+      assert.equal(await appliedMigrations(second), migrations)
+      assert.equal(await second.policy.currentVersion(), v.version)
+      assert.equal((await second.policy.load()).entries[0].value, 'f01')
     })
 
     test('each policy change is one new version, and load reflects it with tombstones', async (t) => {
-      const store = await open(t)
-      if ('skip' in store) return t.skip(store.skip)
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
       const a = await store.policy.apply(
         { op: 'add', list: 'cid-deny', values: [V0], reason: 'dmca' },
-        { origin: 'api' }
+        { origin: 'api', reason: 'ticket 1' }
       )
       const b = await store.policy.apply(
         { op: 'add', list: 'provider-deny', values: ['f01234', 'f05678'] },
@@ -55,206 +55,219 @@ for (const [engine, open] of Object.entries(engines)) {
       )
       const c = await store.policy.apply({ op: 'remove', list: 'cid-deny', values: [V1] }, { origin: 'api' })
       assert.deepEqual([a.version + 1, a.version + 2], [b.version, c.version])
+      assert.equal(a.origin, 'api')
+      assert.equal(a.reason, 'ticket 1')
+      assert.ok(a.createdAt instanceof Date)
+
       const loaded = await store.policy.load()
       assert.equal(loaded.version, c.version)
-      const cid = loaded.entries.filter((e) => e.list === 'cid-deny')
+      const cid = loaded.entries.filter((x) => x.list === 'cid-deny')
       assert.equal(cid.length, 1, 'CIDv0 and CIDv1 of one content are one entry')
-      assert.equal(cid[0].state, 'removed')
-      assert.equal(loaded.entries.filter((e) => e.list === 'provider-deny' && e.state === 'present').length, 2)
+      assert.equal(cid[0].state, 'removed', 'a removal is kept as a tombstone')
+      assert.equal(cid[0].version, c.version)
+      assert.equal(cid[0].key, base58btc.encode(CID.parse(V1).multihash.bytes), 'the key is the multihash, base58btc')
+      assert.equal(cid[0].key, `z${V0}`, 'which for a CIDv0 is the CID with the multibase prefix')
+      assert.ok(cid[0].changedAt instanceof Date)
+      const providers = loaded.entries.filter((x) => x.list === 'provider-deny' && x.state === 'present')
+      assert.deepEqual(providers.map((p) => p.key).sort(), ['f01234', 'f05678'])
+
       const history = await store.policy.history()
       assert.deepEqual(
         history.map((h) => h.version),
         [c.version, b.version, a.version]
       )
       assert.match(history[1].summary, /add 2 provider-deny/)
+      assert.equal((await store.policy.history({ limit: 1 })).length, 1)
+    })
+
+    test('a CIDv0 and its CIDv1 in one request make one entry; a reload is a version with no entries', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
+      await store.policy.apply({ op: 'add', list: 'cid-deny', values: [V0, V1] }, { origin: 'api' })
+      const r = await store.policy.apply({ op: 'reload' }, { origin: 'config' })
+      const loaded = await store.policy.load()
+      assert.equal(loaded.entries.length, 1)
+      assert.equal(loaded.version, r.version)
+      assert.equal((await store.policy.history({ limit: 1 }))[0].origin, 'config')
     })
 
     test('miner configs are set field by field and deleted as tombstones', async (t) => {
-      const store = await open(t)
-      if ('skip' in store) return t.skip(store.skip)
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
       await store.policy.apply(
         { op: 'set-miner-config', provider: 'f01234', config: { maxConcurrentRetrievals: 3 } },
         { origin: 'api' }
       )
-      await store.policy.apply({ op: 'delete-miner-config', provider: 'f05678' }, { origin: 'api' })
+      await store.policy.apply(
+        { op: 'set-miner-config', provider: 'default', config: { retrievalTimeoutMs: 60_000, maxBytesPerSecond: 5e9 } },
+        { origin: 'api' }
+      )
+      const del = await store.policy.apply({ op: 'delete-miner-config', provider: 'f05678' }, { origin: 'api' })
       const { minerConfigs } = await store.policy.load()
       const set = minerConfigs.find((m) => m.provider === 'f01234')!
       assert.equal(set.maxConcurrentRetrievals, 3)
       assert.equal(set.retrievalTimeoutMs, null)
-      assert.equal(minerConfigs.find((m) => m.provider === 'f05678')?.state, 'removed')
+      assert.equal(set.state, 'present')
+      const def = minerConfigs.find((m) => m.provider === 'default')!
+      assert.deepEqual([def.retrievalTimeoutMs, def.maxBytesPerSecond], [60_000, 5e9])
+      assert.deepEqual(
+        minerConfigs.find((m) => m.provider === 'f05678'),
+        {
+          provider: 'f05678',
+          retrievalTimeoutMs: null,
+          maxConcurrentRetrievals: null,
+          maxBytesPerSecond: null,
+          state: 'removed',
+          version: del.version
+        }
+      )
     })
 
-    test('the change feed tells this instance at once', async (t) => {
-      const store = await open(t)
-      if ('skip' in store) return t.skip(store.skip)
+    test('concurrent changes get distinct, gapless versions and load sees them all', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
+      const made = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.policy.apply({ op: 'add', list: 'provider-deny', values: [`f0${i}`] }, { origin: 'api' })
+        )
+      )
+      const versions = made.map((v) => v.version).sort((x, y) => x - y)
+      assert.deepEqual(
+        versions,
+        Array.from({ length: 10 }, (_, i) => versions[0] + i)
+      )
+      const loaded = await store.policy.load()
+      assert.equal(loaded.version, versions[9])
+      assert.equal(loaded.entries.length, 10)
+    })
+
+    test('the change feed tells this instance at once, each version once', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
       await store.changes.start()
       const seen: number[] = []
-      store.changes.subscribe((v) => seen.push(v))
+      const unsubscribe = store.changes.subscribe((v) => seen.push(v))
       const v = await store.policy.apply({ op: 'reload' }, { origin: 'config' })
-      assert.ok(seen.includes(v.version))
+      // With PostgreSQL our own NOTIFY comes back too: give it time to arrive, and be ignored.
+      await waitFor(() => seen.includes(v.version), 2000)
+      await new Promise((r) => setTimeout(r, 100))
+      assert.deepEqual(seen, [v.version])
+      unsubscribe()
+      await store.policy.apply({ op: 'reload' }, { origin: 'config' })
+      assert.deepEqual(seen, [v.version])
     })
 
-    test('records round-trip: upserts by id, filters, keyset pagination, explain by multihash', async (t) => {
-      const store = await open(t)
-      if ('skip' in store) return t.skip(store.skip)
-      const base = Date.parse('2026-01-01T00:00:00Z')
-      const events: RecordEvent[] = []
-      const ids: string[] = []
-      for (let i = 0; i < 7; i++) {
-        const id = randomUUID()
-        ids.push(id)
-        const at = new Date(base + i * 1000)
-        events.push({
-          type: 'retrieval-started',
-          id,
-          rootCid: i === 3 ? V1 : `bafkreifkam6ns4aoolg3wedr4uzrs3kvq66p4pecirz6y2vlrngla62mxm`,
-          requestedCid: i === 3 ? V1 : 'x',
-          requestedBy: ['12D3KooWpeer'],
-          policyVersion: 1,
-          at
-        })
-        events.push({
-          type: 'candidates',
-          retrievalId: id,
-          source: 'ipni',
-          candidates: [
-            { provider: 'p1', protocols: ['http'], addrs: [], verdict: 'accepted', reason: null, policyVersion: 1 },
-            {
-              provider: 'p2',
-              protocols: ['bitswap'],
-              addrs: [],
-              verdict: 'dropped',
-              reason: 'denied_provider',
-              policyVersion: 1
-            }
-          ],
-          at
-        })
-        const attempt = {
-          type: 'attempt' as const,
-          id: randomUUID(),
-          retrievalId: id,
-          provider: i % 2 === 0 ? 'p1' : 'p3',
-          protocol: 'http' as const,
-          startedAt: at,
-          connectedAt: null,
-          firstByteAt: null,
-          endedAt: null,
-          bytes: 0,
-          blocks: 0,
-          outcome: 'running' as const,
-          errorClass: null,
-          errorMessage: null
-        }
-        events.push(attempt)
-        events.push({
-          ...attempt,
-          outcome: i === 5 ? 'failed' : 'success',
-          bytes: 100,
-          blocks: 2,
-          endedAt: at,
-          errorClass: i === 5 ? 'timeout' : null
-        })
-        events.push({
-          type: 'retrieval-finished',
-          id,
-          status: i === 5 ? 'failed' : 'success',
-          reason: i === 5 ? 'timeout' : null,
-          bytes: 100,
-          blocks: 2,
-          at
-        })
-      }
-      events.push({
-        type: 'refusal',
-        cid: V0,
-        peer: '12D3KooWpeer',
-        reason: 'blacklisted_cid',
-        policyVersion: 4,
-        at: new Date(base)
-      })
-      await store.retrievals.write(events.slice(0, 12))
-      await store.retrievals.write(events.slice(12))
-      await store.retrievals.write(events.slice(12)) // a retried batch changes nothing
-
-      const page1 = await store.retrievals.list({ limit: 3 })
-      assert.deepEqual(
-        page1.items.map((r) => r.id),
-        [ids[6], ids[5], ids[4]]
-      )
-      const page2 = await store.retrievals.list({ limit: 3, cursor: page1.nextCursor! })
-      assert.deepEqual(
-        page2.items.map((r) => r.id),
-        [ids[3], ids[2], ids[1]]
-      )
-      const page3 = await store.retrievals.list({ limit: 3, cursor: page2.nextCursor! })
-      assert.deepEqual(
-        page3.items.map((r) => r.id),
-        [ids[0]]
-      )
-      assert.equal(page3.nextCursor, null)
-      assert.deepEqual(
-        (await store.retrievals.list({ status: 'failed' })).items.map((r) => r.id),
-        [ids[5]]
-      )
-      assert.equal((await store.retrievals.list({ provider: 'p3' })).items.length, 3)
-      await assert.rejects(store.retrievals.list({ cursor: 'garbage' }), { name: 'InvalidCursorError' })
-
-      const detail = await store.retrievals.get(ids[5])
-      assert.equal(detail?.status, 'failed')
-      assert.equal(detail?.attempts.length, 1)
-      assert.equal(detail?.attempts[0].errorClass, 'timeout')
-      assert.equal(detail?.candidates.find((c) => c.provider === 'p2')?.reason, 'denied_provider')
-      assert.equal(await store.retrievals.get(randomUUID()), null)
-
-      const why = await store.retrievals.explain(V0)
-      assert.deepEqual(
-        why.retrievals.map((r) => r.id),
-        [ids[3]]
-      )
-      assert.equal(why.refusals[0].reason, 'blacklisted_cid')
+    test('an aborted signal stops an operation before it starts', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
+      const signal = AbortSignal.abort()
+      await assert.rejects(store.policy.apply({ op: 'reload' }, { origin: 'api' }, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.retrievals.list({}, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.ping({ signal }), { name: 'AbortError' })
+      assert.equal(await store.policy.currentVersion(), 0)
     })
   })
 }
 
-test('two instances on one PostgreSQL database see each other’s policy changes within a second', async (t) => {
-  const pg = await scratchPostgres(t)
-  if ('skip' in pg) return t.skip(pg.skip)
-  const a = await createStore({ databaseUrl: pg.url })
-  const b = await createStore({ databaseUrl: pg.url })
-  t.after(async () => {
-    await a.close()
-    await b.close()
+describe('migrations that fail', () => {
+  // A table in the way makes the first migration's CREATE TABLE fail, on either engine.
+  const blocker = 'create table policy_versions (something_else text)'
+
+  test('on PGlite: createStore throws MigrationError', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ar-store-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const pg = new PGlite(join(dir, 'db'))
+    await pg.exec(blocker)
+    await pg.close()
+    await assert.rejects(createStore({ dataDir: dir }), { name: 'MigrationError', code: 'ERR_STORE_MIGRATION' })
   })
-  await b.changes.start()
-  const got = new Promise<number>((resolve) => b.changes.subscribe(resolve))
-  const started = Date.now()
-  const v = await a.policy.apply({ op: 'add', list: 'cid-deny', values: [V0] }, { origin: 'api' })
-  const seen = await Promise.race([
-    got,
-    new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no notification in 1 s')), 1000))
-  ])
-  assert.equal(seen, v.version)
-  assert.ok(Date.now() - started < 1000)
-  assert.equal((await b.policy.load()).entries.length, 1)
+
+  test('on PostgreSQL: createStore throws MigrationError', async (t) => {
+    const pg = await scratchPostgres(t)
+    if ('skip' in pg) return t.skip(pg.skip)
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} })
+    await sql.unsafe(blocker)
+    await sql.end({ timeout: 1 })
+    await assert.rejects(createStore({ databaseUrl: pg.url }), { name: 'MigrationError', code: 'ERR_STORE_MIGRATION' })
+  })
 })
 
-test('re-opening the embedded database keeps its data and re-applies no migration', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ar-store-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  const first = await createStore({ dataDir: dir })
-  const v = await first.policy.apply({ op: 'add', list: 'provider-deny', values: ['f01'] }, { origin: 'api' })
-  await first.close()
-  const second = await createStore({ dataDir: dir })
-  t.after(() => second.close())
-  assert.equal(await second.policy.currentVersion(), v.version)
-  assert.equal((await second.policy.load()).entries[0].value, 'f01')
+describe('change feed across instances (PostgreSQL)', () => {
+  test('a change made by one Store reaches another on the same database within a second', async (t) => {
+    const pg = await scratchPostgres(t)
+    if ('skip' in pg) return t.skip(pg.skip)
+    const a = await createStore({ databaseUrl: pg.url })
+    const b = await createStore({ databaseUrl: pg.url })
+    t.after(async () => {
+      await a.close()
+      await b.close()
+    })
+    await b.changes.start()
+    const got = new Promise<number>((resolve) => b.changes.subscribe(resolve))
+    const v = await a.policy.apply({ op: 'add', list: 'cid-deny', values: [V0] }, { origin: 'api' })
+    let timer: NodeJS.Timeout | undefined
+    const seen = await Promise.race([
+      got,
+      new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no notification within 1 s')), 1000)
+      })
+    ])
+    clearTimeout(timer)
+    assert.equal(seen, v.version)
+    assert.equal((await b.policy.load()).entries.length, 1)
+  })
+
+  test('after an outage the feed LISTENs again and reports the version it missed', async (t) => {
+    const pg = await scratchPostgres(t)
+    if ('skip' in pg) return t.skip(pg.skip)
+    const a = await createStore({ databaseUrl: pg.url })
+    const b = await createStore({ databaseUrl: pg.url })
+    t.after(async () => {
+      await a.close()
+      await b.close()
+    })
+    await b.changes.start()
+    const seen: number[] = []
+    b.changes.subscribe((v) => seen.push(v))
+    await a.policy.currentVersion() // a has a live pooled connection that the outage leaves alone
+
+    // B's LISTEN connection is killed and cannot come back; meanwhile A makes a change.
+    const down = await outage(pg.url, 'listeners')
+    let ended = false
+    t.after(async () => {
+      if (!ended) await down.end()
+    })
+    const v = await a.policy.apply({ op: 'add', list: 'provider-deny', values: ['f0999'] }, { origin: 'api' })
+    await new Promise((r) => setTimeout(r, 500)) // several failed re-LISTEN attempts
+    assert.deepEqual(seen, [], 'the notification was sent while nobody listened')
+
+    await down.end()
+    ended = true
+    await waitFor(() => seen.includes(v.version), 10_000)
+    // And the feed is live again for new changes.
+    const w = await a.policy.apply({ op: 'reload' }, { origin: 'config' })
+    await waitFor(() => seen.includes(w.version), 2000)
+  })
 })
 
-test('a bad database URL is a StoreUnavailableError naming the host, not a hang', async () => {
-  await assert.rejects(createStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none' }), (err: Error) => {
+test('a database URL that does not answer is a StoreUnavailableError naming the host, not a hang', async () => {
+  await assert.rejects(createStore({ databaseUrl: 'postgres://postgres:secret@127.0.0.1:1/none' }), (err: Error) => {
     assert.equal(err.name, 'StoreUnavailableError')
+    assert.equal((err as { code?: string }).code, 'ERR_STORE_UNAVAILABLE')
     assert.match(err.message, /127\.0\.0\.1:1/)
+    assert.doesNotMatch(err.message, /secret/, 'the password is not in the message')
     return true
   })
+})
+
+test('an in-memory store (no URL, no data dir) works and is PGlite', async (t) => {
+  const store = await createStore({ databaseUrl: '' })
+  t.after(() => store.close())
+  assert.equal(store.kind, 'pglite')
+  await store.ping()
 })

@@ -1,28 +1,51 @@
 import { desc, sql } from 'drizzle-orm'
-import type { Database } from '../connect.ts'
-import { toStoreError } from '../errors.ts'
+import type { DbOrTx } from '../connect.ts'
+import { throwIfAborted, toStoreError } from '../errors.ts'
 import { cidKey } from '../keys.ts'
 import { minerConfigs, policyEntries, policyVersions } from '../schema/index.ts'
 import type { AbortOptions, PolicyChange, PolicyVersion, StoredEntry, StoredMinerConfig } from '../types.ts'
 
 export interface PolicyRepository {
+  /** One transaction: a new policy_versions row, the entries stamped with it, then NOTIFY. */
   apply(
     change: PolicyChange,
     meta: { origin: PolicyVersion['origin']; reason?: string },
     options?: AbortOptions
   ): Promise<PolicyVersion>
-  load(options?: AbortOptions): Promise<{ version: number; entries: StoredEntry[]; minerConfigs: StoredMinerConfig[] }>
+  /** A consistent read (one repeatable-read transaction): the version and exactly its rows. */
+  load(options?: AbortOptions): Promise<LoadedPolicy>
+  /** 0 when no change was ever made. */
   currentVersion(options?: AbortOptions): Promise<number>
-  history(opts?: { limit?: number }): Promise<PolicyVersion[]>
+  /** Newest first. */
+  history(opts?: { limit?: number }, options?: AbortOptions): Promise<PolicyVersion[]>
 }
 
+export interface LoadedPolicy {
+  version: number
+  entries: StoredEntry[]
+  minerConfigs: StoredMinerConfig[]
+}
+
+/** The LISTEN/NOTIFY channel; the payload is the new version number. */
 export const POLICY_CHANNEL = 'autoretrieve_policy'
+
+/**
+ * Every apply takes this transaction-scoped advisory lock before it draws a version number, so
+ * versions commit in the order they are numbered, across instances. Without it, version 6 could
+ * commit before 5: a reader at 6 would lack 5's rows and then ignore 5's notification as old.
+ */
+const APPLY_LOCK_KEY = 0x61727031 // 'arp1'
+
+const HISTORY_DEFAULT_LIMIT = 50
+const HISTORY_MAX_LIMIT = 1000
 
 function summarize(change: PolicyChange): string {
   switch (change.op) {
     case 'add':
-    case 'remove':
-      return `${change.op} ${change.values.length} ${change.list}: ${change.values.slice(0, 5).join(', ')}${change.values.length > 5 ? ', …' : ''}`
+    case 'remove': {
+      const shown = change.values.slice(0, 5).join(', ')
+      return `${change.op} ${change.values.length} ${change.list}: ${shown}${change.values.length > 5 ? ', …' : ''}`
+    }
     case 'set-miner-config':
       return `set miner config ${change.provider}`
     case 'delete-miner-config':
@@ -32,118 +55,157 @@ function summarize(change: PolicyChange): string {
   }
 }
 
+function toVersion(row: typeof policyVersions.$inferSelect): PolicyVersion {
+  return { ...row, origin: row.origin as PolicyVersion['origin'] }
+}
+
+/** Applies one change in one transaction and returns the version it made (see PolicyRepository.apply). */
+export async function applyPolicyChange(
+  db: DbOrTx,
+  change: PolicyChange,
+  meta: { origin: PolicyVersion['origin']; reason?: string }
+): Promise<PolicyVersion> {
+  const row = await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${APPLY_LOCK_KEY})`)
+    const [v] = await tx
+      .insert(policyVersions)
+      .values({ origin: meta.origin, reason: meta.reason ?? null, summary: summarize(change) })
+      .returning()
+    if (change.op === 'add' || change.op === 'remove') {
+      const state = change.op === 'add' ? 'present' : 'removed'
+      // One row per key: a CIDv0 and its CIDv1 in one request would otherwise collide in one upsert.
+      const byKey = new Map<string, string>()
+      for (const value of change.values) byKey.set(change.list === 'cid-deny' ? cidKey(value) : value, value)
+      const rows = [...byKey].map(([key, value]) => ({
+        list: change.list,
+        key,
+        value,
+        state,
+        reason: change.reason ?? null,
+        version: v.version
+      }))
+      if (rows.length > 0) {
+        await tx
+          .insert(policyEntries)
+          .values(rows)
+          .onConflictDoUpdate({
+            target: [policyEntries.list, policyEntries.key],
+            set: {
+              value: sql`excluded.value`,
+              state: sql`excluded.state`,
+              reason: sql`excluded.reason`,
+              version: sql`excluded.version`,
+              changedAt: sql`now()`
+            }
+          })
+      }
+    } else if (change.op === 'set-miner-config' || change.op === 'delete-miner-config') {
+      const c = change.op === 'set-miner-config' ? change.config : {}
+      const values = {
+        provider: change.provider,
+        retrievalTimeoutMs: c.retrievalTimeoutMs ?? null,
+        maxConcurrentRetrievals: c.maxConcurrentRetrievals ?? null,
+        maxBytesPerSecond: c.maxBytesPerSecond ?? null,
+        state: change.op === 'set-miner-config' ? 'present' : 'removed',
+        version: v.version
+      }
+      await tx
+        .insert(minerConfigs)
+        .values(values)
+        .onConflictDoUpdate({ target: minerConfigs.provider, set: { ...values, changedAt: sql`now()` } })
+    }
+    // Delivered at commit: a listener never hears of a version whose rows it cannot see yet.
+    await tx.execute(sql`select pg_notify(${POLICY_CHANNEL}, ${String(v.version)})`)
+    return v
+  })
+  return toVersion(row)
+}
+
+export async function currentPolicyVersion(db: DbOrTx): Promise<number> {
+  const [top] = await db
+    .select({ v: sql<number>`coalesce(max(${policyVersions.version}), 0)::int` })
+    .from(policyVersions)
+  return Number(top.v)
+}
+
+/** The version and its rows, read in one repeatable-read transaction so they agree. */
+export async function loadPolicy(db: DbOrTx): Promise<LoadedPolicy> {
+  return db.transaction(
+    async (tx) => {
+      const version = await currentPolicyVersion(tx)
+      const entries = await tx.select().from(policyEntries)
+      const miners = await tx.select().from(minerConfigs)
+      return {
+        version,
+        entries: entries.map((e) => ({
+          list: e.list as StoredEntry['list'],
+          value: e.value,
+          key: e.key,
+          state: e.state as StoredEntry['state'],
+          reason: e.reason,
+          version: e.version,
+          changedAt: e.changedAt
+        })),
+        minerConfigs: miners.map((m) => ({
+          provider: m.provider,
+          retrievalTimeoutMs: m.retrievalTimeoutMs,
+          maxConcurrentRetrievals: m.maxConcurrentRetrievals,
+          maxBytesPerSecond: m.maxBytesPerSecond,
+          state: m.state as StoredMinerConfig['state'],
+          version: m.version
+        }))
+      }
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' }
+  )
+}
+
+export async function policyHistory(db: DbOrTx, opts: { limit?: number } = {}): Promise<PolicyVersion[]> {
+  const limit = Math.max(1, Math.min(opts.limit ?? HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT))
+  const rows = await db.select().from(policyVersions).orderBy(desc(policyVersions.version)).limit(limit)
+  return rows.map(toVersion)
+}
+
 /**
- * Policy rows. Every change is one transaction: a new policy_versions row, the entry rows stamped
- * with that version, and a NOTIFY (delivered at commit, so listeners never see a version whose rows
- * are not visible yet). `notify` lets the in-process feed (PGlite) hear about it too.
+ * The repository over one handle. `notify` hears every version this process made, after commit:
+ * the in-process change feed (all PGlite has; PostgreSQL's NOTIFY reaches the other instances).
  */
-export function createPolicyRepository(db: Database, notify: (version: number) => void): PolicyRepository {
+export function createPolicyRepository(db: DbOrTx, notify: (version: number) => void): PolicyRepository {
   return {
-    async apply(change, meta) {
+    async apply(change, meta, options = {}) {
+      throwIfAborted(options.signal)
+      let v: PolicyVersion
       try {
-        const row = await db.transaction(async (tx) => {
-          const [v] = await tx
-            .insert(policyVersions)
-            .values({ origin: meta.origin, reason: meta.reason ?? null, summary: summarize(change) })
-            .returning()
-          if (change.op === 'add' || change.op === 'remove') {
-            const state = change.op === 'add' ? 'present' : 'removed'
-            const rows = [...new Set(change.values)].map((value) => ({
-              list: change.list,
-              key: change.list === 'cid-deny' ? cidKey(value) : value,
-              value,
-              state,
-              reason: change.reason ?? null,
-              version: v.version
-            }))
-            if (rows.length > 0) {
-              await tx
-                .insert(policyEntries)
-                .values(rows)
-                .onConflictDoUpdate({
-                  target: [policyEntries.list, policyEntries.key],
-                  set: {
-                    value: sql`excluded.value`,
-                    state: sql`excluded.state`,
-                    reason: sql`excluded.reason`,
-                    version: sql`excluded.version`,
-                    changedAt: sql`now()`
-                  }
-                })
-            }
-          } else if (change.op === 'set-miner-config' || change.op === 'delete-miner-config') {
-            const c = change.op === 'set-miner-config' ? change.config : {}
-            const values = {
-              provider: change.provider,
-              retrievalTimeoutMs: c.retrievalTimeoutMs ?? null,
-              maxConcurrentRetrievals: c.maxConcurrentRetrievals ?? null,
-              maxBytesPerSecond: c.maxBytesPerSecond ?? null,
-              state: change.op === 'set-miner-config' ? 'present' : 'removed',
-              version: v.version
-            }
-            await tx
-              .insert(minerConfigs)
-              .values(values)
-              .onConflictDoUpdate({ target: minerConfigs.provider, set: { ...values, changedAt: sql`now()` } })
-          }
-          await tx.execute(sql`select pg_notify(${POLICY_CHANNEL}, ${String(v.version)})`)
-          return v
-        })
-        notify(row.version)
-        return { ...row, origin: row.origin as PolicyVersion['origin'] }
+        v = await applyPolicyChange(db, change, meta)
       } catch (err) {
         throw toStoreError(err, 'applying a policy change')
       }
+      notify(v.version)
+      return v
     },
-
-    async load() {
+    async load(options = {}) {
+      throwIfAborted(options.signal)
       try {
-        return await db.transaction(async (tx) => {
-          const [top] = await tx
-            .select({ v: sql<number>`coalesce(max(${policyVersions.version}), 0)::int` })
-            .from(policyVersions)
-          const entries = await tx.select().from(policyEntries)
-          const miners = await tx.select().from(minerConfigs)
-          return {
-            version: Number(top.v),
-            entries: entries.map((e) => ({
-              ...e,
-              list: e.list as StoredEntry['list'],
-              state: e.state as StoredEntry['state']
-            })),
-            minerConfigs: miners.map((m) => ({
-              provider: m.provider,
-              retrievalTimeoutMs: m.retrievalTimeoutMs,
-              maxConcurrentRetrievals: m.maxConcurrentRetrievals,
-              maxBytesPerSecond: m.maxBytesPerSecond,
-              state: m.state as StoredMinerConfig['state'],
-              version: m.version
-            }))
-          }
-        })
+        return await loadPolicy(db)
       } catch (err) {
         throw toStoreError(err, 'loading the policy')
       }
     },
-
-    async currentVersion() {
+    async currentVersion(options = {}) {
+      throwIfAborted(options.signal)
       try {
-        const [top] = await db
-          .select({ v: sql<number>`coalesce(max(${policyVersions.version}), 0)::int` })
-          .from(policyVersions)
-        return Number(top.v)
+        return await currentPolicyVersion(db)
       } catch (err) {
         throw toStoreError(err, 'reading the policy version')
       }
     },
-
-    async history(opts = {}) {
-      const rows = await db
-        .select()
-        .from(policyVersions)
-        .orderBy(desc(policyVersions.version))
-        .limit(Math.min(opts.limit ?? 50, 1000))
-      return rows.map((r) => ({ ...r, origin: r.origin as PolicyVersion['origin'] }))
+    async history(opts = {}, options = {}) {
+      throwIfAborted(options.signal)
+      try {
+        return await policyHistory(db, opts)
+      } catch (err) {
+        throw toStoreError(err, 'reading the policy history')
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
-import type { Database } from '../connect.ts'
-import { InvalidCursorError, toStoreError } from '../errors.ts'
+import type { DbOrTx } from '../connect.ts'
+import { DEFAULT_LIST_LIMIT, EXPLAIN_REFUSALS_LIMIT, EXPLAIN_RETRIEVALS_LIMIT, MAX_LIST_LIMIT } from '../constants.ts'
+import { InvalidCursorError, throwIfAborted, toStoreError } from '../errors.ts'
 import { cidKey } from '../keys.ts'
 import { refusals, retrievalAttempts, retrievalCandidates, retrievals } from '../schema/index.ts'
 import type {
@@ -13,20 +14,26 @@ import type {
   RetrievalQuery,
   RetrievalSummary
 } from '../types.ts'
+import { writeRecords } from './retrieval-writes.ts'
 
 export interface RetrievalRepository {
+  /** One batch, one transaction, idempotent (see writeRecords). */
   write(events: RecordEvent[], options?: AbortOptions): Promise<void>
+  /** Newest first, keyset-paginated: pass `nextCursor` back as `cursor` for the next page. */
   list(q: RetrievalQuery, options?: AbortOptions): Promise<{ items: RetrievalSummary[]; nextCursor: string | null }>
+  /** With its candidates and attempts; null when there is no such retrieval. */
   get(id: string, options?: AbortOptions): Promise<RetrievalDetail | null>
-  explain(cid: string, options?: AbortOptions): Promise<{ retrievals: RetrievalDetail[]; refusals: RefusalRecord[] }>
+  /** Retrievals whose root or requested CID has this CID's multihash, and refusals of it. */
+  explain(cid: string, options?: AbortOptions): Promise<ExplainResult>
 }
 
-const MAX_LIMIT = 500
-const EXPLAIN_LIMIT = 20
+export interface ExplainResult {
+  retrievals: RetrievalDetail[]
+  refusals: RefusalRecord[]
+}
 
-type Started = Extract<RecordEvent, { type: 'retrieval-started' }>
-type Finished = Extract<RecordEvent, { type: 'retrieval-finished' }>
-type Attempt = Extract<RecordEvent, { type: 'attempt' }>
+type RetrievalRow = typeof retrievals.$inferSelect
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function encodeCursor(row: { startedAt: Date; id: string }): string {
   return Buffer.from(`${row.startedAt.toISOString()}|${row.id}`).toString('base64url')
@@ -35,20 +42,22 @@ function encodeCursor(row: { startedAt: Date; id: string }): string {
 function decodeCursor(cursor: string): { startedAt: Date; id: string } {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString().split('|')
   const startedAt = new Date(ts)
-  if (!id || Number.isNaN(startedAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
-    throw new InvalidCursorError(`cursor "${cursor}" is not one this API gave out`)
+  if (!id || Number.isNaN(startedAt.getTime()) || !UUID.test(id)) {
+    throw new InvalidCursorError(`cursor "${cursor.slice(0, 100)}" is not one this API gave out`, {
+      cause: { cursor }
+    })
   }
   return { startedAt, id }
 }
 
-function summary(r: typeof retrievals.$inferSelect): RetrievalSummary {
+function summary(r: RetrievalRow): RetrievalSummary {
   return {
     id: r.id,
     rootCid: r.rootCid,
     requestedCid: r.requestedCid,
     requestedBy: r.requestedBy,
     policyVersion: r.policyVersion,
-    status: r.status,
+    status: r.status as RetrievalSummary['status'],
     reason: r.reason,
     bytes: r.bytes,
     blocks: r.blocks,
@@ -57,208 +66,121 @@ function summary(r: typeof retrievals.$inferSelect): RetrievalSummary {
   }
 }
 
-export function createRetrievalRepository(db: Database): RetrievalRepository {
-  async function details(rows: Array<typeof retrievals.$inferSelect>): Promise<RetrievalDetail[]> {
-    if (rows.length === 0) return []
-    const ids = rows.map((r) => r.id)
-    const cands = await db
-      .select()
-      .from(retrievalCandidates)
-      .where(inArray(retrievalCandidates.retrievalId, ids))
-      .orderBy(retrievalCandidates.id)
-    const atts = await db
-      .select()
-      .from(retrievalAttempts)
-      .where(inArray(retrievalAttempts.retrievalId, ids))
-      .orderBy(retrievalAttempts.startedAt)
-    return rows.map((r) => ({
-      ...summary(r),
-      candidates: cands
-        .filter((c) => c.retrievalId === r.id)
-        .map(({ id: _id, retrievalId: _r, ...c }): CandidateRecord => c),
-      attempts: atts.filter((a) => a.retrievalId === r.id).map(({ retrievalId: _r, ...a }): AttemptRecord => a)
-    }))
-  }
-
-  return {
-    /**
-     * One batch in one transaction. Events may repeat (a retried batch) or arrive split across
-     * batches: retrievals and attempts are upserted by id, later events winning.
-     */
-    async write(events) {
-      if (events.length === 0) return
-      const started = new Map<string, Started>()
-      const finished = new Map<string, Finished>()
-      const attempts = new Map<string, Attempt>()
-      const candidateRows: Array<typeof retrievalCandidates.$inferInsert> = []
-      const refusalRows: Array<typeof refusals.$inferInsert> = []
-      for (const e of events) {
-        if (e.type === 'retrieval-started') started.set(e.id, e)
-        else if (e.type === 'retrieval-finished') finished.set(e.id, e)
-        else if (e.type === 'attempt') attempts.set(e.id, e)
-        else if (e.type === 'candidates') {
-          for (const c of e.candidates)
-            candidateRows.push({ retrievalId: e.retrievalId, source: e.source, at: e.at, ...c })
-        } else
-          refusalRows.push({
-            cid: e.cid,
-            cidKey: cidKey(e.cid),
-            peer: e.peer,
-            reason: e.reason,
-            policyVersion: e.policyVersion,
-            at: e.at
-          })
-      }
-      try {
-        await db.transaction(async (tx) => {
-          if (started.size > 0) {
-            await tx
-              .insert(retrievals)
-              .values(
-                [...started.values()].map((s) => ({
-                  id: s.id,
-                  rootCid: s.rootCid,
-                  rootKey: cidKey(s.rootCid),
-                  requestedCid: s.requestedCid,
-                  requestedKey: cidKey(s.requestedCid),
-                  requestedBy: s.requestedBy,
-                  policyVersion: s.policyVersion,
-                  startedAt: s.at
-                }))
-              )
-              .onConflictDoUpdate({
-                target: retrievals.id,
-                set: {
-                  rootCid: sql`excluded.root_cid`,
-                  rootKey: sql`excluded.root_key`,
-                  requestedCid: sql`excluded.requested_cid`,
-                  requestedKey: sql`excluded.requested_key`,
-                  requestedBy: sql`excluded.requested_by`,
-                  policyVersion: sql`excluded.policy_version`,
-                  startedAt: sql`excluded.started_at`
-                }
-              })
-          }
-          if (finished.size > 0) {
-            await tx
-              .insert(retrievals)
-              .values(
-                [...finished.values()].map((f) => ({
-                  id: f.id,
-                  status: f.status,
-                  reason: f.reason,
-                  bytes: f.bytes,
-                  blocks: f.blocks,
-                  startedAt: f.at,
-                  endedAt: f.at
-                }))
-              )
-              .onConflictDoUpdate({
-                target: retrievals.id,
-                set: {
-                  status: sql`excluded.status`,
-                  reason: sql`excluded.reason`,
-                  bytes: sql`excluded.bytes`,
-                  blocks: sql`excluded.blocks`,
-                  endedAt: sql`excluded.ended_at`
-                }
-              })
-          }
-          if (attempts.size > 0) {
-            const rows = [...attempts.values()].map(({ type: _t, ...a }) => a)
-            await tx
-              .insert(retrievalAttempts)
-              .values(rows)
-              .onConflictDoUpdate({
-                target: retrievalAttempts.id,
-                set: {
-                  connectedAt: sql`excluded.connected_at`,
-                  firstByteAt: sql`excluded.first_byte_at`,
-                  endedAt: sql`excluded.ended_at`,
-                  bytes: sql`excluded.bytes`,
-                  blocks: sql`excluded.blocks`,
-                  outcome: sql`excluded.outcome`,
-                  errorClass: sql`excluded.error_class`,
-                  errorMessage: sql`excluded.error_message`
-                }
-              })
-          }
-          if (candidateRows.length > 0) await tx.insert(retrievalCandidates).values(candidateRows)
-          if (refusalRows.length > 0) await tx.insert(refusals).values(refusalRows)
+/** Summaries joined with their candidates and attempts (two queries, whatever the row count). */
+export async function retrievalDetails(db: DbOrTx, rows: RetrievalRow[]): Promise<RetrievalDetail[]> {
+  if (rows.length === 0) return []
+  const ids = rows.map((r) => r.id)
+  const cands = await db
+    .select()
+    .from(retrievalCandidates)
+    .where(inArray(retrievalCandidates.retrievalId, ids))
+    .orderBy(retrievalCandidates.id)
+  const atts = await db
+    .select()
+    .from(retrievalAttempts)
+    .where(inArray(retrievalAttempts.retrievalId, ids))
+    .orderBy(retrievalAttempts.startedAt, retrievalAttempts.id)
+  return rows.map((r) => ({
+    ...summary(r),
+    candidates: cands
+      .filter((c) => c.retrievalId === r.id)
+      .map(
+        (c): CandidateRecord => ({
+          source: c.source as CandidateRecord['source'],
+          provider: c.provider,
+          protocols: c.protocols,
+          addrs: c.addrs,
+          verdict: c.verdict as CandidateRecord['verdict'],
+          reason: c.reason,
+          policyVersion: c.policyVersion,
+          at: c.at
         })
-      } catch (err) {
-        throw toStoreError(err, 'writing retrieval records')
-      }
-    },
+      ),
+    attempts: atts
+      .filter((a) => a.retrievalId === r.id)
+      .map(
+        ({ retrievalId: _r, ...a }): AttemptRecord => ({
+          ...a,
+          protocol: a.protocol as AttemptRecord['protocol'],
+          outcome: a.outcome as AttemptRecord['outcome']
+        })
+      )
+  }))
+}
 
-    async list(q) {
-      const limit = Math.max(1, Math.min(q.limit ?? 50, MAX_LIMIT))
-      const where: SQL[] = []
-      if (q.cid) {
-        const key = cidKey(q.cid)
-        where.push(or(eq(retrievals.rootKey, key), eq(retrievals.requestedKey, key))!)
-      }
-      if (q.status) where.push(eq(retrievals.status, q.status))
-      if (q.provider) {
-        where.push(
-          sql`exists (select 1 from ${retrievalAttempts} where ${retrievalAttempts.retrievalId} = ${retrievals.id} and ${retrievalAttempts.provider} = ${q.provider})`
-        )
-      }
-      if (q.cursor) {
-        const c = decodeCursor(q.cursor)
-        where.push(
-          or(
-            lt(retrievals.startedAt, c.startedAt),
-            and(eq(retrievals.startedAt, c.startedAt), lt(retrievals.id, c.id))
-          )!
-        )
-      }
-      try {
-        const rows = await db
-          .select()
-          .from(retrievals)
-          .where(where.length > 0 ? and(...where) : undefined)
-          .orderBy(desc(retrievals.startedAt), desc(retrievals.id))
-          .limit(limit + 1)
-        const items = rows.slice(0, limit).map(summary)
-        return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null }
-      } catch (err) {
-        throw toStoreError(err, 'listing retrievals')
-      }
-    },
+export async function listRetrievals(
+  db: DbOrTx,
+  q: RetrievalQuery
+): Promise<{ items: RetrievalSummary[]; nextCursor: string | null }> {
+  const limit = Math.max(1, Math.min(Math.trunc(q.limit ?? DEFAULT_LIST_LIMIT), MAX_LIST_LIMIT))
+  const where: SQL[] = []
+  if (q.cid) {
+    const key = cidKey(q.cid)
+    where.push(or(eq(retrievals.rootKey, key), eq(retrievals.requestedKey, key))!)
+  }
+  if (q.status) where.push(eq(retrievals.status, q.status))
+  if (q.provider) {
+    // A retrieval "involves" a provider it made an attempt with.
+    where.push(
+      sql`exists (select 1 from ${retrievalAttempts} where ${retrievalAttempts.retrievalId} = ${retrievals.id} and ${retrievalAttempts.provider} = ${q.provider})`
+    )
+  }
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor)
+    where.push(
+      or(lt(retrievals.startedAt, c.startedAt), and(eq(retrievals.startedAt, c.startedAt), lt(retrievals.id, c.id)))!
+    )
+  }
+  const rows = await db
+    .select()
+    .from(retrievals)
+    .where(where.length > 0 ? and(...where) : undefined)
+    .orderBy(desc(retrievals.startedAt), desc(retrievals.id))
+    .limit(limit + 1)
+  const items = rows.slice(0, limit).map(summary)
+  return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]) : null }
+}
 
-    async get(id) {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return null
-      try {
-        const rows = await db.select().from(retrievals).where(eq(retrievals.id, id))
-        return (await details(rows))[0] ?? null
-      } catch (err) {
-        throw toStoreError(err, 'reading a retrieval')
-      }
-    },
+export async function getRetrieval(db: DbOrTx, id: string): Promise<RetrievalDetail | null> {
+  if (!UUID.test(id)) return null
+  const rows = await db.select().from(retrievals).where(eq(retrievals.id, id))
+  return (await retrievalDetails(db, rows))[0] ?? null
+}
 
-    async explain(cid) {
-      const key = cidKey(cid)
-      try {
-        const rows = await db
-          .select()
-          .from(retrievals)
-          .where(or(eq(retrievals.rootKey, key), eq(retrievals.requestedKey, key)))
-          .orderBy(desc(retrievals.startedAt))
-          .limit(EXPLAIN_LIMIT)
-        const refused = await db
-          .select()
-          .from(refusals)
-          .where(eq(refusals.cidKey, key))
-          .orderBy(desc(refusals.at))
-          .limit(100)
-        return {
-          retrievals: await details(rows),
-          refusals: refused.map((r) => ({ peer: r.peer, reason: r.reason, policyVersion: r.policyVersion, at: r.at }))
-        }
-      } catch (err) {
-        throw toStoreError(err, 'explaining a CID')
-      }
+export async function explainCid(db: DbOrTx, cid: string): Promise<ExplainResult> {
+  const key = cidKey(cid)
+  const rows = await db
+    .select()
+    .from(retrievals)
+    .where(or(eq(retrievals.rootKey, key), eq(retrievals.requestedKey, key)))
+    .orderBy(desc(retrievals.startedAt), desc(retrievals.id))
+    .limit(EXPLAIN_RETRIEVALS_LIMIT)
+  const refused = await db
+    .select()
+    .from(refusals)
+    .where(eq(refusals.cidKey, key))
+    .orderBy(desc(refusals.at), desc(refusals.id))
+    .limit(EXPLAIN_REFUSALS_LIMIT)
+  return {
+    retrievals: await retrievalDetails(db, rows),
+    refusals: refused.map((r) => ({ peer: r.peer, reason: r.reason, policyVersion: r.policyVersion, at: r.at }))
+  }
+}
+
+export function createRetrievalRepository(db: DbOrTx): RetrievalRepository {
+  async function run<R>(what: string, options: AbortOptions | undefined, fn: () => Promise<R>): Promise<R> {
+    throwIfAborted(options?.signal)
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw err
+      throw toStoreError(err, what)
     }
+  }
+  return {
+    write: (events, options) => run('writing retrieval records', options, () => writeRecords(db, events)),
+    list: (q, options) => run('listing retrievals', options, () => listRetrievals(db, q)),
+    get: (id, options) => run('reading a retrieval', options, () => getRetrieval(db, id)),
+    explain: (cid, options) => run('explaining a CID', options, () => explainCid(db, cid))
   }
 }

@@ -1,9 +1,22 @@
-import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid
+} from 'drizzle-orm/pg-core'
 
 /*
  * Retrieval records are telemetry written in batches off the hot path, possibly out of order and
  * after an outage; so no foreign keys: an attempt may land before its retrieval row.
  * `*_key` columns hold the multihash (base58btc) so CIDv0 and CIDv1 of one content match.
+ * Rows without an id of their own (candidates, refusals) have a natural unique key instead, so a
+ * batch written twice (a commit whose answer was lost in an outage) leaves no duplicates.
  */
 export const retrievals = pgTable(
   'retrievals',
@@ -45,7 +58,7 @@ export const retrievalCandidates = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull()
   },
   (t) => [
-    index('retrieval_candidates_retrieval_idx').on(t.retrievalId),
+    uniqueIndex('retrieval_candidates_natural_key').on(t.retrievalId, t.source, t.provider, t.at),
     index('retrieval_candidates_provider_idx').on(t.provider)
   ]
 )
@@ -85,5 +98,8 @@ export const refusals = pgTable(
     policyVersion: integer('policy_version').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull()
   },
-  (t) => [index('refusals_cid_key_idx').on(t.cidKey, t.at.desc())]
+  (t) => [
+    index('refusals_cid_key_idx').on(t.cidKey, t.at.desc()),
+    uniqueIndex('refusals_natural_key').on(t.cidKey, t.peer, t.at, t.reason)
+  ]
 )
