@@ -21,11 +21,18 @@ export interface RoundResult {
 }
 
 /** `n` Helia client processes fetch `root` from `addr`, starting together; aggregate over the round's wall time. */
-export async function fetchWithClients(addr: string, root: string, n: number): Promise<RoundResult> {
+export async function fetchWithClients(
+  addr: string,
+  root: string,
+  n: number,
+  timeoutMs = 300_000
+): Promise<RoundResult> {
   const startAt = Date.now() + 2_500
   const procs = Array.from({ length: n }, () => spawnNode(FETCH, [addr, root, String(startAt)]))
   try {
-    const results = await Promise.all(procs.map((p) => p.firstJson<ClientResult>(300_000)))
+    const results = await Promise.all(
+      procs.map((p) => p.firstJson<ClientResult>(Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 300_000)))
+    )
     const bytes = results.reduce((a, r) => a + r.bytes, 0)
     const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))
     return {

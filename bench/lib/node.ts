@@ -18,7 +18,7 @@ export function nodeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_NODE_LOG_LEVEL ?? 'warn',
     AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
     ...extra
   }

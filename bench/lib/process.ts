@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /** A free TCP port on loopback (bound and released; fine for a benchmark on an idle machine). */
@@ -36,6 +36,7 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
   const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d) => {
+    if (process.env.BENCH_STDERR_FILE) appendFileSync(process.env.BENCH_STDERR_FILE, d)
     stderr += d
     if (stderr.length > 64_000) stderr = stderr.slice(-32_000)
   })
@@ -63,26 +64,26 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
   return {
     child,
     async firstJson<T>(timeoutMs = 60_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs
-      while (Date.now() < deadline) {
-        const line = await Promise.race([
-          nextLine(),
-          new Promise<string>((_, reject) => {
-            const t = setTimeout(
-              () => reject(new Error(`${script}: no JSON line in ${timeoutMs} ms\n${stderr}`)),
-              deadline - Date.now()
-            )
-            child.once('exit', (code) => {
-              clearTimeout(t)
-              reject(new Error(`${script} exited with ${code}\n${stderr}`))
-            })
-          })
-        ])
-        try {
-          return JSON.parse(line) as T
-        } catch {}
+      let timer: NodeJS.Timeout | undefined
+      let onExit: ((code: number | null) => void) | undefined
+      const failure = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${script}: no JSON line in ${timeoutMs} ms\n${stderr}`)), timeoutMs)
+        onExit = (code) => reject(new Error(`${script} exited with ${code}\n${stderr}`))
+        child.once('exit', onExit)
+      })
+      try {
+        while (true) {
+          const line = await Promise.race([nextLine(), failure])
+          try {
+            return JSON.parse(line) as T
+          } catch {}
+        }
+      } finally {
+        // Nothing may fire after we return: a late rejection would crash the benchmark.
+        clearTimeout(timer)
+        if (onExit) child.off('exit', onExit)
+        failure.catch(() => {})
       }
-      throw new Error(`${script}: no JSON line in ${timeoutMs} ms`)
     },
     stop: () =>
       new Promise<void>((resolve) => {

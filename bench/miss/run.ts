@@ -54,8 +54,22 @@ try {
     nodeEnv({ AUTORETRIEVE_LOOKUP_ENDPOINT_URL: indexer.url })
   )
   closers.push(() => node.proc.stop())
-  const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1)
-  const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1)
+  const diagnose = async (what: string, err: unknown) => {
+    const auth = { headers: { Authorization: `Bearer ${node.token}` } }
+    const stats = await (await fetch(`${node.adminUrl}/api/v1/stats`, auth)).json()
+    const peers = await (await fetch(`${node.adminUrl}/api/v1/peers`, auth)).json()
+    process.stderr.write(
+      `${what} did not complete; node stats: ${JSON.stringify(stats)} peers: ${JSON.stringify(peers)}\n`
+    )
+    throw err
+  }
+  const timeoutMs = Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 120_000)
+  const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
+    diagnose('miss', err)
+  )
+  const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
+    diagnose('hit', err)
+  )
   const slower = Math.max(hit.wallMs, directMs)
   const injected = 2 * latency
 

@@ -1,7 +1,15 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type AdminServer, cacheRoutes, createAdminApp, listenAdmin } from '@autoretrieve/admin'
+import {
+  type AdminServer,
+  cacheRoutes,
+  createAdminApp,
+  listenAdmin,
+  peersRoutes,
+  type StatsSnapshot,
+  statsRoutes
+} from '@autoretrieve/admin'
 import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
@@ -127,6 +135,29 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
     await bitswap.start()
     stack.push({ name: 'bitswap', stop: () => bitswap.stop() })
 
+    const startedAt = Date.now()
+    const stats = (): StatsSnapshot => {
+      const b = bitswap.stats()
+      const r = retriever?.stats()
+      const c = cache.stats()
+      const w = records.stats()
+      return {
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        policyVersion: policy.current().version,
+        peers: host.getPeers().length,
+        wants: b.wants,
+        wantsReceived: b.wantsReceived,
+        hits: b.hits,
+        misses: b.misses,
+        blocksSent: b.blocksSent,
+        haves: b.haves,
+        dontHaves: b.dontHaves,
+        retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
+        bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
+        cache: { blocks: c.blocks, bytes: c.bytes },
+        records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
+      }
+    }
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
@@ -139,7 +170,11 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
             cache.stats()
           }
         },
-        routes: { '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }) }
+        routes: {
+          '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }),
+          '/stats': statsRoutes({ stats }),
+          '/peers': peersRoutes({ peers: () => bitswap.peers() })
+        }
       },
       { token: () => adminToken }
     )

@@ -6,4 +6,11 @@ export { type AdminComponents, type AdminInit, createAdminApp } from './app.ts'
 export type { AppEnv, Logger, ReadinessCheck } from './env.ts'
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts'
 export { type CacheImporter, cacheRoutes } from './routes/cache.ts'
+export {
+  type PeerInfo,
+  peersRoutes,
+  STATS_STREAM_INTERVAL_MS,
+  type StatsSnapshot,
+  statsRoutes
+} from './routes/stats.ts'
 export { AdminListenError, type AdminServer, listenAdmin } from './server.ts'
