@@ -244,7 +244,7 @@ describe('change feed across instances (PostgreSQL)', () => {
     })
     const v = await a.policy.apply({ op: 'add', list: 'provider-deny', values: ['f0999'] }, { origin: 'api' })
     await new Promise((r) => setTimeout(r, 500)) // several failed re-LISTEN attempts
-    assert.deepEqual(seen, [], 'the notification was sent while nobody listened')
+    assert.equal(seen.length, 0, 'the notification was sent while nobody listened')
 
     await down.end()
     ended = true
