@@ -7,6 +7,8 @@ import {
   createAdminApp,
   listenAdmin,
   peersRoutes,
+  policyRoutes,
+  retrievalRoutes,
   type StatsSnapshot,
   statsRoutes
 } from '@autoretrieve/admin'
@@ -16,6 +18,7 @@ import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
 import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
 import { createHost, type Host } from './host.ts'
@@ -45,7 +48,10 @@ export interface RunningNode {
  * Bitswap server and the admin API, in dependency order; `stop()` closes them in reverse. A part
  * that fails to start stops the ones already started and the error says which part.
  */
-export async function startNode(config: AutoretrieveConfig, components: { logger: Logger }): Promise<RunningNode> {
+export async function startNode(
+  config: AutoretrieveConfig,
+  components: { logger: Logger; reloadConfig?: () => Promise<AutoretrieveConfig> }
+): Promise<RunningNode> {
   const { logger } = components
   const stack: Array<{ name: string; stop: () => Promise<void> }> = []
   const stopAll = async () => {
@@ -86,6 +92,17 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
     )
     await cache.start()
     stack.push({ name: 'block cache', stop: () => cache.stop() })
+
+    // Denying a CID also removes its cached copy (peers already waiting are refused by the Bitswap server).
+    const unsubscribeDeny = policy.holder.subscribe((next, previous) => {
+      for (const [key, entry] of next.deniedCids) {
+        if (previous.deniedCids.has(key)) continue
+        cache
+          .delete(CID.parse(entry.cid))
+          .catch((err) => logger.warn({ err, cid: entry.cid }, 'could not remove a denied block'))
+      }
+    })
+    stack.push({ name: 'deny watcher', stop: async () => unsubscribeDeny() })
 
     const privateKey = await loadOrCreatePeerKey(config.dataDir)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
@@ -173,7 +190,20 @@ export async function startNode(config: AutoretrieveConfig, components: { logger
         routes: {
           '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }),
           '/stats': statsRoutes({ stats }),
-          '/peers': peersRoutes({ peers: () => bitswap.peers() })
+          '/peers': peersRoutes({ peers: () => bitswap.peers() }),
+          ...policyRoutes({
+            current: () => policy.current(),
+            apply: (change, meta) => policy.apply(change, meta),
+            reload: async () => {
+              if (components.reloadConfig === undefined) return policy.current()
+              return policy.reload(await components.reloadConfig())
+            }
+          }),
+          ...retrievalRoutes(store.retrievals, {
+            isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
+            isCached: (cid) => cache.has(CID.parse(cid)),
+            policyVersion: () => policy.current().version
+          })
         }
       },
       { token: () => adminToken }

@@ -76,6 +76,8 @@ export async function createPolicyService(
           refresh().catch((err) => logger?.warn({ err }, 'could not load the new policy version'))
         }
       })
+      // A change committed between the first load and the subscription would otherwise wait for the next one.
+      await refresh()
     },
     async stop() {
       unsubscribe?.()

@@ -15,7 +15,10 @@ export function runCommand(program: Command, flags: FlagsGetter): void {
       const logger = createLogger()
       const { config, configPath, created } = await loadConfig({ flags: flags() })
       if (created) logger.info({ configPath }, 'wrote a default config.yaml')
-      const node = await startNode(config, { logger })
+      const node = await startNode(config, {
+        logger,
+        reloadConfig: async () => (await loadConfig({ flags: flags(), createIfMissing: false })).config
+      })
 
       let stopping = false
       const shutdown = (signal: NodeJS.Signals) => {

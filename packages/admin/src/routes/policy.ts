@@ -1,0 +1,196 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { AppEnv } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { cidString, isCid, isProvider, jsonBody, parse, providerString, reason } from '../validate.ts'
+
+type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
+
+/** What the routes need of the node's policy (structurally: the app's policy service). */
+export interface PolicyApi {
+  current(): PolicyView
+  apply(
+    change:
+      | { op: 'add' | 'remove'; list: ListName; values: string[]; reason?: string }
+      | {
+          op: 'set-miner-config'
+          provider: string
+          config: { retrievalTimeoutMs?: number; maxConcurrentRetrievals?: number; maxBytesPerSecond?: number }
+        }
+      | { op: 'delete-miner-config'; provider: string },
+    meta: { origin: 'api'; reason?: string }
+  ): Promise<PolicyView>
+  /** Re-read config.yaml and apply it. */
+  reload(): Promise<PolicyView>
+}
+
+export interface PolicyView {
+  version: number
+  deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string }>
+  deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
+  allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
+  defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
+  minerConfigs: ReadonlyMap<
+    string,
+    {
+      provider: string
+      origin: string
+      retrievalTimeoutMs: number
+      maxConcurrentRetrievals: number
+      maxBytesPerSecond: number
+    }
+  >
+  retrievalProtocols: ReadonlySet<string>
+}
+
+const minerConfigJson = (m: {
+  retrievalTimeoutMs: number
+  maxConcurrentRetrievals: number
+  maxBytesPerSecond: number
+}) => ({
+  'retrieval-timeout': formatMs(m.retrievalTimeoutMs),
+  'max-concurrent-retrievals': m.maxConcurrentRetrievals,
+  'max-bytes-per-second': m.maxBytesPerSecond
+})
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`
+  if (ms % 1000 === 0) return `${ms / 1000}s`
+  return `${ms}ms`
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const durationText = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'is not a duration such as 30s, 2m30s or 1h')
+  .transform((s) => [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)].reduce((t, m) => t + Number(m[1]) * UNITS[m[2]], 0))
+
+const minerConfigBody = z
+  .object({
+    'retrieval-timeout': durationText.optional(),
+    'max-concurrent-retrievals': z.number().int().min(0).max(10_000).optional(),
+    'max-bytes-per-second': z.number().int().min(0).optional()
+  })
+  .strict()
+
+export function policyView(p: PolicyView) {
+  return {
+    version: p.version,
+    cidBlacklist: [...p.deniedCids.values()],
+    minerBlacklist: [...p.deniedProviders.values()],
+    minerWhitelist: [...p.allowedProviders.values()],
+    defaultMinerConfig: minerConfigJson(p.defaultMinerConfig),
+    minerConfigs: Object.fromEntries(
+      [...p.minerConfigs.values()].map((m) => [m.provider, { origin: m.origin, ...minerConfigJson(m) }])
+    ),
+    retrievalProtocols: [...p.retrievalProtocols]
+  }
+}
+
+/** A deny/allow list: GET, POST (one or many), DELETE one. */
+function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid: (s: string) => boolean, what: string) {
+  const app = new Hono<AppEnv>()
+  const entries = () => {
+    const p = api.current()
+    const map = list === 'cid-deny' ? p.deniedCids : list === 'provider-deny' ? p.deniedProviders : p.allowedProviders
+    return { version: p.version, entries: [...map.values()] }
+  }
+  const one = key === 'cid' ? cidString : providerString
+  const body = z.union([
+    z.object({ [key]: one, reason }).strict(),
+    z.object({ [`${key}s`]: z.array(one).min(1).max(10_000), reason }).strict()
+  ])
+  app.get('/', (c) => c.json(entries()))
+  app.post('/', async (c) => {
+    const input = parse(body, await jsonBody(c)) as Record<string, unknown>
+    const values = (input[key] !== undefined ? [input[key]] : input[`${key}s`]) as string[]
+    const next = await api.apply(
+      { op: 'add', list, values, reason: input.reason as string | undefined },
+      { origin: 'api', reason: input.reason as string | undefined }
+    )
+    return c.json({ version: next.version, added: values }, 201)
+  })
+  app.delete('/:value', async (c) => {
+    const value = c.req.param('value')
+    if (!valid(value)) throw new ApiError('ERR_INVALID_INPUT', `path: "${value}" ${what}`)
+    const next = await api.apply({ op: 'remove', list, values: [value] }, { origin: 'api' })
+    return c.json({ version: next.version, removed: value })
+  })
+  return app
+}
+
+export function policyRoutes(api: PolicyApi) {
+  return {
+    '/policy': new Hono<AppEnv>().get('/', (c) => c.json(policyView(api.current()))),
+    '/blacklist/cids': listRoutes(api, 'cid-deny', 'cid', isCid, 'is not a CID'),
+    '/blacklist/miners': listRoutes(
+      api,
+      'provider-deny',
+      'miner',
+      isProvider,
+      'is neither a peer ID nor a Filecoin address'
+    ),
+    '/whitelist/miners': listRoutes(
+      api,
+      'provider-allow',
+      'miner',
+      isProvider,
+      'is neither a peer ID nor a Filecoin address'
+    ),
+    '/miner-configs': minerConfigRoutes(api),
+    '/reload': new Hono<AppEnv>().post('/', async (c) => c.json({ version: (await api.reload()).version }))
+  }
+}
+
+function minerConfigRoutes(api: PolicyApi) {
+  const app = new Hono<AppEnv>()
+  const check = (miner: string) => {
+    if (miner !== 'default' && !isProvider(miner))
+      throw new ApiError('ERR_INVALID_INPUT', `path: "${miner}" is neither a peer ID nor a Filecoin address`)
+  }
+  app.get('/', (c) => {
+    const p = api.current()
+    return c.json({
+      version: p.version,
+      default: minerConfigJson(p.defaultMinerConfig),
+      miners: policyView(p).minerConfigs
+    })
+  })
+  app.get('/:miner', (c) => {
+    const miner = c.req.param('miner')
+    check(miner)
+    const p = api.current()
+    if (miner === 'default') return c.json({ version: p.version, ...minerConfigJson(p.defaultMinerConfig) })
+    const m = p.minerConfigs.get(miner)
+    if (m === undefined) throw new ApiError('ERR_NOT_FOUND', `no miner config for ${miner} (it uses the default)`)
+    return c.json({ version: p.version, origin: m.origin, ...minerConfigJson(m) })
+  })
+  app.put('/:miner', async (c) => {
+    const miner = c.req.param('miner')
+    check(miner)
+    const input = parse(minerConfigBody, await jsonBody(c))
+    const next = await api.apply(
+      {
+        op: 'set-miner-config',
+        provider: miner,
+        config: {
+          retrievalTimeoutMs: input['retrieval-timeout'],
+          maxConcurrentRetrievals: input['max-concurrent-retrievals'],
+          maxBytesPerSecond: input['max-bytes-per-second']
+        }
+      },
+      { origin: 'api' }
+    )
+    return c.json({ version: next.version })
+  })
+  app.delete('/:miner', async (c) => {
+    const miner = c.req.param('miner')
+    check(miner)
+    if (miner === 'default')
+      throw new ApiError('ERR_INVALID_INPUT', 'the default miner config cannot be deleted; PUT new values instead')
+    const next = await api.apply({ op: 'delete-miner-config', provider: miner }, { origin: 'api' })
+    return c.json({ version: next.version })
+  })
+  return app
+}
