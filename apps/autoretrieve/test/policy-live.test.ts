@@ -27,7 +27,7 @@ async function importCar(node: DaemonHandle, car: Uint8Array) {
   const res = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: new Blob([car])
+    body: Buffer.from(car)
   })
   assert.equal(res.status, 200, await res.text())
 }
