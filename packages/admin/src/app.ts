@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { adminAuth } from './auth.ts'
 import { DEFAULT_BODY_LIMIT_BYTES, STREAMED_BODY_PATHS } from './constants.ts'
+import { dashboardHtml } from './dashboard/page.ts'
 import type { AppEnv, Logger, ReadinessCheck } from './env.ts'
 import { createErrorHandler } from './error-handler.ts'
 import { ApiError } from './errors.ts'
@@ -43,6 +45,15 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
   app.use('/api/*', (c, next) => (STREAMED_BODY_PATHS.has(c.req.path) ? next() : jsonBodyLimit(c, next)))
   app.use('/api/*', adminAuth(init.token))
   app.route('/', healthRoutes(components.readiness ?? {}))
+  app.get('/', (c) => {
+    // A fresh nonce per response: the page's inline style and script run, nothing else would.
+    const nonce = randomBytes(16).toString('base64')
+    c.header(
+      'Content-Security-Policy',
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
+    )
+    return c.html(dashboardHtml(nonce))
+  })
   const metrics = components.metrics
   if (metrics !== undefined) {
     app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
