@@ -1,94 +1,128 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { MINER_CACHE_TTL_MS, MINER_FAILURE_TTL_MS } from './constants.ts'
+import { parseApiInfo } from './api-info.ts'
+import {
+  DEFAULT_LOTUS_TIMEOUT_MS,
+  DEFAULT_MINER_CACHE_SIZE,
+  DEFAULT_MINER_CACHE_TTL_MS,
+  DEFAULT_MINER_FAILURE_TTL_MS
+} from './constants.ts'
 import { MinerResolutionError } from './errors.ts'
-import { multiaddrToHttpUrl } from './multiaddr-url.ts'
-import type { Fetch, Logger, MinerResolver } from './types.ts'
+import { decodeBase64 } from './metadata.ts'
+import type { AbortOptions, Fetch, Logger, MinerResolver } from './types.ts'
 
+/** A Filecoin ID address of a miner: f0123 on mainnet, t0123 on test networks. */
 export function isMinerAddress(s: string): boolean {
-  return /^[ft]0\d+$/.test(s)
+  return typeof s === 'string' && /^[ft]0\d{1,20}$/.test(s)
 }
+
+export interface LotusMinerResolverInit {
+  /** FULLNODE_API_INFO (see parseApiInfo). */
+  apiInfo: string
+  /** How long a resolved miner is remembered. @default 3600000 (DEFAULT_MINER_CACHE_TTL_MS) */
+  cacheTtlMs?: number
+  /** How long a failure is remembered before Lotus is asked again. @default 30000 (DEFAULT_MINER_FAILURE_TTL_MS) */
+  failureTtlMs?: number
+  /** Per StateMinerInfo call. @default 10000 (DEFAULT_LOTUS_TIMEOUT_MS) */
+  timeoutMs?: number
+}
+
+type Peer = { peerId: string; addrs: string[] }
+type Entry = { expires: number; peer?: Peer; error?: MinerResolutionError }
 
 /**
- * FULLNODE_API_INFO as Lotus tools read it: "TOKEN:/ip4/…/tcp/1234/http", a multiaddr, or a URL.
- * WebSocket URLs are spoken to over HTTP POST (Lotus serves JSON-RPC on both), which needs no
- * connection state.
+ * Miner address -> peer through Lotus `Filecoin.StateMinerInfo` (JSON-RPC 2.0 over HTTP POST).
+ * Answers are cached (an hour), failures briefly; concurrent lookups of one miner share a call,
+ * which runs under its own timeout so that one caller's abort does not fail the others.
  */
-export function parseApiInfo(info: string): { url: string; token?: string } {
-  let token: string | undefined
-  let rest = info
-  const colon = info.indexOf(':/')
-  if (colon > 0 && !/^[a-z]+:\/\//i.test(info)) {
-    token = info.slice(0, colon)
-    rest = info.slice(colon + 1)
-  }
-  let url = rest
-  if (rest.startsWith('/')) {
-    url = multiaddrToHttpUrl(rest) ?? multiaddrToHttpUrl(`${rest}/http`) ?? ''
-    if (url === '') throw new MinerResolutionError(`FULLNODE_API_INFO ${rest} is not an HTTP multiaddr`)
-  }
-  url = url.replace(/^ws:/, 'http:').replace(/^wss:/, 'https:').replace(/\/+$/, '')
-  if (!url.endsWith('/rpc/v1') && !url.endsWith('/rpc/v0')) url = `${url}/rpc/v1`
-  return { url, token }
-}
-
-/** Resolves miner addresses to peers with Filecoin.StateMinerInfo, caching answers (and, briefly, failures). */
 export function createLotusMinerResolver(
   components: { logger?: Logger; fetch?: Fetch },
-  init: { apiInfo: string; cacheTtlMs?: number; timeoutMs?: number }
+  init: LotusMinerResolverInit
 ): MinerResolver {
-  const fetchFn = components.fetch ?? fetch
+  const fetchFn = components.fetch ?? globalThis.fetch
   const { url, token } = parseApiInfo(init.apiInfo)
-  const cache = new Map<string, { at: number; value?: { peerId: string; addrs: string[] }; error?: Error }>()
-  const ttl = init.cacheTtlMs ?? MINER_CACHE_TTL_MS
-  return {
-    async resolve(miner, options = {}) {
-      const hit = cache.get(miner)
-      if (hit && Date.now() - hit.at < (hit.error ? MINER_FAILURE_TTL_MS : ttl)) {
-        if (hit.error) throw hit.error
-        return hit.value!
-      }
-      try {
-        const value = await call(miner, options.signal)
-        cache.set(miner, { at: Date.now(), value })
-        return value
-      } catch (err) {
-        const error =
-          err instanceof MinerResolutionError
-            ? err
-            : new MinerResolutionError(`miner ${miner}: ${(err as Error).message}`, { cause: err })
-        cache.set(miner, { at: Date.now(), error })
-        throw error
-      }
-    }
+  const ttl = init.cacheTtlMs ?? DEFAULT_MINER_CACHE_TTL_MS
+  const failureTtl = init.failureTtlMs ?? DEFAULT_MINER_FAILURE_TTL_MS
+  const timeoutMs = init.timeoutMs ?? DEFAULT_LOTUS_TIMEOUT_MS
+  const cache = new Map<string, Entry>()
+  const inflight = new Map<string, Promise<Peer>>()
+
+  const remember = (miner: string, entry: Entry) => {
+    cache.delete(miner)
+    if (cache.size >= DEFAULT_MINER_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+    cache.set(miner, entry)
   }
 
-  async function call(miner: string, signal?: AbortSignal): Promise<{ peerId: string; addrs: string[] }> {
-    const signals = [AbortSignal.timeout(init.timeoutMs ?? 10_000)]
-    if (signal) signals.push(signal)
-    const res = await fetchFn(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'Filecoin.StateMinerInfo', params: [miner, null] }),
-      signal: AbortSignal.any(signals)
-    })
-    if (!res.ok) throw new MinerResolutionError(`miner ${miner}: Lotus answered HTTP ${res.status}`)
-    const body = (await res.json().catch(() => null)) as {
-      result?: { PeerId?: unknown; Multiaddrs?: unknown }
-      error?: { message?: string }
-    } | null
-    if (body?.error) throw new MinerResolutionError(`miner ${miner}: ${body.error.message ?? 'Lotus error'}`)
+  const call = async (miner: string): Promise<Peer> => {
+    let res: Response
+    try {
+      res = await fetchFn(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'Filecoin.StateMinerInfo', params: [miner, null] }),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (cause) {
+      const why = (cause as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : (cause as Error).message
+      throw new MinerResolutionError(miner, `Lotus at ${url} unreachable: ${why}`, { cause })
+    }
+    let body: { result?: { PeerId?: unknown; Multiaddrs?: unknown } | null; error?: { message?: unknown } } | null
+    try {
+      body = (await res.json()) as typeof body
+    } catch (cause) {
+      throw new MinerResolutionError(miner, `Lotus answered HTTP ${res.status} without JSON-RPC`, { cause })
+    }
+    if (body?.error) throw new MinerResolutionError(miner, `Lotus: ${String(body.error.message ?? 'error')}`)
+    if (!res.ok) throw new MinerResolutionError(miner, `Lotus answered HTTP ${res.status}`)
     const peerId = body?.result?.PeerId
-    if (typeof peerId !== 'string' || peerId === '')
-      throw new MinerResolutionError(`miner ${miner} has no peer ID on chain`)
-    const raw = Array.isArray(body?.result?.Multiaddrs) ? (body!.result!.Multiaddrs as unknown[]) : []
+    if (typeof peerId !== 'string' || peerId === '') throw new MinerResolutionError(miner, 'no peer ID on chain')
+    const raw = body?.result?.Multiaddrs
     const addrs: string[] = []
-    for (const b64 of raw) {
+    for (const b64 of Array.isArray(raw) ? raw : []) {
       try {
-        addrs.push(multiaddr(Buffer.from(String(b64), 'base64')).toString())
+        addrs.push(multiaddr(decodeBase64(String(b64), 'multiaddr')).toString())
       } catch {
-        components.logger?.warn({ miner }, 'skipping an undecodable miner multiaddr')
+        components.logger?.warn({ miner }, 'skipping a miner multiaddr that does not decode')
       }
     }
     return { peerId, addrs }
+  }
+
+  const shared = (miner: string): Promise<Peer> => {
+    let p = inflight.get(miner)
+    if (p === undefined) {
+      p = call(miner).then(
+        (peer) => {
+          remember(miner, { expires: Date.now() + ttl, peer })
+          return peer
+        },
+        (error: MinerResolutionError) => {
+          components.logger?.warn({ miner, err: error.message }, 'miner resolution failed')
+          remember(miner, { expires: Date.now() + failureTtl, error })
+          throw error
+        }
+      )
+      p.finally(() => inflight.delete(miner)).catch(() => {})
+      inflight.set(miner, p)
+    }
+    return p
+  }
+
+  return {
+    async resolve(miner: string, options: AbortOptions = {}): Promise<Peer> {
+      options.signal?.throwIfAborted()
+      const hit = cache.get(miner)
+      if (hit !== undefined && hit.expires > Date.now()) {
+        if (hit.error) throw hit.error
+        return hit.peer as Peer
+      }
+      const p = shared(miner)
+      if (options.signal === undefined) return p
+      const signal = options.signal
+      return new Promise<Peer>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason)
+        signal.addEventListener('abort', onAbort, { once: true })
+        p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+      })
+    }
   }
 }

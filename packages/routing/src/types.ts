@@ -1,5 +1,8 @@
+import type { CID } from 'multiformats/cid'
+
 export type TransportProtocol = 'bitswap' | 'graphsync' | 'http'
 
+/** The 0x0910 metadata payload: which piece holds the data and on what deal terms. */
 export interface GraphsyncMetadata {
   pieceCid?: string
   verifiedDeal: boolean
@@ -8,16 +11,20 @@ export interface GraphsyncMetadata {
 
 /** A storage provider that may hold the content, and how to reach it. */
 export interface Candidate {
+  /** libp2p peer ID. */
   peerId: string
-  /** f0… when known (Estuary candidates name miners this way). */
+  /** f0… when known (Estuary candidates and Lotus name miners this way). */
   minerAddress?: string
+  /** Multiaddrs as strings. */
   addrs: string[]
+  /** From the metadata: 0x0900 bitswap, 0x0910 graphsync, 0x0920 http. */
   protocols: TransportProtocol[]
-  /** HTTP multiaddrs as base URLs (for the trustless gateway protocol). */
+  /** HTTP multiaddrs as base URLs, no trailing slash (for the trustless gateway protocol). */
   httpUrls: string[]
   graphsync?: GraphsyncMetadata
   /** The payload root to retrieve: the requested CID, except Estuary's RootCid. */
   rootCid: string
+  /** Where the candidate came from; 'static' is a provider the operator named (`fetch --provider`). */
   source: 'ipni' | 'delegated-routing' | 'estuary' | 'static'
 }
 
@@ -26,16 +33,24 @@ export interface AbortOptions {
 }
 
 export interface CandidateSource {
-  find(cid: import('multiformats/cid').CID, options?: AbortOptions): AsyncIterable<Candidate>
+  /** Candidates for a CID as the source finds them. Zero candidates is an empty stream, not an error. */
+  find(cid: CID, options?: AbortOptions): AsyncIterable<Candidate>
 }
 
 export interface MinerResolver {
+  /** A miner address (f0…) as its libp2p peer and addresses, from the chain. */
   resolve(minerAddress: string, options?: AbortOptions): Promise<{ peerId: string; addrs: string[] }>
 }
 
+type LogFn = (objOrMsg: unknown, msg?: string) => void
+
+/** The pino-like shape every component accepts. */
 export interface Logger {
-  debug(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
+  trace: LogFn
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
 }
 
 export type Fetch = typeof fetch

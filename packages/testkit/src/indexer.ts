@@ -2,26 +2,37 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { Hono } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { serveLoopback } from './serve-http.ts'
+
+export type IndexerProtocol = 'bitswap' | 'graphsync' | 'http'
 
 export interface IndexerProviderRecord {
   peerId: string
   addrs: string[]
-  protocols: Array<'bitswap' | 'graphsync' | 'http'>
-  /** CIDs this provider has; absent = every CID. */
+  protocols: IndexerProtocol[]
+  /** CIDs this provider has (matched by multihash, as IPNI does); absent = every CID. */
   cids?: string[]
   graphsync?: { pieceCid?: string; verifiedDeal?: boolean; fastRetrieval?: boolean }
 }
 
-export type IndexerFault = 'none' | 'garbage' | 'status500' | `delay:${number}`
+/**
+ * none; garbage (a 200 whose body is broken: truncated JSON, or an NDJSON line cut short);
+ * status500; slow:<ms> (headers at once, then each record <ms> apart); delay:<ms> (nothing for <ms>).
+ */
+export type IndexerFault = 'none' | 'garbage' | 'status500' | `slow:${number}` | `delay:${number}`
 
+/** The piece used when a record names none (the one in the IPNI spec's example). */
 const PIECE_CID = 'baga6ea4seaqoy7ign7devyfqxrvcrsutt2luxb3cm35axp6ylqht5iuijuqcmey'
 
-/** IPNI metadata bytes for one protocol, encoded as go-libipni writes them. */
-export function encodeMetadata(
-  protocol: 'bitswap' | 'graphsync' | 'http',
-  gs: IndexerProviderRecord['graphsync'] = {}
-): Uint8Array {
+const NAMES: Record<IndexerProtocol, string> = {
+  bitswap: 'transport-bitswap',
+  graphsync: 'transport-graphsync-filecoinv1',
+  http: 'transport-ipfs-gateway-http'
+}
+
+/** IPNI metadata bytes for one protocol, laid out as go-libipni writes them (varint code, payload). */
+export function encodeMetadata(protocol: IndexerProtocol, gs: IndexerProviderRecord['graphsync'] = {}): Uint8Array {
   if (protocol === 'bitswap') return Uint8Array.of(0x80, 0x12)
   if (protocol === 'http') return Uint8Array.of(0xa0, 0x12, 0x00)
   const body = dagCbor.encode({
@@ -32,12 +43,30 @@ export function encodeMetadata(
   return Uint8Array.from([0x90, 0x12, ...body])
 }
 
-const keyOf = (cid: CID) => base58btc.encode(cid.multihash.bytes)
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
+const mhKey = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function parseFault(fault: IndexerFault): { kind: string; ms: number } {
+  const [kind, ms] = fault.split(':')
+  return { kind, ms: Number(ms ?? 0) }
+}
+
+/** What the Accept header asks for, in storetheindex's order of preference; undefined = 406. */
+function negotiate(accept: string | undefined): 'ndjson' | 'json' | undefined {
+  if (accept === undefined || accept.trim() === '') return 'json'
+  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase())
+  if (types.includes('application/x-ndjson')) return 'ndjson'
+  if (types.includes('application/json') || types.includes('*/*')) return 'json'
+  return undefined
+}
 
 /**
- * An IPNI indexer on loopback answering `/cid/{cid}` (JSON FindResponse, or NDJSON when asked),
- * `/multihash/{mh}` and `/routing/v1/providers/{cid}` from a list of provider records, with the
- * status codes and encodings of storetheindex / cid.contact. Faults make it misbehave on purpose.
+ * An IPNI indexer on loopback: `/cid/{cid}` and `/multihash/{base58 mh}` (a JSON FindResponse,
+ * or NDJSON ProviderResults when Accept asks), `/routing/v1/providers/{cid}` (Delegated Routing
+ * V1 as cid.contact translates it), with real metadata encoding, one ProviderResult per protocol
+ * (like Boost's extended providers), 404 when nothing is known and 406 for an Accept it cannot
+ * serve. Every request is logged in `requests`. Faults make it misbehave on purpose.
  */
 export async function startIndexer(init: { port?: number; providers: IndexerProviderRecord[]; fault?: IndexerFault }) {
   let providers = init.providers
@@ -45,41 +74,87 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   const requests: Array<{ path: string; accept: string | null }> = []
   const app = new Hono()
 
-  const matching = (cid: CID) =>
-    providers.filter((p) => p.cids === undefined || p.cids.some((c) => keyOf(CID.parse(c)) === keyOf(cid)))
+  const matching = (mh: Uint8Array) =>
+    providers.filter(
+      (p) => p.cids === undefined || p.cids.some((c) => mhKey(CID.parse(c).multihash.bytes) === mhKey(mh))
+    )
 
-  const results = (cid: CID) =>
-    matching(cid).flatMap((p) =>
+  const providerResults = (mh: Uint8Array) =>
+    matching(mh).flatMap((p) =>
       p.protocols.map((protocol) => ({
-        ContextID: Buffer.from(`ctx-${p.peerId.slice(-6)}`).toString('base64'),
-        Metadata: Buffer.from(encodeMetadata(protocol, p.graphsync)).toString('base64'),
+        ContextID: b64(Buffer.from(`ctx-${protocol}-${p.peerId.slice(-8)}`)),
+        Metadata: b64(encodeMetadata(protocol, p.graphsync)),
         Provider: { ID: p.peerId, Addrs: p.addrs }
       }))
     )
 
-  app.use('*', async (c, next) => {
-    requests.push({ path: c.req.path, accept: c.req.header('Accept') ?? null })
-    if (fault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(fault.slice(6))))
-    if (fault === 'status500') return c.text('internal error', 500)
-    if (fault === 'garbage')
-      return c.body('{"MultihashResults": [{"ProviderResults": 17', 200, { 'Content-Type': 'application/json' })
-    await next()
-  })
+  const drRecords = (mh: Uint8Array) =>
+    matching(mh).map((p) => ({
+      Schema: 'peer',
+      ID: p.peerId,
+      Addrs: p.addrs,
+      Protocols: p.protocols.map((x) => NAMES[x]),
+      ...Object.fromEntries(p.protocols.map((x) => [NAMES[x], b64(encodeMetadata(x, p.graphsync))]))
+    }))
 
-  const find = (cid: CID, accept: string) => {
-    const found = results(cid)
-    if (found.length === 0) return new Response('no results for query', { status: 404 })
-    if (accept.includes('application/x-ndjson')) {
-      return new Response(found.map((r) => `${JSON.stringify(r)}\n`).join(''), {
-        headers: { 'Content-Type': 'application/x-ndjson', 'X-Content-Type-Options': 'nosniff' }
-      })
-    }
-    return Response.json({
-      MultihashResults: [{ Multihash: Buffer.from(cid.multihash.bytes).toString('base64'), ProviderResults: found }]
+  /** NDJSON lines, each `ms` apart when the fault is slow; one broken line when the fault is garbage. */
+  const ndjson = (records: unknown[]) => {
+    const { kind, ms } = parseFault(fault)
+    const lines = records.map((r) => `${JSON.stringify(r)}\n`)
+    if (kind === 'garbage') lines.splice(0, lines.length, '{"ContextID": "Y3R4", "Provider": {"ID": \n')
+    const encoder = new TextEncoder()
+    let i = 0
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (i >= lines.length) return controller.close()
+        if (kind === 'slow' && i > 0) await sleep(ms)
+        controller.enqueue(encoder.encode(lines[i++]))
+      }
+    })
+    return new Response(body, {
+      headers: { 'Content-Type': 'application/x-ndjson', 'X-Content-Type-Options': 'nosniff' }
     })
   }
 
-  const parse = (text: string) => {
+  const json = (value: unknown) => {
+    const { kind, ms } = parseFault(fault)
+    const text = JSON.stringify(value)
+    if (kind === 'garbage') {
+      return new Response(text.slice(0, Math.max(1, text.length >> 1)), {
+        headers: { 'Content-Type': 'application/json; charset=utf-8' }
+      })
+    }
+    if (kind !== 'slow') return new Response(text, { headers: { 'Content-Type': 'application/json; charset=utf-8' } })
+    const half = text.length >> 1
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(text.slice(0, half)))
+        await sleep(ms)
+        controller.enqueue(new TextEncoder().encode(text.slice(half)))
+        controller.close()
+      }
+    })
+    return new Response(body, { headers: { 'Content-Type': 'application/json; charset=utf-8' } })
+  }
+
+  app.use('*', async (c, next) => {
+    requests.push({ path: c.req.path, accept: c.req.header('Accept') ?? null })
+    const { kind, ms } = parseFault(fault)
+    if (kind === 'delay') await sleep(ms)
+    if (kind === 'status500') return c.text('internal error', 500)
+    await next()
+  })
+
+  const find = (mh: Uint8Array, accept: string | undefined) => {
+    const format = negotiate(accept)
+    if (format === undefined) return new Response('unsupported media type', { status: 406 })
+    const found = providerResults(mh)
+    if (found.length === 0) return new Response('no results for query', { status: 404 })
+    if (format === 'ndjson') return ndjson(found)
+    return json({ MultihashResults: [{ Multihash: b64(mh), ProviderResults: found }] })
+  }
+
+  const cidOf = (text: string) => {
     try {
       return CID.parse(text)
     } catch {
@@ -88,42 +163,30 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   }
 
   app.get('/cid/:cid', (c) => {
-    const cid = parse(c.req.param('cid'))
+    const cid = cidOf(c.req.param('cid'))
     if (cid === undefined) return c.text('invalid cid', 400)
-    return find(cid, c.req.header('Accept') ?? '')
+    return find(cid.multihash.bytes, c.req.header('Accept'))
   })
   app.get('/multihash/:mh', (c) => {
+    let mh: Uint8Array
     try {
-      const cid = CID.createV1(0x55, { bytes: base58btc.decode(c.req.param('mh')) } as never)
-      return find(CID.decode(cid.bytes), c.req.header('Accept') ?? '')
+      // Lassie sends bare base58btc (no multibase prefix); storetheindex also takes hex.
+      const text = c.req.param('mh')
+      mh = /^[0-9a-f]+$/i.test(text) ? Buffer.from(text, 'hex') : base58btc.baseDecode(text)
+      Digest.decode(mh)
     } catch {
       return c.text('invalid multihash', 400)
     }
+    return find(mh, c.req.header('Accept'))
   })
   app.get('/routing/v1/providers/:cid', (c) => {
-    const cid = parse(c.req.param('cid'))
+    const cid = cidOf(c.req.param('cid'))
     if (cid === undefined) return c.text('invalid cid', 400)
-    const names = {
-      bitswap: 'transport-bitswap',
-      graphsync: 'transport-graphsync-filecoinv1',
-      http: 'transport-ipfs-gateway-http'
-    }
-    const records = matching(cid).map((p) => ({
-      Schema: 'peer',
-      ID: p.peerId,
-      Addrs: p.addrs,
-      Protocols: p.protocols.map((x) => names[x]),
-      ...Object.fromEntries(
-        p.protocols.map((x) => [names[x], Buffer.from(encodeMetadata(x, p.graphsync)).toString('base64')])
-      )
-    }))
-    if (records.length === 0) return c.body(null, 404)
-    if ((c.req.header('Accept') ?? '').includes('ndjson')) {
-      return c.body(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 200, {
-        'Content-Type': 'application/x-ndjson'
-      })
-    }
-    return c.json({ Providers: records })
+    const records = drRecords(cid.multihash.bytes)
+    if (records.length === 0) return c.body(null, 404) // as indexstar does
+    const format = negotiate(c.req.header('Accept')) ?? 'json'
+    if (format === 'ndjson') return ndjson(records)
+    return json({ Providers: records })
   })
 
   const server = await serveLoopback(app, init.port)
