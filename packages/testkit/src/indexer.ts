@@ -45,7 +45,19 @@ export function encodeMetadata(protocol: IndexerProtocol, gs: IndexerProviderRec
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
 const mhKey = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** A pause that ends early when the stand-in closes, so that no timer outlives it. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
 
 function parseFault(fault: IndexerFault): { kind: string; ms: number } {
   const [kind, ms] = fault.split(':')
@@ -72,6 +84,7 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   let providers = init.providers
   let fault: IndexerFault = init.fault ?? 'none'
   const requests: Array<{ path: string; accept: string | null }> = []
+  const closing = new AbortController()
   const app = new Hono()
 
   const matching = (mh: Uint8Array) =>
@@ -106,8 +119,9 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
     let i = 0
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        if (i >= lines.length) return controller.close()
-        if (kind === 'slow' && i > 0) await sleep(ms)
+        if (i >= lines.length || closing.signal.aborted) return controller.close()
+        if (kind === 'slow' && i > 0) await sleep(ms, closing.signal)
+        if (closing.signal.aborted) return controller.close()
         controller.enqueue(encoder.encode(lines[i++]))
       }
     })
@@ -129,9 +143,11 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         controller.enqueue(new TextEncoder().encode(text.slice(0, half)))
-        await sleep(ms)
-        controller.enqueue(new TextEncoder().encode(text.slice(half)))
-        controller.close()
+        await sleep(ms, closing.signal)
+        try {
+          controller.enqueue(new TextEncoder().encode(text.slice(half)))
+          controller.close()
+        } catch {} // the client went away or the stand-in closed meanwhile
       }
     })
     return new Response(body, { headers: { 'Content-Type': 'application/json; charset=utf-8' } })
@@ -140,7 +156,7 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   app.use('*', async (c, next) => {
     requests.push({ path: c.req.path, accept: c.req.header('Accept') ?? null })
     const { kind, ms } = parseFault(fault)
-    if (kind === 'delay') await sleep(ms)
+    if (kind === 'delay') await sleep(ms, closing.signal)
     if (kind === 'status500') return c.text('internal error', 500)
     await next()
   })
@@ -199,7 +215,10 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
     setFault(next: IndexerFault) {
       fault = next
     },
-    close: () => server.close()
+    close: () => {
+      closing.abort()
+      return server.close()
+    }
   }
 }
 
