@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import test from 'node:test'
-// startLotus is not re-exported from @autoretrieve/testkit yet (its index is the lead's to wire).
-import { startLotus } from '../../testkit/src/lotus.ts'
+import { startLotus } from '@autoretrieve/testkit'
 import { createEstuarySource, createLotusMinerResolver, type MinerResolver } from '../src/index.ts'
 import { cidOf, collect, isError, PEERS } from './helpers.ts'
 

@@ -8,10 +8,12 @@ export { createHeliaPeer, type HeliaPeer } from './helia.ts'
 export {
   encodeMetadata,
   type IndexerFault,
+  type IndexerProtocol,
   type IndexerProviderRecord,
   type IndexerStandIn,
   startIndexer
 } from './indexer.ts'
+export { type LotusInit, type LotusMiner, type LotusStandIn, startLotus } from './lotus.ts'
 export {
   type ProviderFault,
   type ProviderInit,
@@ -20,3 +22,4 @@ export {
   startProvider
 } from './provider.ts'
 export { serveLoopback } from './serve-http.ts'
+export { NO_VECTORS_MESSAGE, testVectorsDir } from './vectors.ts'
