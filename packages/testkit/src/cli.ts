@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import { startIndexer } from './indexer.ts'
+import { startLotus } from './lotus.ts'
+import { type ProviderFault, type ProviderProtocol, startProvider } from './provider.ts'
+
+/**
+ * `autoretrieve-testkit provider|indexer|lotus`: each prints one JSON line describing where it
+ * listens (on 127.0.0.1) and serves until SIGINT/SIGTERM.
+ */
+const program = new Command('autoretrieve-testkit').description('local stand-ins for storage providers, IPNI and Lotus')
+
+function serveUntilSignal(close: () => Promise<unknown>) {
+  const stop = () => {
+    close().finally(() => process.exit(0))
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+program
+  .command('provider')
+  .description('a storage provider serving CAR files over trustless HTTP and Bitswap')
+  .requiredOption('--car <file...>', 'CAR file(s) whose DAGs it serves')
+  .addOption(new Option('--protocols <list>', 'comma separated: http,bitswap').default('http,bitswap'))
+  .option('--libp2p-port <port>', 'libp2p TCP port', '0')
+  .option('--http-port <port>', 'HTTP port', '0')
+  .option('--fault <fault>', 'none|wrong-block|truncate|reject|status404|status500|slow:<bytes/s>|delay:<ms>', 'none')
+  .action(async (opts) => {
+    const p = await startProvider({
+      cars: opts.car,
+      protocols: String(opts.protocols).split(',') as ProviderProtocol[],
+      fault: opts.fault as ProviderFault,
+      libp2pPort: Number(opts.libp2pPort),
+      httpPort: Number(opts.httpPort)
+    })
+    process.stdout.write(
+      `${JSON.stringify({ peerId: p.peerId, multiaddrs: p.multiaddrs, httpUrl: p.httpUrl, httpMultiaddr: p.httpMultiaddr })}\n`
+    )
+    serveUntilSignal(() => p.close())
+  })
+
+program
+  .command('indexer')
+  .description('an IPNI indexer answering /cid, /multihash and /routing/v1/providers from a file')
+  .requiredOption('--providers <file>', 'JSON list of {peerId, addrs, protocols, cids?}')
+  .option('--port <port>', 'HTTP port', '0')
+  .action(async (opts) => {
+    const providers = JSON.parse(await readFile(opts.providers, 'utf8'))
+    const indexer = await startIndexer({ port: Number(opts.port), providers })
+    process.stdout.write(`${JSON.stringify({ url: indexer.url })}\n`)
+    serveUntilSignal(() => indexer.close())
+  })
+
+program
+  .command('lotus')
+  .description('a Lotus JSON-RPC answering Filecoin.StateMinerInfo from a file')
+  .requiredOption('--miners <file>', 'JSON map of f0… address to {peerId, multiaddrs}')
+  .option('--port <port>', 'HTTP port', '0')
+  .action(async (opts) => {
+    const miners = JSON.parse(await readFile(opts.miners, 'utf8'))
+    const lotus = await startLotus({ port: Number(opts.port), miners })
+    process.stdout.write(`${JSON.stringify({ url: lotus.url, apiInfo: lotus.apiInfo })}\n`)
+    serveUntilSignal(() => lotus.close())
+  })
+
+await program.parseAsync(process.argv)

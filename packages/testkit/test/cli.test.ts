@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { CarBlockIterator } from '@ipld/car/iterator'
+import { createUnixfsFixture } from '../src/index.ts'
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+
+test('`autoretrieve-testkit provider` prints where it listens and serves the CAR as a trustless gateway', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'testkit-cli-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const fixture = await createUnixfsFixture({ size: 200_000, chunkSize: 50_000, seed: 61 })
+  const car = join(dir, 'f.car')
+  await writeFile(car, fixture.car)
+  const child = spawn(process.execPath, [CLI, 'provider', '--car', car, '--protocols', 'http'], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.after(
+    () =>
+      new Promise<void>((resolve) =>
+        child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))
+      )
+  )
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error('no output in 20 s')), 20_000)
+    child.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) {
+        clearTimeout(timer)
+        resolve(out.split('\n')[0])
+      }
+    })
+  })
+  const info = JSON.parse(line)
+  assert.match(info.peerId, /^12D3KooW/)
+  const res = await fetch(`${info.httpUrl}/ipfs/${fixture.root}?dag-scope=all`, {
+    headers: { Accept: 'application/vnd.ipld.car' }
+  })
+  assert.equal(res.status, 200)
+  const got: string[] = []
+  for await (const b of await CarBlockIterator.fromBytes(new Uint8Array(await res.arrayBuffer())))
+    got.push(b.cid.toString())
+  assert.deepEqual(
+    got,
+    fixture.blocks.map((b) => b.cid.toString())
+  )
+})
