@@ -24,6 +24,7 @@ import { StartupError } from './errors.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
+import { createNodeMetrics } from './metrics.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
@@ -114,6 +115,7 @@ export async function startNode(
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
+    const metrics = createNodeMetrics({ cache: () => cache.stats(), peers: () => host.getPeers().length })
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
@@ -129,6 +131,7 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records,
+          events: metrics.retriever,
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
@@ -141,6 +144,7 @@ export async function startNode(
           isDenied: (cid) => isCidDenied(policy.current(), cid)
         },
         events: {
+          ...metrics.bitswap,
           onRefusal: (cid, peer, reason, policyVersion) =>
             records.record({ type: 'refusal', cid: cid.toString(), peer, reason, policyVersion, at: new Date() })
         },
@@ -178,6 +182,7 @@ export async function startNode(
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
+        metrics,
         readiness: {
           database: () => store.ping(),
           libp2p: async () => {

@@ -86,6 +86,32 @@ test('a miss is retrieved from an HTTP provider and streamed to a Helia client; 
   assert.equal(p.stats.httpRequests, 1)
   assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.equal(p.stats.httpRequests, 1, 'the second client was served from the cache')
+
+  // The metrics tell the same story: one successful HTTP retrieval, then cache hits.
+  const text = await (await fetch(`${node.adminUrl}/metrics`)).text()
+  const samples = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line)
+    assert.ok(m, `not Prometheus text: ${line}`)
+    samples.set(m[1], Number(m[2]))
+  }
+  assert.equal(samples.get('autoretrieve_retrieval_deal_success_total'), 1)
+  assert.equal(samples.get('autoretrieve_retrieval_protocol_success_total{protocol="http"}'), 1)
+  assert.equal(samples.get('autoretrieve_retrieval_deal_active'), 0)
+  assert.ok((samples.get('autoretrieve_blockstore_cache_hit_total') ?? 0) >= fixture.blocks.length)
+  assert.ok((samples.get('autoretrieve_bitswap_request_total') ?? 0) >= 2 * fixture.blocks.length)
+  assert.ok((samples.get('autoretrieve_cache_bytes') ?? 0) >= fixture.bytes.byteLength)
+  for (const name of [
+    'autoretrieve_bitswap_response_total',
+    'autoretrieve_indexer_candidates_per_request_total_count',
+    'autoretrieve_event_loop_utilization'
+  ]) {
+    assert.ok(
+      [...samples.keys()].some((k) => k.startsWith(name)),
+      `${name} missing`
+    )
+  }
 })
 
 test('a miss is retrieved from a Bitswap-only provider', async (t) => {
