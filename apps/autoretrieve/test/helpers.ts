@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
 
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
@@ -117,4 +119,26 @@ export async function startDaemon(
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`daemon did not become ready in 60 s:\n${stderr}`)
+}
+
+/** A scratch PostgreSQL database for one test (dropped after it), or undefined when none answers on 127.0.0.1:5432. */
+export async function scratchDatabase(t: { after(fn: () => Promise<unknown>): void }): Promise<string | undefined> {
+  const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
+    max: 1,
+    connect_timeout: 3,
+    onnotice: () => {}
+  })
+  try {
+    await admin`select 1`
+  } catch {
+    await admin.end({ timeout: 1 })
+    return undefined
+  }
+  const name = `autoretrieve_test_${randomBytes(5).toString('hex')}`
+  await admin.unsafe(`create database ${name}`)
+  t.after(async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
+    await admin.end({ timeout: 1 })
+  })
+  return `postgres://postgres@127.0.0.1:5432/${name}`
 }

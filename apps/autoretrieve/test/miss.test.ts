@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { createStore } from '@autoretrieve/store'
 import {
@@ -14,8 +13,7 @@ import {
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import postgres from 'postgres'
-import { cliEnv, startDaemon, tempDataDir } from './helpers.ts'
+import { cliEnv, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
 
@@ -48,28 +46,6 @@ const record = (p: ProviderStandIn, protocol: 'http' | 'bitswap') => ({
   addrs: protocol === 'http' ? [p.httpMultiaddr!] : p.multiaddrs,
   protocols: [protocol]
 })
-
-/** A scratch PostgreSQL database, so the test can read the node's records while it runs. */
-async function scratchDatabase(t: After): Promise<string | undefined> {
-  const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
-    max: 1,
-    connect_timeout: 3,
-    onnotice: () => {}
-  })
-  try {
-    await admin`select 1`
-  } catch {
-    await admin.end({ timeout: 1 })
-    return undefined
-  }
-  const name = `autoretrieve_test_${randomBytes(5).toString('hex')}`
-  await admin.unsafe(`create database ${name}`)
-  t.after(async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
-    await admin.end({ timeout: 1 })
-  })
-  return `postgres://postgres@127.0.0.1:5432/${name}`
-}
 
 async function startNode(t: After, indexerUrl: string, extra: Record<string, string> = {}) {
   const dataDir = await tempDataDir(t)

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { createHeliaPeer, createUnixfsFixture, type HeliaPeer } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import postgres from 'postgres'
-import { cliEnv, type DaemonHandle, startDaemon, tempDataDir } from './helpers.ts'
+import { cliEnv, type DaemonHandle, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
 
 async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   const parts: Uint8Array[] = []
@@ -33,25 +31,10 @@ async function importCar(node: DaemonHandle, car: Uint8Array) {
 }
 
 test('two nodes on one PostgreSQL: a deny through the first is in force on the second within a second; removing it serves again', async (t) => {
-  const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
-    max: 1,
-    connect_timeout: 3,
-    onnotice: () => {}
-  })
-  try {
-    await admin`select 1`
-  } catch {
-    await admin.end({ timeout: 1 })
-    return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
-  }
-  const name = `autoretrieve_test_${randomBytes(5).toString('hex')}`
-  await admin.unsafe(`create database ${name}`)
-  t.after(async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
-    await admin.end({ timeout: 1 })
-  })
+  const databaseUrl = await scratchDatabase(t)
+  if (databaseUrl === undefined) return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
   const env = cliEnv({
-    AUTORETRIEVE_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}`,
+    AUTORETRIEVE_DATABASE_URL: databaseUrl,
     AUTORETRIEVE_DISABLE_RETRIEVAL: 'true'
   })
   const first = await startDaemon(t, await tempDataDir(t), env)

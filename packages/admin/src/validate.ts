@@ -1,4 +1,4 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { isProviderId } from '@autoretrieve/config'
 import type { Context } from 'hono'
 import { CID } from 'multiformats/cid'
 import { z } from 'zod'
@@ -34,16 +34,8 @@ export function isCid(s: string): boolean {
   }
 }
 
-/** A provider: a libp2p peer ID or a Filecoin address (f0…, or f1/f2/f3). */
-export function isProvider(s: string): boolean {
-  if (/^[ft]0\d+$/.test(s) || /^[ft][123][a-z2-7]{20,}$/.test(s)) return true
-  try {
-    peerIdFromString(s)
-    return true
-  } catch {
-    return false
-  }
-}
+/** A provider: a libp2p peer ID or a Filecoin address (the config's own rule, so both accept the same). */
+export const isProvider = isProviderId
 
 export const cidString = z.string().refine(isCid, { message: 'is not a CID' })
 export const providerString = z
