@@ -19,6 +19,8 @@ export function nodeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     LOG_LEVEL: process.env.BENCH_NODE_LOG_LEVEL ?? 'warn',
+    // e.g. BENCH_NODE_OPTIONS=--cpu-prof to profile the node under load
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
     ...extra
   }
