@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { cacheCommands } from './cache.ts'
 import { checkCidCommand } from './check-cid.ts'
 import { configCommands } from './config.ts'
+import { fetchCommand } from './fetch.ts'
 import { idCommand } from './id.ts'
 import { runCommand } from './run.ts'
 
@@ -14,4 +15,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   idCommand(program, flags)
   cacheCommands(program, flags)
   checkCidCommand(program, flags)
+  fetchCommand(program, flags)
 }
