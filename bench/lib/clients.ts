@@ -30,9 +30,7 @@ export async function fetchWithClients(
   const startAt = Date.now() + 2_500
   const procs = Array.from({ length: n }, () => spawnNode(FETCH, [addr, root, String(startAt)]))
   try {
-    const results = await Promise.all(
-      procs.map((p) => p.firstJson<ClientResult>(Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 300_000)))
-    )
+    const results = await Promise.all(procs.map((p) => p.firstJson<ClientResult>(timeoutMs)))
     const bytes = results.reduce((a, r) => a + r.bytes, 0)
     const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))
     return {
