@@ -1,0 +1,1 @@
+export { BinaryString, decodeDagCbor, decodeDagCborFirst, encodeDagCbor } from './cbor.ts'
