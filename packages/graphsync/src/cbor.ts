@@ -55,14 +55,15 @@ class TolerantTokenizer {
   }
 }
 
-type ObjectEncoder = NonNullable<(typeof dagCbor.encodeOptions.typeEncoders)['Object']>
-const dagObjectEncoder = dagCbor.encodeOptions.typeEncoders.Object as ObjectEncoder
+type ObjectEncoder = (obj: unknown, typ: string, options: unknown, refStack: unknown) => unknown
+// dag-cbor's own Object encoder turns CIDs into tag 42 (and returns null for plain objects).
+const dagObjectEncoder = dagCbor.encodeOptions.typeEncoders.Object as unknown as ObjectEncoder
 
 const encodeOptions = {
   ...dagCbor.encodeOptions,
   typeEncoders: {
     ...dagCbor.encodeOptions.typeEncoders,
-    Object: ((obj, typ, options, refStack) => {
+    Object: ((obj: unknown, typ: string, options: unknown, refStack: unknown) => {
       if (obj instanceof BinaryString) {
         const token = new Token(Type.string, '', obj.bytes.length)
         token.encodedBytes = obj.bytes
