@@ -1,4 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import type { EncodeOptions, TypeEncoder } from 'cborg'
 import { decodeFirst, encode, Token, Tokenizer, Type } from 'cborg'
 
 /**
@@ -55,15 +56,14 @@ class TolerantTokenizer {
   }
 }
 
-type ObjectEncoder = (obj: unknown, typ: string, options: unknown, refStack: unknown) => unknown
 // dag-cbor's own Object encoder turns CIDs into tag 42 (and returns null for plain objects).
-const dagObjectEncoder = dagCbor.encodeOptions.typeEncoders.Object as unknown as ObjectEncoder
+const dagObjectEncoder = dagCbor.encodeOptions.typeEncoders.Object as unknown as TypeEncoder
 
-const encodeOptions = {
+const encodeOptions: EncodeOptions = {
   ...dagCbor.encodeOptions,
   typeEncoders: {
     ...dagCbor.encodeOptions.typeEncoders,
-    Object: ((obj: unknown, typ: string, options: unknown, refStack: unknown) => {
+    Object: ((obj, typ, options, refStack) => {
       if (obj instanceof BinaryString) {
         const token = new Token(Type.string, '', obj.bytes.length)
         token.encodedBytes = obj.bytes
