@@ -59,19 +59,18 @@ class TolerantTokenizer {
 // dag-cbor's own Object encoder turns CIDs into tag 42 (and returns null for plain objects).
 const dagObjectEncoder = dagCbor.encodeOptions.typeEncoders.Object as unknown as TypeEncoder
 
+const objectEncoder: TypeEncoder = (obj, typ, options, refStack) => {
+  if (obj instanceof BinaryString) {
+    const token = new Token(Type.string, '', obj.bytes.length)
+    token.encodedBytes = obj.bytes
+    return token
+  }
+  return dagObjectEncoder(obj, typ, options, refStack)
+}
+
 const encodeOptions: EncodeOptions = {
   ...dagCbor.encodeOptions,
-  typeEncoders: {
-    ...dagCbor.encodeOptions.typeEncoders,
-    Object: ((obj, typ, options, refStack) => {
-      if (obj instanceof BinaryString) {
-        const token = new Token(Type.string, '', obj.bytes.length)
-        token.encodedBytes = obj.bytes
-        return token
-      }
-      return dagObjectEncoder(obj, typ, options, refStack)
-    }) as ObjectEncoder
-  }
+  typeEncoders: { ...dagCbor.encodeOptions.typeEncoders, Object: objectEncoder }
 }
 
 /**
