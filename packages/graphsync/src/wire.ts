@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import { create as createDigest } from 'multiformats/hashes/digest'
+import type { MultihashDigest } from 'multiformats/hashes/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { MalformedMessageError, MessageTooLargeError } from './errors.ts'
+import { cidPrefix, type GraphsyncBlock } from './message.ts'
+
+/** go-graphsync reads with msgio.NewVarintReaderSize(stream, 1<<22): larger frames reset the stream. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+const HASHES: Record<number, string> = {
+  18: 'sha256',
+  19: 'sha512',
+  22: 'sha3-256',
+  20: 'sha3-512',
+  45600: 'blake2b512'
+}
+
+function varint(n: number): number[] {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return out
+}
+
+/** One message as it goes on a stream: uvarint length then the payload. */
+export function encodeFrame(payload: Uint8Array): Uint8ArrayList {
+  if (payload.byteLength > MAX_MESSAGE_BYTES)
+    throw new MessageTooLargeError(`a ${payload.byteLength}-byte message is over the ${MAX_MESSAGE_BYTES}-byte limit`)
+  return new Uint8ArrayList(Uint8Array.from(varint(payload.byteLength)), payload)
+}
+
+/**
+ * Splits a stream into frames, refusing a declared length above `maxLength` before buffering it.
+ * A stream that ends inside a frame is malformed.
+ */
+export async function* readFrames(
+  source: AsyncIterable<Uint8Array | Uint8ArrayList>,
+  maxLength = MAX_MESSAGE_BYTES
+): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8ArrayList()
+  let want = -1
+  for await (const chunk of source) {
+    buffer.append(chunk)
+    while (true) {
+      if (want < 0) {
+        let len = 0
+        let complete = false
+        let i = 0
+        for (; i < buffer.byteLength && i < 10; i++) {
+          const b = buffer.get(i)
+          len += (b & 0x7f) * 2 ** (7 * i)
+          if ((b & 0x80) === 0) {
+            complete = true
+            break
+          }
+        }
+        if (!complete) {
+          if (buffer.byteLength >= 10) throw new MalformedMessageError('graphsync frame: length prefix over 10 bytes')
+          break
+        }
+        if (len > maxLength)
+          throw new MessageTooLargeError(`graphsync frame of ${len} bytes is over the ${maxLength}-byte limit`)
+        buffer.consume(i + 1)
+        want = len
+      }
+      if (buffer.byteLength < want) break
+      const frame = buffer.subarray(0, want)
+      buffer.consume(want)
+      want = -1
+      yield frame
+    }
+  }
+  if (want >= 0 || buffer.byteLength > 0) throw new MalformedMessageError('graphsync stream ended inside a message')
+}
+
+function readUvarints(bytes: Uint8Array, count: number): number[] {
+  const out: number[] = []
+  let pos = 0
+  for (let k = 0; k < count; k++) {
+    let value = 0
+    let shift = 0
+    while (true) {
+      if (pos >= bytes.byteLength || shift > 49)
+        throw new MalformedMessageError('graphsync block: truncated CID prefix')
+      const b = bytes[pos++]
+      value += (b & 0x7f) * 2 ** shift
+      shift += 7
+      if ((b & 0x80) === 0) break
+    }
+    out.push(value)
+  }
+  if (pos !== bytes.byteLength) throw new MalformedMessageError('graphsync block: trailing bytes after the CID prefix')
+  return out
+}
+
+/**
+ * The CID of a received block, computed from its data with the prefix's hash function: the wire
+ * carries no CID, so integrity is by construction. Identity hashes are accepted (Go sends them as
+ * ordinary blocks since 0.15.1).
+ */
+export function blockCid(block: GraphsyncBlock): CID {
+  const [version, codec, mhCode, length] = readUvarints(block.prefix, 4)
+  let digest: Uint8Array
+  if (mhCode === 0x00) digest = block.data
+  else {
+    const algorithm = HASHES[mhCode]
+    if (algorithm === undefined)
+      throw new MalformedMessageError(`graphsync block: unsupported multihash 0x${mhCode.toString(16)}`)
+    digest = createHash(algorithm).update(block.data).digest()
+  }
+  if (length > digest.byteLength) throw new MalformedMessageError('graphsync block: digest length longer than the hash')
+  const mh = createDigest(mhCode, digest.subarray(0, length))
+  if (version === 0) {
+    if (codec !== 0x70 || mhCode !== 0x12)
+      throw new MalformedMessageError('graphsync block: CIDv0 prefix not dag-pb/sha2-256')
+    return CID.createV0(mh as MultihashDigest<0x12>)
+  }
+  if (version !== 1) throw new MalformedMessageError(`graphsync block: CID version ${version}`)
+  return CID.createV1(codec, mh)
+}
+
+export function blockToWire(cid: CID, data: Uint8Array): GraphsyncBlock {
+  return { prefix: cidPrefix(cid), data }
+}
