@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
+import { type EstuaryFault, startEstuary } from './estuary.ts'
 import { startIndexer } from './indexer.ts'
 import { startLotus } from './lotus.ts'
 import { type ProviderFault, type ProviderProtocol, startProvider } from './provider.ts'
 
 /**
- * `autoretrieve-testkit provider|indexer|lotus`: each prints one JSON line describing where it
+ * `autoretrieve-testkit provider|indexer|estuary|lotus`: each prints one JSON line describing where it
  * listens (on 127.0.0.1) and serves until SIGINT/SIGTERM.
  */
-const program = new Command('autoretrieve-testkit').description('local stand-ins for storage providers, IPNI and Lotus')
+const program = new Command('autoretrieve-testkit').description(
+  'local stand-ins for storage providers, IPNI, Estuary and Lotus'
+)
 
 function serveUntilSignal(close: () => Promise<unknown>) {
   const stop = () => {
@@ -50,6 +53,27 @@ program
     const indexer = await startIndexer({ port: Number(opts.port), providers })
     process.stdout.write(`${JSON.stringify({ url: indexer.url })}\n`)
     serveUntilSignal(() => indexer.close())
+  })
+
+program
+  .command('estuary')
+  .description('an Estuary: autoretrieve registration and heartbeat, retrieval candidates')
+  .option('--port <port>', 'HTTP port', '0')
+  .option('--admin-token <token>', 'admin API key registration needs', 'EST-testkit-admin-ARY')
+  .option('--advertise-interval <duration>', 'advertiseInterval it answers (Go duration)', '1m0s')
+  .option('--candidates <file>', 'JSON map of CID to [{miner, rootCid, dealId}]')
+  .option('--fault <fault>', 'none|status500|status401|garbage|delay:<ms>', 'none')
+  .action(async (opts) => {
+    const candidates = opts.candidates ? JSON.parse(await readFile(opts.candidates, 'utf8')) : undefined
+    const estuary = await startEstuary({
+      port: Number(opts.port),
+      adminToken: opts.adminToken,
+      advertiseInterval: opts.advertiseInterval,
+      candidates
+    })
+    estuary.setFault(opts.fault as EstuaryFault)
+    process.stdout.write(`${JSON.stringify({ url: estuary.url, adminToken: estuary.adminToken })}\n`)
+    serveUntilSignal(() => estuary.close())
   })
 
 program

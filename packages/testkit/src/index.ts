@@ -3,6 +3,16 @@
  * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, and (as they land) a storage
  * provider, an IPNI indexer, an Estuary and a Lotus JSON-RPC.
  */
+export {
+  type EstuaryAutoretrieve,
+  type EstuaryDeal,
+  type EstuaryFault,
+  type EstuaryHeartbeatRequest,
+  type EstuaryInit,
+  type EstuaryRegistrationRequest,
+  type EstuaryStandIn,
+  startEstuary
+} from './estuary.ts'
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'
 export {
