@@ -398,6 +398,7 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
       if (status !== undefined && !isSuccessStatus(status)) {
         throw new RequestFailedError(`${peerKey} ended request with status ${status}`, status, state.extensions)
       }
+      if (signal?.aborted) throw new RequestCancelledError('graphsync request cancelled', { cause: signal.reason })
       if (traversalError !== undefined) throw traversalError
       return { status: status ?? ResponseStatus.RequestCompletedFull, missing }
     } finally {
