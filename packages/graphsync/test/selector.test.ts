@@ -62,7 +62,7 @@ test('the matcher loads only the root; a depth limit stops the walk where go-ipl
   const midCid = CID.createV1(dagCbor.code, await sha256.digest(mid))
   const top = dagCbor.encode({ a: midCid })
   const topCid = CID.createV1(dagCbor.code, await sha256.digest(top))
-  const blocks = new Map([
+  const blocks = new Map<string, Uint8Array>([
     [mhKey(leafCid), leaf],
     [mhKey(midCid), mid],
     [mhKey(topCid), top]
