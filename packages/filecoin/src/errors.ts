@@ -1,0 +1,94 @@
+/**
+ * A data-transfer message or retrieval voucher that does not follow its schema: a missing or
+ * unknown key, a value of the wrong type, bytes that are not DAG-CBOR. The message names the part
+ * and the key.
+ */
+export class MalformedTransferMessageError extends Error {
+  static override name = 'MalformedTransferMessageError'
+  override name = 'MalformedTransferMessageError'
+  readonly code = 'FIL_MALFORMED_TRANSFER_MESSAGE'
+}
+
+/** Filecoin big-int bytes whose sign byte is neither 0x00 nor 0x01. */
+export class InvalidBigIntBytesError extends Error {
+  static override name = 'InvalidBigIntBytesError'
+  override name = 'InvalidBigIntBytesError'
+  readonly code = 'FIL_INVALID_BIGINT_BYTES'
+}
+
+/** A value on a data-transfer stream grew past the reader's bound before it was complete. */
+export class TransferMessageTooLargeError extends Error {
+  static override name = 'TransferMessageTooLargeError'
+  override name = 'TransferMessageTooLargeError'
+  readonly code = 'FIL_TRANSFER_MESSAGE_TOO_LARGE'
+}
+
+/** A data-transfer stream ended in the middle of a value. */
+export class TruncatedTransferMessageError extends Error {
+  static override name = 'TruncatedTransferMessageError'
+  override name = 'TruncatedTransferMessageError'
+  readonly code = 'FIL_TRUNCATED_TRANSFER_MESSAGE'
+}
+
+/** Details a provider gave with a failure: its deal status and its own words. */
+export interface ProviderFailureDetails {
+  /** The DealResponse `Message`, `''` when the provider gave none. */
+  providerMessage?: string
+  /** The DealResponse `Status`, when there was a DealResponse. */
+  dealStatus?: number
+}
+
+/** The provider refused the deal (New response with `Acpt:false`, or DealResponse Rejected). */
+export class DealRejectedError extends Error {
+  static override name = 'DealRejectedError'
+  override name = 'DealRejectedError'
+  readonly code = 'FIL_DEAL_REJECTED'
+  readonly providerMessage: string
+  readonly dealStatus?: number
+  constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {
+    super(message, options)
+    this.providerMessage = details.providerMessage ?? ''
+    this.dealStatus = details.dealStatus
+  }
+}
+
+/** The provider paused the transfer until it is paid: we only do free retrievals. */
+export class PaymentRequiredError extends Error {
+  static override name = 'PaymentRequiredError'
+  override name = 'PaymentRequiredError'
+  readonly code = 'FIL_PAYMENT_REQUIRED'
+  /** attoFIL the provider asks for (DealResponse `PaymentOwed`). */
+  readonly paymentOwed: bigint
+  readonly dealStatus?: number
+  constructor(message: string, paymentOwed: bigint, dealStatus?: number, options?: ErrorOptions) {
+    super(message, options)
+    this.paymentOwed = paymentOwed
+    this.dealStatus = dealStatus
+  }
+}
+
+/** The provider cancelled the transfer (a Cancel message, or DealResponse Cancelled). */
+export class TransferCancelledError extends Error {
+  static override name = 'TransferCancelledError'
+  override name = 'TransferCancelledError'
+  readonly code = 'FIL_TRANSFER_CANCELLED'
+  readonly providerMessage: string
+  constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {
+    super(message, options)
+    this.providerMessage = details.providerMessage ?? ''
+  }
+}
+
+/** The provider reported an error on its side (DealResponse Errored or DealNotFound, a failed Complete). */
+export class DealFailedError extends Error {
+  static override name = 'DealFailedError'
+  override name = 'DealFailedError'
+  readonly code = 'FIL_DEAL_FAILED'
+  readonly providerMessage: string
+  readonly dealStatus?: number
+  constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {
+    super(message, options)
+    this.providerMessage = details.providerMessage ?? ''
+    this.dealStatus = details.dealStatus
+  }
+}

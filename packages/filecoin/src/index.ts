@@ -1,0 +1,62 @@
+export { decodeBigIntBytes, encodeBigIntBytes } from './big-int.ts'
+export { classifyProviderError, ProviderErrorClass } from './classify.ts'
+export {
+  DATA_TRANSFER_PROTOCOL,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  EXTENSION_DATA_TRANSFER,
+  EXTENSION_INCOMING_REQUEST,
+  EXTENSION_OUTGOING_BLOCK,
+  TRANSFER_EXTENSION_LOOKUP_ORDER,
+  VoucherType
+} from './constants.ts'
+export {
+  DealFailedError,
+  DealRejectedError,
+  InvalidBigIntBytesError,
+  MalformedTransferMessageError,
+  PaymentRequiredError,
+  type ProviderFailureDetails,
+  TransferCancelledError,
+  TransferMessageTooLargeError,
+  TruncatedTransferMessageError
+} from './errors.ts'
+export {
+  type ChannelId,
+  decodeTransferMessage,
+  emptyChannelId,
+  encodeTransferMessage,
+  MessageType,
+  type TransferMessage,
+  type TransferRequest,
+  type TransferResponse,
+  transferMessageFromNode,
+  transferMessageToNode
+} from './message.ts'
+export {
+  findTransferMessage,
+  interpretTransferMessage,
+  type TransferOutcome,
+  type TransferOutcomeKind,
+  transferOutcomeError
+} from './outcome.ts'
+export {
+  createFreeRetrievalProposal,
+  createTransferPullRequest,
+  type FreeRetrievalProposalInit,
+  type TransferPullRequestInit
+} from './retrieval.ts'
+export { type ByteListLike, type ReadTransferMessagesOptions, readTransferMessages } from './stream.ts'
+export {
+  type DealParams,
+  type DealProposal,
+  type DealResponse,
+  DealStatus,
+  dealProposalFromNode,
+  dealProposalToNode,
+  dealResponseFromNode,
+  dealResponseToNode,
+  decodeDealProposal,
+  decodeDealResponse,
+  encodeDealProposal,
+  encodeDealResponse
+} from './voucher.ts'

@@ -1,0 +1,67 @@
+// Building a free retrieval: the DealProposal and the New pull request that carries it
+// (data-transfer.md §4 steps 3 and 4).
+import type { CID } from 'multiformats/cid'
+import { VoucherType } from './constants.ts'
+import { emptyChannelId, MessageType, type TransferMessage } from './message.ts'
+import { type DealProposal, dealProposalToNode } from './voucher.ts'
+
+export interface FreeRetrievalProposalInit {
+  /** The root being retrieved (the Graphsync `root`). */
+  payloadCid: CID
+  /** Deal ID, unique per (client, provider). */
+  id: bigint
+  /** The selector, as an IPLD data-model value; the same one the Graphsync request carries. */
+  selector: unknown
+}
+
+/** A proposal for a free retrieval: zero prices, zero intervals, no piece CID (as Lassie sends). */
+export function createFreeRetrievalProposal(init: FreeRetrievalProposalInit): DealProposal {
+  return {
+    payloadCid: init.payloadCid,
+    id: init.id,
+    params: {
+      selector: init.selector,
+      pieceCid: null,
+      pricePerByte: 0n,
+      paymentInterval: 0n,
+      paymentIntervalIncrease: 0n,
+      unsealPrice: 0n
+    }
+  }
+}
+
+export interface TransferPullRequestInit {
+  /** The root (`BCid`); must equal the proposal's payload CID. */
+  root: CID
+  /** The selector (`Stor`), the same as the Graphsync request's. */
+  selector: unknown
+  /** The deal proposal, sent as a `RetrievalDealProposal/1` voucher. */
+  voucher: DealProposal
+  /** `XferID`, unique per (client, provider). */
+  transferId: bigint
+}
+
+/**
+ * The data-transfer New pull request to put under `fil/data-transfer/1.1` in the Graphsync New
+ * request: Pull true, not paused, not partial, `RestartChannel` `["", "", 0]`.
+ */
+export function createTransferPullRequest(init: TransferPullRequestInit): TransferMessage {
+  if (!init.voucher.payloadCid.equals(init.root)) {
+    throw new RangeError(`the proposal's payload CID ${init.voucher.payloadCid} is not the root ${init.root}`)
+  }
+  return {
+    isRequest: true,
+    request: {
+      type: MessageType.New,
+      baseCid: init.root,
+      paused: false,
+      partial: false,
+      pull: true,
+      selector: init.selector,
+      voucher: dealProposalToNode(init.voucher),
+      voucherType: VoucherType.DealProposal,
+      transferId: init.transferId,
+      restartChannel: emptyChannelId()
+    }
+  }
+}
