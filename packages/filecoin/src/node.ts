@@ -69,7 +69,8 @@ export function readString(where: string, value: unknown): string {
 /** The bytes of a text string, exact even when they are not UTF-8 (binary peer IDs). */
 export function readStringBytes(where: string, value: unknown): Uint8Array {
   if (typeof value === 'string') return utf8.encode(value)
-  if (value instanceof BinaryString) return value.bytes
+  // A plain Uint8Array copy: the decoder may hand out Buffers or views of the message.
+  if (value instanceof BinaryString) return Uint8Array.from(value.bytes)
   throw malformed(where, 'a string', value)
 }
 
