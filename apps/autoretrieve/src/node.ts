@@ -5,6 +5,7 @@ import {
   type AdminServer,
   cacheRoutes,
   createAdminApp,
+  heartbeatRoutes,
   listenAdmin,
   peersRoutes,
   policyRoutes,
@@ -21,6 +22,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
+import { createHeartbeat, type Heartbeat, type HeartbeatInit } from './heartbeat.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
@@ -41,6 +43,7 @@ export interface RunningNode {
   readonly bitswap: BitswapServer
   readonly records: RecordWriter
   readonly retriever?: ReturnType<typeof createNodeRetriever>
+  readonly heartbeat: Heartbeat
   stop(): Promise<void>
 }
 
@@ -156,6 +159,11 @@ export async function startNode(
     await bitswap.start()
     stack.push({ name: 'bitswap', stop: () => bitswap.stop() })
 
+    // Estuary advertises this node once it beats, so it beats only once it can serve.
+    const heartbeat = createHeartbeat({ logger: logger.child({ component: 'heartbeat' }) }, heartbeatSettings(config))
+    heartbeat.start()
+    stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
+
     const startedAt = Date.now()
     const stats = (): StatsSnapshot => {
       const b = bitswap.stats()
@@ -196,12 +204,15 @@ export async function startNode(
           '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }),
           '/stats': statsRoutes({ stats }),
           '/peers': peersRoutes({ peers: () => bitswap.peers() }),
+          '/heartbeat': heartbeatRoutes(heartbeat),
           ...policyRoutes({
             current: () => policy.current(),
             apply: (change, meta) => policy.apply(change, meta),
             reload: async () => {
               if (components.reloadConfig === undefined) return policy.current()
-              return policy.reload(await components.reloadConfig())
+              const next = await components.reloadConfig()
+              await heartbeat.configure(heartbeatSettings(next))
+              return policy.reload(next)
             }
           }),
           ...retrievalRoutes(store.retrievals, {
@@ -239,11 +250,20 @@ export async function startNode(
       bitswap,
       records,
       retriever,
+      heartbeat,
       stop: stopAll
     }
   } catch (err) {
     await stopAll()
     throw err
+  }
+}
+
+function heartbeatSettings(config: AutoretrieveConfig): HeartbeatInit {
+  return {
+    endpoint: config.advertiseEndpointUrl,
+    token: config.advertiseEndpointToken,
+    retryIntervalMs: config.heartbeatIntervalMs
   }
 }
 

@@ -11,6 +11,11 @@ export const API_ERRORS = {
   ERR_INVALID_JSON: { status: 400, description: 'the request body is not valid JSON' },
   ERR_BODY_TOO_LARGE: { status: 413, description: 'the request body is over the size limit' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'wrong Content-Type for this endpoint' },
+  ERR_HEARTBEAT_DISABLED: { status: 409, description: 'no Estuary heartbeat is configured (advertise-endpoint-url)' },
+  ERR_HEARTBEAT_FAILED: {
+    status: 502,
+    description: 'Estuary did not accept the heartbeat (unreachable, refused, bad answer)'
+  },
   ERR_NOT_READY: { status: 503, description: 'a dependency (database, libp2p, cache) is not ready' },
   ERR_STORE_UNAVAILABLE: { status: 503, description: 'the database cannot be reached' },
   ERR_INTERNAL: { status: 500, description: 'an unexpected error; see the node log' }

@@ -6,6 +6,7 @@ export { type AdminComponents, type AdminInit, createAdminApp } from './app.ts'
 export type { AppEnv, Logger, ReadinessCheck } from './env.ts'
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.ts'
 export { type CacheImporter, cacheRoutes } from './routes/cache.ts'
+export { type HeartbeatApi, type HeartbeatStatus, heartbeatRoutes } from './routes/heartbeat.ts'
 export { type PolicyApi, type PolicyView, policyRoutes, policyView } from './routes/policy.ts'
 export { type RetrievalsApi, retrievalRoutes } from './routes/retrievals.ts'
 export {

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createAdminApp, heartbeatRoutes, listenAdmin } from '@autoretrieve/admin'
+import { type EstuaryStandIn, startEstuary } from '@autoretrieve/testkit'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { registerWithEstuary } from '../src/estuary.ts'
+import { createHeartbeat, type HeartbeatInit } from '../src/heartbeat.ts'
+
+type After = { after(fn: () => Promise<unknown>): void }
+const ADMIN_TOKEN = 'admin-api-token'
+
+/** Registers a fresh identity with the stand-in, as register-estuary does; resolves with its token. */
+async function registered(estuary: EstuaryStandIn) {
+  const key = await generateKeyPair('Ed25519')
+  return registerWithEstuary(estuary.url, estuary.adminToken, {
+    addresses: ['/ip4/127.0.0.1/tcp/6746'],
+    pubKey: Buffer.from(publicKeyToProtobuf(key.publicKey)).toString('base64')
+  })
+}
+
+/** A logger that keeps every line, to check what was (not) logged. */
+function capturingLogger() {
+  const lines: Array<{ level: string; obj: unknown; msg?: string }> = []
+  const at = (level: string) => (obj: unknown, msg?: string) => {
+    lines.push({ level, obj, msg })
+  }
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn') } }
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+async function setup(t: After, estuaryInit: { advertiseInterval: string }, init: Partial<HeartbeatInit> = {}) {
+  const estuary = await startEstuary(estuaryInit)
+  t.after(() => estuary.close())
+  const reg = await registered(estuary)
+  const log = capturingLogger()
+  const heartbeat = createHeartbeat(
+    { logger: log.logger },
+    { endpoint: estuary.url, token: reg.token, retryIntervalMs: 5_000, ...init }
+  )
+  t.after(() => heartbeat.stop())
+  return { estuary, reg, heartbeat, log }
+}
+
+const gaps = (times: Date[]) => times.slice(1).map((d, i) => d.getTime() - times[i].getTime())
+
+test('beats at start, then at half the advertised interval, with the bearer token and an empty body', async (t) => {
+  const { estuary, reg, heartbeat } = await setup(t, { advertiseInterval: '400ms' })
+  const started = Date.now()
+  heartbeat.start()
+  await until('three heartbeats', () => estuary.heartbeats.length >= 3)
+  heartbeat.stop()
+  const beats = estuary.heartbeats.slice(0, 3)
+  assert.ok(beats[0].at.getTime() - started < 1_000, 'the first beat goes out at start')
+  for (const gap of gaps(beats.map((b) => b.at))) {
+    assert.ok(gap >= 190 && gap < 1_000, `beats ${gap} ms apart, expected about 200 (half of 400ms)`)
+  }
+  for (const b of beats) {
+    assert.equal(b.authorization, `Bearer ${reg.token}`)
+    assert.equal(b.contentType, undefined, 'no Content-Type')
+    assert.equal(b.bodyBytes, 0)
+    assert.equal(b.status, 200)
+  }
+  const status = heartbeat.status()
+  assert.equal(status.enabled, true)
+  assert.equal(status.handle, reg.handle)
+  assert.equal(status.advertiseInterval, '400ms')
+  assert.equal(status.advertiseIntervalMs, 400)
+  assert.equal(status.endpoint, `${estuary.url}/autoretrieve/heartbeat`)
+  assert.ok(status.beats.succeeded >= 3)
+  assert.equal(status.lastError, null)
+  assert.ok(status.lastSuccessAt !== null && Date.parse(status.lastSuccessAt) >= started)
+})
+
+test('status between beats names the next beat at half the interval', async (t) => {
+  const { estuary, heartbeat } = await setup(t, { advertiseInterval: '10s' })
+  heartbeat.start()
+  await until('the first beat', () => heartbeat.status().state === 'ok')
+  const status = heartbeat.status()
+  assert.ok(status.nextBeatAt !== null)
+  const inMs = Date.parse(status.nextBeatAt) - Date.now()
+  assert.ok(inMs > 4_000 && inMs <= 5_000, `next beat in ${inMs} ms, expected about 5 s`)
+  assert.equal(estuary.heartbeats.length, 1)
+})
+
+test('a failing Estuary is retried after heartbeat-interval, and the heartbeat recovers when it comes back', async (t) => {
+  const { estuary, reg, heartbeat, log } = await setup(t, { advertiseInterval: '10s' }, { retryIntervalMs: 150 })
+  estuary.setFault('status500')
+  heartbeat.start()
+  await until('three failed beats', () => heartbeat.status().beats.failed >= 3)
+  const failing = heartbeat.status()
+  assert.equal(failing.state, 'failing')
+  assert.match(failing.lastError?.message ?? '', /500 ERR_INTERNAL_SERVER: injected failure/)
+  assert.equal(failing.lastSuccessAt, null)
+  for (const gap of gaps(estuary.heartbeats.slice(0, 3).map((b) => b.at))) {
+    assert.ok(gap >= 140 && gap < 1_500, `retries ${gap} ms apart, expected about 150`)
+  }
+
+  estuary.setFault('status401')
+  await until('a refused beat', () => estuary.heartbeats.some((h) => h.status === 401))
+  await until('the refusal recorded', () => /token was not found/.test(heartbeat.status().lastError?.message ?? ''))
+
+  estuary.setFault('none')
+  await until('recovery', () => heartbeat.status().state === 'ok')
+  const ok = heartbeat.status()
+  assert.equal(ok.beats.succeeded, 1)
+  assert.ok(ok.beats.failed >= 4)
+  assert.ok(ok.lastError !== null, 'the last error is kept after recovery, with its time')
+  assert.ok(Date.parse(ok.lastError.at) <= Date.parse(ok.lastSuccessAt ?? ''))
+  const next = Date.parse(ok.nextBeatAt ?? '') - Date.now()
+  assert.ok(next > 4_000, 'after recovery the next beat is at half the interval, not the retry delay')
+  assert.ok(
+    log.lines.some((l) => l.level === 'warn' && l.msg === 'Estuary heartbeat failed'),
+    'failures are logged'
+  )
+  assert.ok(log.lines.some((l) => l.msg === 'Estuary heartbeat recovered'))
+  assert.ok(!JSON.stringify(log.lines).includes(reg.token), 'the token is never logged')
+  assert.ok(!JSON.stringify(heartbeat.status()).includes(reg.token), 'nor shown in the status')
+})
+
+test('answers without a usable advertiseInterval, or not JSON, are failures', async (t) => {
+  const { estuary, heartbeat } = await setup(t, { advertiseInterval: 'soon' }, { retryIntervalMs: 100 })
+  heartbeat.start()
+  await until('a failure', () => heartbeat.status().beats.failed >= 1)
+  assert.match(heartbeat.status().lastError?.message ?? '', /advertiseInterval \("soon"\)/)
+  estuary.setAdvertiseInterval('0s')
+  const failed = heartbeat.status().beats.failed
+  await until('another failure', () => heartbeat.status().beats.failed > failed)
+  assert.match(heartbeat.status().lastError?.message ?? '', /advertiseInterval \("0s"\)/)
+  estuary.setAdvertiseInterval('1m0s')
+  estuary.setFault('garbage')
+  await until('a garbage failure', () => /other than a JSON object/.test(heartbeat.status().lastError?.message ?? ''))
+  assert.equal(heartbeat.status().beats.succeeded, 0)
+})
+
+test('a silent Estuary is cut off by the request timeout, and stop() ends a beat in flight at once', async (t) => {
+  const { estuary, heartbeat } = await setup(
+    t,
+    { advertiseInterval: '1m0s' },
+    { timeoutMs: 200, retryIntervalMs: 60_000 }
+  )
+  estuary.setFault('delay:10000')
+  const started = Date.now()
+  heartbeat.start()
+  await until('the timeout', () => heartbeat.status().state === 'failing', 3_000)
+  assert.ok(Date.now() - started < 2_000)
+  assert.match(heartbeat.status().lastError?.message ?? '', /did not answer the heartbeat .* within 200 ms/)
+
+  const second = createHeartbeat(
+    { logger: capturingLogger().logger },
+    { endpoint: estuary.url, token: 'x', retryIntervalMs: 60_000 }
+  )
+  const sent = estuary.heartbeats.length
+  second.start()
+  await until('the beat to reach Estuary', () => estuary.heartbeats.length > sent)
+  const stopping = Date.now()
+  await second.stop()
+  assert.ok(Date.now() - stopping < 500, 'stop() does not wait for Estuary')
+  const status = second.status()
+  assert.equal(status.state, 'stopped')
+  assert.equal(status.beats.failed, 0, 'an aborted beat is not a failure')
+  assert.equal(status.nextBeatAt, null)
+})
+
+test('configure() starts beating when an endpoint appears (reload after register-estuary) and stops when it goes', async (t) => {
+  const estuary = await startEstuary({ advertiseInterval: '1h' })
+  t.after(() => estuary.close())
+  const reg = await registered(estuary)
+  const heartbeat = createHeartbeat(
+    { logger: capturingLogger().logger },
+    { endpoint: '', token: '', retryIntervalMs: 15_000 }
+  )
+  t.after(() => heartbeat.stop())
+  heartbeat.start()
+  assert.equal(heartbeat.status().state, 'disabled')
+  await heartbeat.configure({ endpoint: `${estuary.url}/`, token: reg.token, retryIntervalMs: 15_000 })
+  await until('a beat', () => heartbeat.status().state === 'ok')
+  assert.equal(estuary.heartbeats.length, 1)
+  await heartbeat.configure({ endpoint: '', token: '', retryIntervalMs: 15_000 })
+  assert.equal(heartbeat.status().enabled, false)
+  assert.equal(heartbeat.status().nextBeatAt, null)
+})
+
+function adminApp(heartbeat: ReturnType<typeof createHeartbeat>) {
+  return createAdminApp({ routes: { '/heartbeat': heartbeatRoutes(heartbeat) } }, { token: () => ADMIN_TOKEN })
+}
+
+const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` }
+
+test('GET /api/v1/heartbeat says disabled when no endpoint is set, and POST is a 409 ERR_HEARTBEAT_DISABLED', async (t) => {
+  const heartbeat = createHeartbeat(
+    { logger: capturingLogger().logger },
+    { endpoint: '', token: '', retryIntervalMs: 15_000 }
+  )
+  heartbeat.start()
+  t.after(() => heartbeat.stop())
+  const app = adminApp(heartbeat)
+  const got = await app.request('/api/v1/heartbeat', { headers: auth })
+  assert.equal(got.status, 200)
+  const body = (await got.json()) as Record<string, unknown>
+  assert.equal(body.enabled, false)
+  assert.equal(body.state, 'disabled')
+  assert.equal(body.reason, 'advertise-endpoint-url is not set')
+  const post = await app.request('/api/v1/heartbeat', { method: 'POST', headers: auth })
+  assert.equal(post.status, 409)
+  const error = ((await post.json()) as { error: { code: string; message: string } }).error
+  assert.equal(error.code, 'ERR_HEARTBEAT_DISABLED')
+  assert.match(error.message, /advertise-endpoint-url/)
+})
+
+test('POST /api/v1/heartbeat beats now and answers the new status; an Estuary refusal is a 502 ERR_HEARTBEAT_FAILED', async (t) => {
+  const { estuary, reg, heartbeat } = await setup(t, { advertiseInterval: '1h' })
+  heartbeat.start()
+  await until('the first beat', () => heartbeat.status().state === 'ok')
+  const app = adminApp(heartbeat)
+  const res = await app.request('/api/v1/heartbeat', { method: 'POST', headers: auth })
+  assert.equal(res.status, 200)
+  const status = (await res.json()) as { state: string; beats: { succeeded: number } }
+  assert.equal(status.state, 'ok')
+  assert.equal(status.beats.succeeded, 2)
+  assert.equal(estuary.heartbeats.length, 2)
+
+  estuary.setFault('status401')
+  const refused = await app.request('/api/v1/heartbeat', { method: 'POST', headers: auth })
+  assert.equal(refused.status, 502)
+  const error = ((await refused.json()) as { error: { code: string; message: string } }).error
+  assert.equal(error.code, 'ERR_HEARTBEAT_FAILED')
+  assert.match(error.message, /401 ERR_NOT_AUTHORIZED: token was not found/)
+  assert.ok(!error.message.includes(reg.token))
+  const after = (await (await app.request('/api/v1/heartbeat', { headers: auth })).json()) as { state: string }
+  assert.equal(after.state, 'failing')
+})
+
+test('two API beats at once share one request to Estuary', async (t) => {
+  const { estuary, heartbeat } = await setup(t, { advertiseInterval: '1h' })
+  heartbeat.start()
+  await until('the first beat', () => heartbeat.status().state === 'ok')
+  estuary.setFault('delay:100')
+  const app = adminApp(heartbeat)
+  const [a, b] = await Promise.all([
+    app.request('/api/v1/heartbeat', { method: 'POST', headers: auth }),
+    app.request('/api/v1/heartbeat', { method: 'POST', headers: auth })
+  ])
+  assert.deepEqual([a.status, b.status], [200, 200])
+  assert.equal(estuary.heartbeats.length, 2, 'the start beat and one shared beat')
+})
+
+test('the heartbeat API over a real socket: behind the bearer token, GET and POST', async (t) => {
+  const { estuary, heartbeat } = await setup(t, { advertiseInterval: '1h' })
+  heartbeat.start()
+  await until('the first beat', () => heartbeat.status().state === 'ok')
+  const server = await listenAdmin(adminApp(heartbeat), { host: '127.0.0.1', port: 0 })
+  t.after(() => server.close())
+  assert.equal((await fetch(`${server.url}/api/v1/heartbeat`)).status, 401)
+  assert.equal((await fetch(`${server.url}/api/v1/heartbeat`, { method: 'POST' })).status, 401)
+  const got = await fetch(`${server.url}/api/v1/heartbeat`, { headers: auth })
+  assert.equal(got.status, 200)
+  assert.equal(((await got.json()) as { state: string }).state, 'ok')
+  const posted = await fetch(`${server.url}/api/v1/heartbeat`, { method: 'POST', headers: auth })
+  assert.equal(posted.status, 200)
+  assert.equal(((await posted.json()) as { beats: { succeeded: number } }).beats.succeeded, 2)
+  assert.equal(estuary.heartbeats.length, 2)
+})
