@@ -32,7 +32,8 @@ function classOfReason(text: string): ProviderErrorClass | undefined {
 }
 
 function isTimeoutError(err: Error): boolean {
-  return err.name === 'TimeoutError' || (err as { code?: unknown }).code === 'ETIMEDOUT'
+  // TimeoutError (AbortSignal.timeout), and our own *TimeoutError classes.
+  return err.name.endsWith('TimeoutError') || (err as { code?: unknown }).code === 'ETIMEDOUT'
 }
 
 /**

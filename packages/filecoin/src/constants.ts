@@ -34,3 +34,9 @@ export type VoucherType = (typeof VoucherType)[keyof typeof VoucherType]
  * stops a peer from making us buffer without end).
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+/**
+ * Longest wait for one message on a data-transfer stream: go-data-transfer
+ * (network/libp2p_impl.go) sets a 10 s read deadline before decoding each message.
+ */
+export const DEFAULT_MESSAGE_TIMEOUT_MS = 10_000

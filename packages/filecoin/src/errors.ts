@@ -30,6 +30,13 @@ export class TruncatedTransferMessageError extends Error {
   readonly code = 'FIL_TRUNCATED_TRANSFER_MESSAGE'
 }
 
+/** A data-transfer stream went longer than the reader's per-message deadline without a whole message. */
+export class TransferReadTimeoutError extends Error {
+  static override name = 'TransferReadTimeoutError'
+  override name = 'TransferReadTimeoutError'
+  readonly code = 'FIL_TRANSFER_READ_TIMEOUT'
+}
+
 /** Details a provider gave with a failure: its deal status and its own words. */
 export interface ProviderFailureDetails {
   /** The DealResponse `Message`, `''` when the provider gave none. */

@@ -3,6 +3,7 @@ export { classifyProviderError, ProviderErrorClass } from './classify.ts'
 export {
   DATA_TRANSFER_PROTOCOL,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MESSAGE_TIMEOUT_MS,
   EXTENSION_DATA_TRANSFER,
   EXTENSION_INCOMING_REQUEST,
   EXTENSION_OUTGOING_BLOCK,
@@ -18,6 +19,7 @@ export {
   type ProviderFailureDetails,
   TransferCancelledError,
   TransferMessageTooLargeError,
+  TransferReadTimeoutError,
   TruncatedTransferMessageError
 } from './errors.ts'
 export {

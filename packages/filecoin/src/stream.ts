@@ -2,8 +2,8 @@
 // prefix (go-data-transfer writes one a stream and closes it; a reader loops until EOF).
 import { decodeDagCbor } from '@autoretrieve/graphsync'
 import { cborExtent, newExtentState } from './cbor-extent.ts'
-import { DEFAULT_MAX_MESSAGE_BYTES } from './constants.ts'
-import { MalformedTransferMessageError, TruncatedTransferMessageError } from './errors.ts'
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MESSAGE_TIMEOUT_MS } from './constants.ts'
+import { MalformedTransferMessageError, TransferReadTimeoutError, TruncatedTransferMessageError } from './errors.ts'
 import { type TransferMessage, transferMessageFromNode } from './message.ts'
 
 /** A Uint8ArrayList or anything else whose `subarray()` gives its bytes. */
@@ -17,6 +17,12 @@ export interface ReadTransferMessagesOptions {
    * @default 4194304 (DEFAULT_MAX_MESSAGE_BYTES, 4 MiB)
    */
   maxMessageBytes?: number
+  /**
+   * Longest wait for one message, from the end of the previous one (or the start) until its last
+   * byte; past it the iterator throws TransferReadTimeoutError. `Infinity` disables it.
+   * @default 10000 (DEFAULT_MESSAGE_TIMEOUT_MS)
+   */
+  messageTimeoutMs?: number
   /** Stops reading: the iterator throws the signal's reason and ends the source. */
   signal?: AbortSignal
 }
@@ -59,37 +65,52 @@ function decodeValue(bytes: Uint8Array): TransferMessage {
   return transferMessageFromNode(value)
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-}
-
 /**
  * Decodes the TransferMessages of a `/fil/datatransfer/1.2.0` stream as they complete, buffering
  * values split across chunks. Throws MalformedTransferMessageError for a value that is not a
- * TransferMessage, TransferMessageTooLargeError past `maxMessageBytes`, and
- * TruncatedTransferMessageError when the stream ends inside a value.
+ * TransferMessage, TransferMessageTooLargeError past `maxMessageBytes`,
+ * TransferReadTimeoutError past `messageTimeoutMs`, and TruncatedTransferMessageError when the
+ * stream ends inside a value. Breaking out of the loop, an abort or an error ends the source.
  */
 export async function* readTransferMessages(
   source: AsyncIterable<Uint8Array | ByteListLike>,
   options: ReadTransferMessagesOptions = {}
 ): AsyncGenerator<TransferMessage, void, undefined> {
   const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-  if (!Number.isSafeInteger(max) || max <= 0)
+  if (!Number.isSafeInteger(max) || max <= 0) {
     throw new RangeError(`maxMessageBytes must be a positive integer, not ${max}`)
+  }
+  const timeoutMs = options.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS
+  if (!(timeoutMs > 0)) throw new RangeError(`messageTimeoutMs must be positive, not ${timeoutMs}`)
   const { signal } = options
   signal?.throwIfAborted()
-  const onAbort = signal === undefined ? undefined : aborted(signal)
-  onAbort?.catch(() => {}) // observed through the race below
+
+  // One promise that rejects on abort or when a message takes too long; raced with each read.
+  let interrupt: (reason: unknown) => void = () => {}
+  const interrupted = new Promise<never>((_resolve, reject) => {
+    interrupt = reject
+  })
+  interrupted.catch(() => {}) // observed through the race below
+  const onAbort = () => interrupt(signal?.reason)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const startDeadline = () => {
+    if (!Number.isFinite(timeoutMs)) return
+    timer = setTimeout(
+      () =>
+        interrupt(new TransferReadTimeoutError(`timed out after ${timeoutMs} ms waiting for a data-transfer message`)),
+      timeoutMs
+    )
+  }
+
   const iterator = source[Symbol.asyncIterator]()
   const buffer = new ByteBuffer()
   let state = newExtentState()
   let done = false
   try {
+    startDeadline()
     while (true) {
-      const next = await (onAbort === undefined ? iterator.next() : Promise.race([iterator.next(), onAbort]))
+      const next = await Promise.race([iterator.next(), interrupted])
       if (next.done === true) break
       buffer.append(next.value instanceof Uint8Array ? next.value : next.value.subarray())
       while (buffer.view.length > 0) {
@@ -99,8 +120,10 @@ export async function* readTransferMessages(
         const message = decodeValue(buffer.view.slice(0, end))
         buffer.consume(end)
         state = newExtentState()
+        clearTimeout(timer) // the consumer's time is not the peer's
         yield message
         signal?.throwIfAborted()
+        startDeadline()
       }
     }
     done = true
@@ -110,7 +133,9 @@ export async function* readTransferMessages(
       )
     }
   } finally {
-    // Not awaited: after an abort the source may still be inside a pending next().
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+    // Not awaited: after an abort or a timeout the source may still be inside a pending next().
     if (!done) Promise.resolve(iterator.return?.()).catch(() => {})
   }
 }

@@ -3,14 +3,17 @@ import { test } from 'node:test'
 import { encodeDagCbor } from '@autoretrieve/graphsync'
 import { CID } from 'multiformats/cid'
 import {
+  classifyProviderError,
   createFreeRetrievalProposal,
   createTransferPullRequest,
   DATA_TRANSFER_PROTOCOL,
   dealResponseToNode,
   encodeTransferMessage,
   MessageType,
+  type ReadTransferMessagesOptions,
   readTransferMessages,
   type TransferMessage,
+  TransferReadTimeoutError,
   VoucherType
 } from '../src/index.ts'
 import { exploreAll } from './helpers.ts'
@@ -180,3 +183,52 @@ test('breaking out of the loop ends the source', async () => {
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(ended, true)
 })
+
+test('a peer that sends nothing for longer than the message deadline times out, and the source ends', async () => {
+  let ended = false
+  let reads = 0
+  const stalled: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]() {
+      return {
+        next: () =>
+          reads++ === 0
+            ? Promise.resolve({ done: false, value: wire.subarray(0, 10) })
+            : new Promise<IteratorResult<Uint8Array>>(() => {}),
+        return: async () => {
+          ended = true
+          return { done: true, value: undefined }
+        }
+      }
+    }
+  }
+  const started = Date.now()
+  await assert.rejects(collectWith(stalled, { messageTimeoutMs: 50 }), {
+    name: 'TransferReadTimeoutError',
+    code: 'FIL_TRANSFER_READ_TIMEOUT'
+  })
+  assert.ok(Date.now() - started < 5_000)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(ended, true)
+  assert.equal(classifyProviderError(new TransferReadTimeoutError('x')), 'timeout')
+})
+
+test('the deadline is per message and does not count the time the consumer takes', async () => {
+  async function* paced() {
+    for (const message of messages) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      yield encodeTransferMessage(message)
+    }
+  }
+  const out: TransferMessage[] = []
+  for await (const message of readTransferMessages(paced(), { messageTimeoutMs: 60 })) {
+    out.push(message)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.deepEqual(out, messages)
+})
+
+async function collectWith(source: AsyncIterable<Uint8Array>, options: ReadTransferMessagesOptions) {
+  const out: TransferMessage[] = []
+  for await (const message of readTransferMessages(source, options)) out.push(message)
+  return out
+}
