@@ -50,3 +50,10 @@ export class HeartbeatDisabledError extends Error {
   override name = 'HeartbeatDisabledError'
   code = 'ERR_HEARTBEAT_DISABLED'
 }
+
+/** register-estuary could not find the public IP for a wildcard listen address. */
+export class PublicIpError extends Error {
+  static override name = 'PublicIpError'
+  override name = 'PublicIpError'
+  code = 'ERR_PUBLIC_IP'
+}

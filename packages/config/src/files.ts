@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { parseDocument } from 'yaml'
 import { ADMIN_TOKEN_FILE } from './constants.ts'
 import { ConfigError, ConfigExistsError } from './errors.ts'
+import { KEYS } from './keys.ts'
 import type { AutoretrieveConfig } from './types.ts'
 
 /** Writes config.yaml (0600, the file can hold tokens); refuses to overwrite unless forced. */
@@ -19,7 +20,10 @@ export async function writeConfigYaml(path: string, text: string, opts: { force?
   }
 }
 
-/** Sets keys in config.yaml, keeping its comments and order (register-estuary stores what Estuary gave). */
+/**
+ * Sets keys in config.yaml, keeping its comments and order (register-estuary stores what Estuary
+ * gave). The file is replaced atomically at mode 0600: it holds tokens.
+ */
 export async function updateConfigKeys(
   path: string,
   updates: Record<string, string | number | boolean>
@@ -33,9 +37,18 @@ export async function updateConfigKeys(
   const doc = parseDocument(text)
   if (doc.errors.length > 0)
     throw new ConfigError(`${path}: invalid YAML, not updated: ${doc.errors[0].message}`, { file: path })
-  for (const [key, value] of Object.entries(updates)) doc.set(key, value)
+  for (const [key, value] of Object.entries(updates)) {
+    // A file written for the Go node may use the old name (estuary-url): update that one, so
+    // the file never names the same setting twice (which the loader refuses).
+    const spec = KEYS.find((k) => k.key === key)
+    const present = [key, ...(spec?.aliases ?? [])].filter((name) => doc.has(name))
+    doc.set(present[0] ?? key, value)
+    for (const other of present.slice(1)) doc.delete(other)
+  }
   const tmp = `${path}.tmp-${process.pid}`
   await writeFile(tmp, doc.toString({ lineWidth: 0 }), { mode: 0o600 })
+  // mode applies only to a new file: a leftover from a crash keeps whatever it had.
+  await chmod(tmp, 0o600)
   await rename(tmp, path)
 }
 

@@ -25,7 +25,7 @@ export const KEYS: KeySpec[] = [
     aliases: ['estuary-url'],
     field: 'advertiseEndpointUrl',
     schema: v.url,
-    doc: 'Estuary heartbeat endpoint; empty disables the heartbeat'
+    doc: 'Estuary API base URL (or its /autoretrieve/heartbeat URL); empty disables the heartbeat'
   },
   {
     key: 'advertise-endpoint-token',
@@ -39,7 +39,7 @@ export const KEYS: KeySpec[] = [
     key: 'heartbeat-interval',
     field: 'heartbeatIntervalMs',
     schema: v.duration,
-    doc: 'heartbeat interval when Estuary does not say',
+    doc: 'retry delay after a failed heartbeat (register-estuary sets it to Estuary’s advertise interval)',
     toYaml: formatDuration as never
   },
   {

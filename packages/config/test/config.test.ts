@@ -242,3 +242,25 @@ test('the admin token is generated once at 0600; updateConfigKeys keeps comments
   assert.match(text, /# keep me/)
   assert.match(text, /advertise-endpoint-token: x/)
 })
+
+test('updateConfigKeys sets the Go name a file already uses (estuary-url) instead of adding a second key, at 0600', async (t) => {
+  const dataDir = await withYaml(t, '# go file\nestuary-url: ""\nadvertise-token: old\n')
+  const path = join(dataDir, 'config.yaml')
+  await updateConfigKeys(path, {
+    'advertise-endpoint-url': 'https://estuary.example',
+    'advertise-endpoint-token': 'new',
+    'heartbeat-interval': '1m0s'
+  })
+  const text = await readFile(path, 'utf8')
+  assert.match(text, /^# go file$/m)
+  assert.deepEqual(parse(text), {
+    'estuary-url': 'https://estuary.example',
+    'advertise-token': 'new',
+    'heartbeat-interval': '1m0s'
+  })
+  assert.equal((await stat(path)).mode & 0o777, 0o600)
+  const { config } = await loadConfig({ flags: { dataDir }, env: {} })
+  assert.equal(config.advertiseEndpointUrl, 'https://estuary.example')
+  assert.equal(config.advertiseEndpointToken, 'new')
+  assert.equal(config.heartbeatIntervalMs, 60_000)
+})

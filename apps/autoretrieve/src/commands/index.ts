@@ -5,6 +5,7 @@ import { checkCidCommand } from './check-cid.ts'
 import { configCommands } from './config.ts'
 import { fetchCommand } from './fetch.ts'
 import { idCommand } from './id.ts'
+import { registerEstuaryCommand } from './register-estuary.ts'
 import { runCommand } from './run.ts'
 
 export type FlagsGetter = () => ConfigFlags
@@ -16,4 +17,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   cacheCommands(program, flags)
   checkCidCommand(program, flags)
   fetchCommand(program, flags)
+  registerEstuaryCommand(program, flags)
 }
