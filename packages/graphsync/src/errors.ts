@@ -51,3 +51,13 @@ export class RequestCancelledError extends Error {
   override name = 'RequestCancelledError'
   readonly code = 'GS_REQUEST_CANCELLED'
 }
+
+/**
+ * The responder's stream broke (reset, malformed message) or it disconnected while a request was
+ * in progress: go-graphsync's "receive error" for the peer.
+ */
+export class ReceiveError extends Error {
+  static override name = 'ReceiveError'
+  override name = 'ReceiveError'
+  readonly code = 'GS_RECEIVE_ERROR'
+}

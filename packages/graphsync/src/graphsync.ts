@@ -12,7 +12,7 @@ import {
   SEND_TIMEOUT_MS,
   TARGET_MESSAGE_BLOCK_BYTES
 } from './constants.ts'
-import { RemoteIncorrectResponseError, RequestCancelledError, RequestFailedError } from './errors.ts'
+import { ReceiveError, RemoteIncorrectResponseError, RequestCancelledError, RequestFailedError } from './errors.ts'
 import {
   decodeMessage,
   type Extensions,
@@ -55,8 +55,11 @@ export interface ValidationResult {
 export interface GraphsyncInit {
   /** Request hook for incoming requests; without one, requests are served when a blockstore is set. */
   validateRequest?(request: GraphsyncRequest, peer: PeerId): Promise<ValidationResult> | ValidationResult
-  /** Called when a response ends with a terminal status (data-transfer sends its Complete here). */
-  onResponseCompleted?(request: GraphsyncRequest, peer: PeerId, status: number): void
+  /**
+   * Called once when a response ends: with the terminal status sent, or undefined when it was
+   * cancelled or could not be sent (data-transfer sends its Complete after a 20).
+   */
+  onResponseEnded?(request: GraphsyncRequest, peer: PeerId, status: number | undefined): void
   /**
    * Fault injection for test stand-ins: sees each outgoing response message and may change it or
    * answer 'reset' to reset the stream instead of sending it.
@@ -491,7 +494,12 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
 
   const sentByPeer = new Map<string, Map<string, number>>()
 
-  async function respond(peer: PeerId, req: GraphsyncRequest, controller: AbortController): Promise<void> {
+  async function respond(
+    peer: PeerId,
+    req: GraphsyncRequest,
+    controller: AbortController
+  ): Promise<number | undefined> {
+    let ended: number | undefined
     const signal = controller.signal
     const peerKey = peer.toString()
     let validation: ValidationResult
@@ -510,18 +518,18 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
     ) => {
       if (signal.aborted) return
       await enqueue(peer, { responses: [{ requestId: req.id, status, ...extra }], blocks }, signal)
-      init.onResponseCompleted?.(req, peer, status)
+      ended = status
     }
     if (!validation.accept || blockstore === undefined || req.root === undefined || req.selector === undefined) {
       await finish(validation.status ?? ResponseStatus.RequestRejected, { extensions: validation.extensions })
-      return
+      return ended
     }
     let selector: ReturnType<typeof parseSelector>
     try {
       selector = parseSelector(req.selector)
     } catch {
       await finish(ResponseStatus.RequestFailedUnknown, { extensions: validation.extensions })
-      return
+      return ended
     }
     let peerSent = sentByPeer.get(peerKey)
     if (peerSent === undefined) {
@@ -572,7 +580,7 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
       )
       if (!rootFound) {
         await finish(ResponseStatus.RequestFailedContentNotFound, { extensions })
-        return
+        return ended
       }
       const status =
         result.missing.length > 0 ? ResponseStatus.RequestCompletedPartial : ResponseStatus.RequestCompletedFull
@@ -581,10 +589,12 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
       blocks = []
       metadata = []
       await finish(status, { metadata: meta.length > 0 ? meta : undefined, extensions }, last)
+      return ended
     } catch (err) {
-      if (signal.aborted) return // cancelled: Go sends nothing more for the request
+      if (signal.aborted) return undefined // cancelled: Go sends nothing more for the request
       logger?.info({ peer: peerKey, err: (err as Error).message }, 'graphsync traversal failed')
       await finish(ResponseStatus.RequestFailedUnknown)
+      return ended
     } finally {
       for (const k of sentHere) {
         const n = (peerSent.get(k) ?? 1) - 1
@@ -608,7 +618,11 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
     const run = () => {
       activeResponses++
       respond(peer, req, controller)
-        .catch((err) => logger?.debug({ err: (err as Error).message }, 'graphsync response failed'))
+        .catch((err) => {
+          logger?.debug({ err: (err as Error).message }, 'graphsync response failed')
+          return undefined
+        })
+        .then((status) => init.onResponseEnded?.(req, peer, status))
         .finally(() => {
           activeResponses--
           responses.delete(key)
@@ -638,14 +652,14 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
       stream.abort(err as Error)
       failPeer(
         peer.toString(),
-        new RemoteIncorrectResponseError(`receive error from ${peer}: ${(err as Error).message}`, { cause: err })
+        new ReceiveError(`receive error from ${peer}: ${(err as Error).message}`, { cause: err })
       )
     }
   }
 
   const onDisconnect = (evt: CustomEvent<PeerId>) => {
     const key = evt.detail.toString()
-    failPeer(key, new RemoteIncorrectResponseError(`${key} disconnected`))
+    failPeer(key, new ReceiveError(`${key} disconnected`))
     // Responses to a peer that left can no longer be delivered.
     for (const r of responses.values()) if (r.peer === key) r.controller.abort()
   }
