@@ -11,6 +11,7 @@ import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
+import { createBoostGraphsync, type GraphsyncFault } from './boost-graphsync.ts'
 import { serveLoopback } from './serve-http.ts'
 
 export type ProviderFault =
@@ -18,6 +19,7 @@ export type ProviderFault =
   | 'wrong-block'
   | 'truncate'
   | 'reject'
+  | 'too-many-deals'
   | 'status404'
   | 'status500'
   | `slow:${number}`
@@ -53,7 +55,19 @@ export async function startProvider(init: ProviderInit) {
     roots.push(...(await iter.getRoots()))
     for await (const block of iter) blocks.set(keyOf(block.cid), block)
   }
-  const stats = { httpRequests: 0, inFlight: 0, maxInFlight: 0, bitswapWants: 0, blocksServed: 0 }
+  const stats = {
+    httpRequests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    bitswapWants: 0,
+    blocksServed: 0,
+    graphsyncRequests: 0,
+    graphsyncAccepted: 0,
+    graphsyncRejected: 0,
+    graphsyncInFlight: 0,
+    graphsyncMaxInFlight: 0,
+    completesSent: 0
+  }
   const get = async (cid: CID) => blocks.get(keyOf(cid))?.bytes
 
   const app = new Hono()
@@ -130,6 +144,34 @@ export async function startProvider(init: ProviderInit) {
       })
     : undefined
   await bitswap?.start()
+  // Boost's graphsync faults: truncate resets the stream midway, wrong-block sends a block outside
+  // the selector, reject and too-many-deals refuse the deal with Boost's words.
+  const graphsyncFault = (): GraphsyncFault =>
+    fault === 'truncate'
+      ? 'reset'
+      : fault === 'wrong-block' || fault === 'reject' || fault === 'too-many-deals'
+        ? fault
+        : 'none'
+  // slow:<bytes/s> paces the blocks graphsync reads; delay:<ms> holds each request before it is answered.
+  const pacedGet = async (cid: CID) => {
+    const bytes = await get(cid)
+    const bytesPerSecond = fault.startsWith('slow:') ? Number(fault.slice(5)) : 0
+    if (bytes !== undefined && bytesPerSecond > 0)
+      await new Promise((r) => setTimeout(r, (bytes.byteLength / bytesPerSecond) * 1000))
+    return bytes
+  }
+  const graphsync = protocols.includes('graphsync')
+    ? createBoostGraphsync({
+        libp2p: libp2p as never,
+        get: pacedGet,
+        fault: graphsyncFault,
+        beforeAnswer: async () => {
+          if (fault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(fault.slice(6))))
+        },
+        stats
+      })
+    : undefined
+  await graphsync?.start()
   const peerId = libp2p.peerId.toString()
   const multiaddrs = libp2p.getMultiaddrs().map((m) => m.toString())
   const httpUrl = http?.url ?? ''
@@ -144,8 +186,10 @@ export async function startProvider(init: ProviderInit) {
     httpMultiaddr: http ? `/ip4/127.0.0.1/tcp/${http.port}/http` : undefined,
     setFault(next: ProviderFault) {
       fault = next
+      graphsync?.resetFaultCounter()
     },
     async close() {
+      await graphsync?.stop()
       await bitswap?.stop()
       await libp2p.stop()
       await http?.close()

@@ -1,0 +1,197 @@
+import {
+  DATA_TRANSFER_PROTOCOL,
+  DealStatus,
+  dealProposalFromNode,
+  dealResponseToNode,
+  EXTENSION_DATA_TRANSFER,
+  EXTENSION_INCOMING_REQUEST,
+  encodeTransferMessage,
+  MessageType,
+  type TransferMessage,
+  transferMessageFromNode,
+  transferMessageToNode,
+  VoucherType
+} from '@autoretrieve/filecoin'
+import {
+  createGraphsync,
+  EXPLORE_ALL_RECURSIVELY,
+  encodeDagCbor,
+  type GraphsyncComponents,
+  type GraphsyncInit,
+  type GraphsyncMessage,
+  type GraphsyncRequest,
+  ResponseStatus,
+  type ValidationResult
+} from '@autoretrieve/graphsync'
+import type { CID } from 'multiformats/cid'
+import { CID as CIDClass } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+
+type Host = GraphsyncComponents['libp2p']
+type PeerId = Parameters<NonNullable<GraphsyncInit['onResponseEnded']>>[1]
+
+export type GraphsyncFault = 'none' | 'reject' | 'too-many-deals' | 'reset' | 'wrong-block' | 'payment'
+
+export interface BoostGraphsyncStats {
+  graphsyncRequests: number
+  graphsyncAccepted: number
+  graphsyncRejected: number
+  graphsyncInFlight: number
+  graphsyncMaxInFlight: number
+  completesSent: number
+}
+
+const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
+
+function dtResponse(
+  request: { transferId: bigint; dealId: bigint },
+  type: number,
+  accepted: boolean,
+  status: number,
+  message = ''
+): TransferMessage {
+  return {
+    isRequest: false,
+    response: {
+      type: type as TransferMessage extends { response: { type: infer T } } ? T : never,
+      accepted,
+      paused: false,
+      transferId: request.transferId,
+      voucherType: VoucherType.DealResponse,
+      voucherResult: dealResponseToNode({ status, id: request.dealId, paymentOwed: 0n, message })
+    }
+  } as TransferMessage
+}
+
+/**
+ * Graphsync 2.0.0 with Filecoin data-transfer, answering as Boost's free-retrieval path does
+ * (data-transfer.md §4): the `fil/data-transfer/1.1` extension must hold a New pull request with a
+ * `RetrievalDealProposal/1` voucher at zero prices, whose PayloadCID is the Graphsync root and
+ * whose selector encodes byte-identical to the Graphsync selector; otherwise the request ends
+ * with status 32 and a Rejected deal response naming the reason. After a full response it sends
+ * the data-transfer Complete on `/fil/datatransfer/1.2.0`.
+ */
+export function createBoostGraphsync(parts: {
+  libp2p: Host
+  get(cid: CID): Promise<Uint8Array | undefined>
+  fault(): GraphsyncFault
+  /** Awaited before each request is validated (the stand-in's injected latency). */
+  beforeAnswer?(): Promise<void>
+  stats: BoostGraphsyncStats
+}) {
+  const { libp2p, stats } = parts
+  const channels = new Map<string, { transferId: bigint; dealId: bigint }>()
+  const key = (req: GraphsyncRequest) => Buffer.from(req.id).toString('hex')
+  let sentForFault = 0
+  let stray: { cid: CID; bytes: Uint8Array } | undefined
+
+  const reject = (ids: { transferId: bigint; dealId: bigint }, message: string): ValidationResult => {
+    stats.graphsyncRejected++
+    const dt = transferMessageToNode(dtResponse(ids, MessageType.New, false, DealStatus.Rejected, message))
+    return {
+      accept: false,
+      status: ResponseStatus.RequestFailedUnknown,
+      extensions: { [EXTENSION_INCOMING_REQUEST]: dt, [EXTENSION_DATA_TRANSFER]: dt }
+    }
+  }
+
+  function validate(req: GraphsyncRequest): ValidationResult {
+    stats.graphsyncRequests++
+    const ext = req.extensions?.[EXTENSION_DATA_TRANSFER]
+    // Without a data-transfer request nothing claims the request: Boost rejects by default (30).
+    if (ext === undefined) return { accept: false, status: ResponseStatus.RequestRejected }
+    let message: TransferMessage
+    try {
+      message = transferMessageFromNode(ext)
+    } catch {
+      return { accept: false, status: ResponseStatus.RequestRejected }
+    }
+    if (!message.isRequest) return { accept: false, status: ResponseStatus.RequestRejected }
+    const dt = message.request
+    let dealId = 0n
+    const ids = () => ({ transferId: dt.transferId, dealId })
+    if (dt.voucherType !== VoucherType.DealProposal || (dt.type !== MessageType.New && dt.type !== MessageType.Restart))
+      return { accept: false, status: ResponseStatus.RequestFailedUnknown }
+    const proposal = dealProposalFromNode(dt.voucher)
+    dealId = proposal.id
+    if (proposal.params.pricePerByte !== 0n || proposal.params.unsealPrice !== 0n)
+      return { accept: false, status: ResponseStatus.RequestFailedUnknown }
+    if (req.root === undefined || !proposal.payloadCid.equals(req.root))
+      return reject(ids(), 'incorrect CID for this proposal')
+    const proposalSelector = encodeDagCbor(proposal.params.selector ?? EXPLORE_ALL_RECURSIVELY)
+    if (!bytesEqual(proposalSelector, encodeDagCbor(req.selector)))
+      return reject(ids(), 'incorrect selector for this proposal')
+    const fault = parts.fault()
+    if (fault === 'reject') return reject(ids(), `there is no unsealed piece containing payload cid ${req.root}`)
+    if (fault === 'too-many-deals') return reject(ids(), 'too many retrieval deals received')
+    stats.graphsyncAccepted++
+    channels.set(key(req), ids())
+    stats.graphsyncInFlight++
+    stats.graphsyncMaxInFlight = Math.max(stats.graphsyncMaxInFlight, stats.graphsyncInFlight)
+    const accepted = transferMessageToNode(dtResponse(ids(), MessageType.New, true, DealStatus.Accepted))
+    return { accept: true, extensions: { [EXTENSION_INCOMING_REQUEST]: accepted, [EXTENSION_DATA_TRANSFER]: accepted } }
+  }
+
+  async function sendComplete(peer: PeerId, ids: { transferId: bigint; dealId: bigint }) {
+    const stream = await libp2p.dialProtocol(peer, DATA_TRANSFER_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+    stream.send(encodeTransferMessage(dtResponse(ids, MessageType.Complete, true, DealStatus.Completed)))
+    await stream.close()
+    stats.completesSent++
+  }
+
+  function transformOutgoing(msg: GraphsyncMessage): GraphsyncMessage | 'reset' {
+    const fault = parts.fault()
+    if (fault === 'reset' && (msg.blocks?.length ?? 0) > 0 && ++sentForFault > 1) return 'reset'
+    if (fault === 'wrong-block' && stray !== undefined && (msg.blocks?.length ?? 0) > 0 && ++sentForFault > 1) {
+      // A block outside the selector, announced as if the traversal had reached it.
+      const s = stray
+      return {
+        ...msg,
+        responses: msg.responses?.map((r) => ({
+          ...r,
+          metadata: r.metadata?.map((m, i) => (i === 0 ? { link: s.cid, action: m.action } : m))
+        })),
+        blocks: [{ prefix: Uint8Array.of(0x01, 0x55, 0x12, 0x20), data: s.bytes }, ...(msg.blocks ?? [])]
+      }
+    }
+    return msg
+  }
+
+  const graphsync = createGraphsync(
+    { libp2p, blockstore: { get: (cid) => parts.get(cid) } },
+    {
+      validateRequest: async (req) => {
+        await parts.beforeAnswer?.()
+        return validate(req)
+      },
+      transformOutgoing: (msg) => transformOutgoing(msg),
+      onResponseEnded: (req, peer, status) => {
+        const ids = channels.get(key(req))
+        channels.delete(key(req))
+        if (ids === undefined) return
+        stats.graphsyncInFlight--
+        if (status === ResponseStatus.RequestCompletedFull) sendComplete(peer, ids).catch(() => {})
+      }
+    }
+  )
+
+  return {
+    async start() {
+      const bytes = new TextEncoder().encode('a block no selector reaches')
+      stray = { cid: CIDClass.createV1(raw.code, await sha256.digest(bytes)), bytes }
+      // Clients send data-transfer messages (cancels) here; Boost reads and acts on them.
+      await libp2p.handle(DATA_TRANSFER_PROTOCOL, (stream: { close(): Promise<void> }) => {
+        stream.close().catch(() => {})
+      })
+      await graphsync.start()
+    },
+    async stop() {
+      await graphsync.stop()
+      await libp2p.unhandle(DATA_TRANSFER_PROTOCOL)
+    },
+    resetFaultCounter() {
+      sentForFault = 0
+    }
+  }
+}
