@@ -2,7 +2,15 @@ import type { BitswapServer } from '@autoretrieve/bitswap'
 import { createBitswapClient } from '@autoretrieve/bitswap'
 import type { BlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ConfigError } from '@autoretrieve/config'
-import { createBitswapAdapter, createHttpAdapter, createRetriever, type RetrieverEvents } from '@autoretrieve/retriever'
+import { DATA_TRANSFER_PROTOCOL, interpretTransferMessage, readTransferMessages } from '@autoretrieve/filecoin'
+import { createGraphsync } from '@autoretrieve/graphsync'
+import {
+  createBitswapAdapter,
+  createGraphsyncAdapter,
+  createHttpAdapter,
+  createRetriever,
+  type RetrieverEvents
+} from '@autoretrieve/retriever'
 import {
   type CandidateSource,
   createEstuarySource,
@@ -28,7 +36,50 @@ export function candidateSource(config: AutoretrieveConfig, selfPeerId: string, 
   return createIpniSource({ logger }, { endpointUrl: config.lookupEndpointUrl, selfPeerId })
 }
 
-/** The retrieval engine as the node runs it: cache, policy, routing, HTTP and Bitswap adapters, records. */
+/**
+ * Graphsync for retrievals, started on first use: its handler for `/ipfs/graphsync/2.0.0` receives
+ * the providers' responses, and the `/fil/datatransfer/1.2.0` handler takes the Complete (or
+ * Cancel) messages Boost sends on a stream of its own; Boost counts a transfer failed when it
+ * cannot deliver them. The Graphsync status already tells us the outcome, so they are logged.
+ */
+function graphsyncForRetrievals(host: Host, logger: Logger) {
+  const graphsync = createGraphsync({ libp2p: host, logger: logger.child({ component: 'graphsync' }) })
+  let started: Promise<void> | undefined
+  const start = () =>
+    (started ??= (async () => {
+      await host.handle(
+        DATA_TRANSFER_PROTOCOL,
+        async (stream, connection) => {
+          try {
+            for await (const message of readTransferMessages(stream)) {
+              const outcome = interpretTransferMessage(message)
+              logger.debug(
+                {
+                  provider: connection.remotePeer.toString(),
+                  transferId: String(outcome.transferId),
+                  kind: outcome.kind
+                },
+                'data-transfer message from a provider'
+              )
+            }
+          } catch (err) {
+            logger.debug({ err: (err as Error).message }, 'bad data-transfer message; resetting the stream')
+            stream.abort(err as Error)
+          }
+        },
+        { maxInboundStreams: 32, runOnLimitedConnection: false }
+      )
+      await graphsync.start()
+    })())
+  return {
+    async *request(...args: Parameters<typeof graphsync.request>) {
+      await start()
+      return yield* graphsync.request(...args)
+    }
+  }
+}
+
+/** The retrieval engine as the node runs it: cache, policy, routing, HTTP, Bitswap and Graphsync adapters, records. */
 export function createNodeRetriever(parts: {
   config: AutoretrieveConfig
   peerId: string
@@ -51,7 +102,11 @@ export function createNodeRetriever(parts: {
       cache: parts.cache,
       policy: () => parts.policy.current(),
       candidates: candidateSource(config, parts.peerId, logger),
-      adapters: [createHttpAdapter(), createBitswapAdapter({ client })],
+      adapters: [
+        createHttpAdapter(),
+        createBitswapAdapter({ client }),
+        createGraphsyncAdapter({ libp2p: parts.host, graphsync: graphsyncForRetrievals(parts.host, logger) })
+      ],
       records: parts.records,
       events: parts.events,
       logger

@@ -1,7 +1,7 @@
 /**
  * Why one attempt against one provider failed. `errorClass` is a stable code for records and
  * metrics: http_status, bad_response, wrong_block, unexpected_block, incomplete, timeout,
- * dont_have, connect_failed, rejected, too_many_deals, under_maintenance, access_control, other.
+ * dont_have, connect_failed, not_found (graphsync 34), rejected, too_many_deals, under_maintenance, access_control, other.
  */
 export class AttemptError extends Error {
   static override name = 'AttemptError'

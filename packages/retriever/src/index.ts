@@ -4,6 +4,7 @@
  * verified block lands in the cache while the retrieval goes on.
  */
 export { createBitswapAdapter } from './adapters/bitswap.ts'
+export { createGraphsyncAdapter } from './adapters/graphsync.ts'
 export { CAR_ACCEPT, createHttpAdapter } from './adapters/http.ts'
 export {
   createRetriever,
