@@ -40,8 +40,11 @@ export interface Heartbeat extends HeartbeatApi {
  * younger than that interval); after a failure, again after `heartbeat-interval`. One beat at a
  * time: a beat asked for through the API while one is in flight joins it.
  */
-export function createHeartbeat(components: { logger: HeartbeatLogger }, init: HeartbeatInit): Heartbeat {
-  const { logger } = components
+export function createHeartbeat(
+  components: { logger: HeartbeatLogger; events?: { onBeat?(ok: boolean): void } },
+  init: HeartbeatInit
+): Heartbeat {
+  const { logger, events } = components
   let settings = init
   let controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
@@ -98,6 +101,7 @@ export function createHeartbeat(components: { logger: HeartbeatLogger }, init: H
         current.advertiseIntervalMs = answer.advertiseIntervalMs
         current.lastAdvertisementAt = answer.lastAdvertisement ?? null
         current.beats.succeeded++
+        events?.onBeat?.(true)
         if (recovered) logger.info({ endpoint: current.endpoint }, 'Estuary heartbeat recovered')
         else logger.debug({ endpoint: current.endpoint }, 'Estuary heartbeat sent')
         if (running) schedule(answer.advertiseIntervalMs / 2)
@@ -107,6 +111,7 @@ export function createHeartbeat(components: { logger: HeartbeatLogger }, init: H
         current.state = 'failing'
         current.lastError = { message, at: new Date().toISOString() }
         current.beats.failed++
+        events?.onBeat?.(false)
         logger.warn(
           { endpoint: current.endpoint, err: message, retryInMs: settings.retryIntervalMs },
           'Estuary heartbeat failed'

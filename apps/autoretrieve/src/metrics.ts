@@ -1,12 +1,36 @@
 import { performance } from 'node:perf_hooks'
+import type { HeartbeatStatus } from '@autoretrieve/admin'
+import type { TransportProtocol } from '@autoretrieve/routing'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** The `protocol` label's values: every transport the retriever knows (routing's `TransportProtocol`). */
+const PROTOCOLS = ['bitswap', 'graphsync', 'http'] as const satisfies readonly TransportProtocol[]
+/** The `state` label's values: the heartbeat's states (admin's `HeartbeatStatus`). */
+const HEARTBEAT_STATES = [
+  'disabled',
+  'pending',
+  'ok',
+  'failing',
+  'stopped'
+] as const satisfies readonly HeartbeatStatus['state'][]
+
+export interface NodeMetricsSources {
+  cache: () => { blocks: number; bytes: number }
+  /** The cache's prune threshold; 0 means it is never pruned. */
+  pruneThresholdBytes: number
+  peers: () => number
+  records: () => { buffered: number; written: number; dropped: number }
+  heartbeat: () => Pick<HeartbeatStatus, 'state' | 'lastSuccessAt'>
+}
 
 /**
  * The node's Prometheus metrics. Names keep the Go autoretrieve's (namespace `autoretrieve_`,
  * specs/estuary-autoretrieve.md §7) so existing dashboards work; `retrieval_deal_active` is a
- * gauge here (Go counted starts and ends alike). Labels come from small fixed sets only.
+ * gauge here (Go counted starts and ends alike). Labels come from small fixed sets only, and
+ * every labelled series is created at 0 so a rate exists before the first event.
+ * `docker/grafana/autoretrieve-dashboard.json` reads these names (a test keeps the two in step).
  */
-export function createNodeMetrics(sources: { cache: () => { blocks: number; bytes: number }; peers: () => number }) {
+export function createNodeMetrics(sources: NodeMetricsSources) {
   const registry = new Registry()
   const p = 'autoretrieve_'
   collectDefaultMetrics({ register: registry, prefix: p })
@@ -17,6 +41,9 @@ export function createNodeMetrics(sources: { cache: () => { blocks: number; byte
     registers: [registry]
   })
   const bitswapRequest = new Counter(opts('bitswap_request_total', 'wantlist entries received (not cancels)'))
+  const bitswapWants = new Counter(
+    opts('bitswap_wants_total', 'wantlist entries received (not cancels) by want type', ['want_type'])
+  )
   const bitswapResponse = new Counter(
     opts('bitswap_response_total', 'responses queued', ['bitswap_topic', 'bitswap_dont_have_reason'])
   )
@@ -57,7 +84,13 @@ export function createNodeMetrics(sources: { cache: () => { blocks: number; byte
     opts('request_with_indexer_candidates_filtered_total', 'lookups with candidates left after policy')
   )
   const bytesIn = new Counter(opts('retrieved_bytes_total', 'verified bytes retrieved', ['protocol']))
-  const bytesOut = new Counter(opts('bitswap_sent_bytes_total', 'bytes sent to Bitswap peers'))
+  const bytesOut = new Counter(opts('sent_bytes_total', 'bytes served to peers (Bitswap messages)', ['protocol']))
+  for (const want_type of ['block', 'have']) bitswapWants.inc({ want_type }, 0)
+  bytesOut.inc({ protocol: 'bitswap' }, 0)
+  for (const protocol of PROTOCOLS) {
+    for (const counter of [retrievalRequest, fail, protocolSuccess, bytesIn]) counter.inc({ protocol }, 0)
+    ttfb.zero({ protocol })
+  }
   new Gauge({
     ...opts('cache_bytes', 'bytes in the block cache'),
     collect() {
@@ -71,9 +104,51 @@ export function createNodeMetrics(sources: { cache: () => { blocks: number; byte
     }
   })
   new Gauge({
+    ...opts('cache_prune_threshold_bytes', 'cache size above which it is pruned (0 = never)'),
+    collect() {
+      this.set(sources.pruneThresholdBytes)
+    }
+  })
+  new Gauge({
     ...opts('connected_peers', 'libp2p peers connected'),
     collect() {
       this.set(sources.peers())
+    }
+  })
+  new Gauge({
+    ...opts('records_buffered', 'retrieval records waiting to be written to the database'),
+    collect() {
+      this.set(sources.records().buffered)
+    }
+  })
+  const written = follow(() => sources.records().written)
+  new Counter({
+    ...opts('records_written_total', 'retrieval records written to the database'),
+    collect() {
+      this.inc(written())
+    }
+  })
+  const dropped = follow(() => sources.records().dropped)
+  new Counter({
+    ...opts('records_dropped_total', 'retrieval records dropped because the buffer was full'),
+    collect() {
+      this.inc(dropped())
+    }
+  })
+  const beats = new Counter(opts('heartbeat_total', 'Estuary heartbeats sent, by outcome', ['outcome']))
+  for (const outcome of ['success', 'failure']) beats.inc({ outcome }, 0)
+  new Gauge({
+    ...opts('heartbeat_state', 'the Estuary heartbeat state: 1 for the current one', ['state']),
+    collect() {
+      const now = sources.heartbeat().state
+      for (const state of HEARTBEAT_STATES) this.set({ state }, state === now ? 1 : 0)
+    }
+  })
+  new Gauge({
+    ...opts('heartbeat_last_success_timestamp_seconds', 'when Estuary last accepted a heartbeat (0 = never)'),
+    collect() {
+      const at = sources.heartbeat().lastSuccessAt
+      this.set(at === null ? 0 : Date.parse(at) / 1000)
     }
   })
   let elu = performance.eventLoopUtilization()
@@ -91,12 +166,18 @@ export function createNodeMetrics(sources: { cache: () => { blocks: number; byte
     contentType: registry.contentType,
     render: () => registry.metrics(),
     bitswap: {
-      onWant: () => bitswapRequest.inc(),
+      onWant(wantType: 'block' | 'have') {
+        bitswapRequest.inc()
+        bitswapWants.inc({ want_type: wantType })
+      },
       onResponse: (topic: string, reason?: string) =>
         bitswapResponse.inc({ bitswap_topic: topic, bitswap_dont_have_reason: reason ?? '' }),
       onHit: () => cacheHit.inc(),
       onMiss: () => retrieverRequest.inc(),
-      onBytesSent: (n: number) => bytesOut.inc(n)
+      onBytesSent: (n: number) => bytesOut.inc({ protocol: 'bitswap' }, n)
+    },
+    heartbeat: {
+      onBeat: (ok: boolean) => beats.inc({ outcome: ok ? 'success' : 'failure' })
     },
     retriever: {
       onCandidates(found: number, accepted: number) {
@@ -131,5 +212,16 @@ export function createNodeMetrics(sources: { cache: () => { blocks: number; byte
       },
       onBytes: (protocol: string, n: number) => bytesIn.inc({ protocol }, n)
     }
+  }
+}
+
+/** The growth since the last call of a running total kept elsewhere, for a counter read at scrape time. */
+function follow(read: () => number): () => number {
+  let seen = 0
+  return () => {
+    const now = read()
+    const delta = Math.max(0, now - seen)
+    seen = Math.max(seen, now)
+    return delta
   }
 }

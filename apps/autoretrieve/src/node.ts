@@ -118,8 +118,15 @@ export async function startNode(
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
-    const metrics = createNodeMetrics({ cache: () => cache.stats(), peers: () => host.getPeers().length })
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
+    const metrics = createNodeMetrics({
+      cache: () => cache.stats(),
+      pruneThresholdBytes: config.pruneThresholdBytes,
+      peers: () => host.getPeers().length,
+      records: () => records.stats(),
+      // Read at scrape time: /metrics is served only once the heartbeat below exists.
+      heartbeat: () => heartbeat.status()
+    })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
 
@@ -160,7 +167,10 @@ export async function startNode(
     stack.push({ name: 'bitswap', stop: () => bitswap.stop() })
 
     // Estuary advertises this node once it beats, so it beats only once it can serve.
-    const heartbeat = createHeartbeat({ logger: logger.child({ component: 'heartbeat' }) }, heartbeatSettings(config))
+    const heartbeat = createHeartbeat(
+      { logger: logger.child({ component: 'heartbeat' }), events: metrics.heartbeat },
+      heartbeatSettings(config)
+    )
     heartbeat.start()
     stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
 

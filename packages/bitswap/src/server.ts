@@ -297,7 +297,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         continue
       }
       counters.wantsReceived++
-      events?.onWant?.()
+      events?.onWant?.(entry.wantType === WantType.Have ? 'have' : 'block')
       const want: Want = { cid, priority: entry.priority, wantType: entry.wantType, sendDontHave: entry.sendDontHave }
       if (policy.isDenied(cid)) {
         ledger.remove(state.id, key)

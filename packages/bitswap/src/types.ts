@@ -44,7 +44,7 @@ export interface PolicyView {
 
 /** Optional hooks the app maps to metrics and records. Called synchronously; keep them cheap. */
 export interface BitswapEvents {
-  onWant?(): void
+  onWant?(wantType: 'block' | 'have'): void
   onResponse?(topic: 'BLOCK' | 'HAVE' | 'DONT_HAVE', reason?: string): void
   onHit?(): void
   onMiss?(): void

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createNodeMetrics } from '../src/metrics.ts'
+import { cliEnv, startDaemon, tempDataDir } from './helpers.ts'
+
+const DASHBOARD = new URL('../../../docker/grafana/autoretrieve-dashboard.json', import.meta.url)
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
+const DS_UID = '${DS_PROMETHEUS}'
+
+interface Sample {
+  name: string
+  labels: Record<string, string>
+  value: number
+}
+
+interface Exposition {
+  /** Family name -> type, from the `# TYPE` lines. */
+  types: Map<string, string>
+  samples: Sample[]
+}
+
+const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
+// A value is what Go's strconv.ParseFloat reads, so NaN and Inf in any case (prom-client writes `Nan`).
+const VALUE = '[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)'
+const SAMPLE_LINE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (${VALUE})(?: -?[0-9]+)?$`)
+const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y
+
+/** Parses the Prometheus text exposition format (0.0.4), failing on any line it does not allow. */
+function parseExposition(text: string): Exposition {
+  const types = new Map<string, string>()
+  const samples: Sample[] = []
+  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline')
+  for (const line of text.split('\n')) {
+    if (line === '') continue
+    if (line.startsWith('#')) {
+      const meta = new RegExp(`^# (HELP|TYPE) (${NAME}) (.*)$`).exec(line)
+      if (meta?.[1] === 'TYPE') {
+        assert.match(meta[3], /^(counter|gauge|histogram|summary|untyped)$/, line)
+        assert.ok(!types.has(meta[2]), `TYPE given twice for ${meta[2]}`)
+        types.set(meta[2], meta[3])
+      }
+      continue
+    }
+    const m = SAMPLE_LINE.exec(line)
+    assert.ok(m, `not a Prometheus sample line: ${line}`)
+    const labels: Record<string, string> = {}
+    if (m[2] !== undefined && m[2] !== '') {
+      LABEL.lastIndex = 0
+      while (LABEL.lastIndex < m[2].length) {
+        const at = LABEL.lastIndex
+        const l = LABEL.exec(m[2])
+        assert.ok(l, `bad label set at ${at}: ${line}`)
+        labels[l[1]] = l[2]
+        if (l[3] === '') break
+      }
+    }
+    const v = m[3].toLowerCase().replace(/^\+/, '')
+    const value = v.endsWith('nan')
+      ? Number.NaN
+      : v.includes('inf')
+        ? v.startsWith('-')
+          ? -Infinity
+          : Infinity
+        : Number(v)
+    samples.push({ name: m[1], labels, value })
+  }
+  return { types, samples }
+}
+
+/** Every series name the exposition can answer a query for: samples, and each family's suffixed series. */
+function exposedNames(e: Exposition): Set<string> {
+  const names = new Set(e.samples.map((s) => s.name))
+  for (const [family, type] of e.types) {
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(family + suffix)
+    else if (type === 'summary') for (const suffix of ['', '_sum', '_count']) names.add(family + suffix)
+    else names.add(family)
+  }
+  return names
+}
+
+function value(e: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+  return e.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
+}
+
+const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset'])
+const PROMQL_KEYWORDS_CI = new Set(['and', 'or', 'unless', 'inf', 'nan'])
+
+/** The metric names a PromQL expression selects: identifiers that are not functions, keywords, labels or variables. */
+function promqlMetricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+  const names: string[] = []
+  for (const m of stripped.matchAll(new RegExp(NAME, 'g'))) {
+    const before = stripped[m.index - 1] ?? ''
+    const after = stripped.slice(m.index + m[0].length)
+    if (/[0-9.$]/.test(before)) continue // part of a number (1e5) or a $variable
+    if (/^\s*\(/.test(after)) continue // a function call
+    if (PROMQL_KEYWORDS.has(m[0]) || PROMQL_KEYWORDS_CI.has(m[0].toLowerCase())) continue
+    names.push(m[0])
+  }
+  return names
+}
+
+interface Panel {
+  id: number
+  type: string
+  title: string
+  datasource?: { type: string; uid: string }
+  targets?: Array<{ expr: string; datasource?: { uid: string } }>
+  panels?: Panel[]
+}
+
+async function loadDashboard() {
+  const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8'))
+  const panels: Panel[] = []
+  const walk = (list: Panel[]) => {
+    for (const p of list) {
+      panels.push(p)
+      walk(p.panels ?? [])
+    }
+  }
+  walk(dashboard.panels)
+  const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })))
+  for (const v of dashboard.templating.list) {
+    const q = typeof v.query === 'string' ? v.query : v.query?.query
+    const labelValues = /^label_values\((.+),\s*[a-zA-Z_]+\)$/.exec(q ?? '')
+    if (labelValues) exprs.push({ panel: `variable ${v.name}`, expr: labelValues[1] })
+  }
+  return { dashboard, panels, exprs }
+}
+
+test('the Grafana dashboard reads the Prometheus data source variable and has a query in every panel', async () => {
+  const { dashboard, panels } = await loadDashboard()
+  const ds = dashboard.templating.list.find((v: { name: string }) => v.name === 'DS_PROMETHEUS')
+  assert.deepEqual([ds?.type, ds?.query], ['datasource', 'prometheus'])
+  const ids = panels.map((p) => p.id)
+  assert.equal(new Set(ids).size, ids.length, 'panel ids are unique')
+  for (const p of panels.filter((p) => p.type !== 'row')) {
+    assert.ok((p.targets ?? []).length > 0, `${p.title} has a query`)
+    assert.equal(p.datasource?.uid, DS_UID, `${p.title} uses the data source variable`)
+    for (const t of p.targets ?? []) assert.equal(t.datasource?.uid, DS_UID, p.title)
+  }
+})
+
+test("every metric the Grafana dashboard queries is on a freshly started node's /metrics", async (t) => {
+  const { exprs } = await loadDashboard()
+  const node = await startDaemon(t, await tempDataDir(t), cliEnv())
+  const res = await fetch(`${node.adminUrl}/metrics`)
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+  const exposed = exposedNames(parseExposition(await res.text()))
+
+  const used = new Set<string>()
+  const missing: string[] = []
+  for (const { panel, expr } of exprs) {
+    const names = promqlMetricNames(expr)
+    assert.ok(names.length > 0, `${panel}: no metric found in ${expr}`)
+    for (const name of names) {
+      used.add(name)
+      if (!exposed.has(name)) missing.push(`${panel}: ${name}`)
+    }
+  }
+  assert.deepEqual(missing, [], 'the dashboard queries metrics the node does not expose')
+  // The issue's list: serve path, miss path and ops metrics all have a panel.
+  for (const name of [
+    'autoretrieve_bitswap_wants_total',
+    'autoretrieve_blockstore_cache_hit_total',
+    'autoretrieve_bitswap_retriever_request_total',
+    'autoretrieve_retrieval_request_total',
+    'autoretrieve_retrieval_deal_duration_seconds_bucket',
+    'autoretrieve_retrieval_ttfb_seconds_bucket',
+    'autoretrieve_sent_bytes_total',
+    'autoretrieve_retrieved_bytes_total',
+    'autoretrieve_cache_bytes',
+    'autoretrieve_cache_prune_threshold_bytes',
+    'autoretrieve_connected_peers',
+    'autoretrieve_process_resident_memory_bytes',
+    'autoretrieve_event_loop_utilization',
+    'autoretrieve_process_start_time_seconds',
+    'autoretrieve_records_buffered',
+    'autoretrieve_records_dropped_total',
+    'autoretrieve_heartbeat_state',
+    'autoretrieve_heartbeat_total'
+  ]) {
+    assert.ok(used.has(name), `no panel reads ${name}`)
+  }
+})
+
+test('after a Helia client fetches from the cache, /metrics parses and shows Bitswap bytes out and a connected peer', async (t) => {
+  const dataDir = await tempDataDir(t)
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(join(dataDir, 'config.yaml'), 'prune-threshold: 1GiB\n')
+  const node = await startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
+  const fixture = await createUnixfsFixture({ size: 1_000_000, chunkSize: 100_000, seed: 61 })
+  const imported = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
+    body: Buffer.from(fixture.car)
+  })
+  assert.equal(imported.status, 200)
+
+  const helia = await createHeliaPeer()
+  t.after(() => helia.stop())
+  await helia.libp2p.dial(multiaddr(node.multiaddrs.find((a) => !a.includes('/ws'))!))
+  const parts: Uint8Array[] = []
+  for await (const chunk of unixfs(helia).cat(fixture.root, { signal: AbortSignal.timeout(20_000) })) parts.push(chunk)
+  assert.deepEqual(Buffer.concat(parts), Buffer.from(fixture.bytes))
+
+  const m = parseExposition(await (await fetch(`${node.adminUrl}/metrics`)).text())
+  const sent = value(m, 'autoretrieve_sent_bytes_total', { protocol: 'bitswap' }) ?? 0
+  assert.ok(sent >= fixture.bytes.byteLength, `bitswap bytes out ${sent} < ${fixture.bytes.byteLength}`)
+  assert.ok((value(m, 'autoretrieve_connected_peers') ?? 0) >= 1)
+  const wants = value(m, 'autoretrieve_bitswap_request_total') ?? 0
+  assert.ok(wants >= fixture.blocks.length)
+  const byType =
+    (value(m, 'autoretrieve_bitswap_wants_total', { want_type: 'block' }) ?? 0) +
+    (value(m, 'autoretrieve_bitswap_wants_total', { want_type: 'have' }) ?? 0)
+  assert.equal(byType, wants, 'wants by type add up to the Go total')
+  assert.ok((value(m, 'autoretrieve_blockstore_cache_hit_total') ?? 0) >= fixture.blocks.length)
+  assert.ok((value(m, 'autoretrieve_cache_bytes') ?? 0) >= fixture.bytes.byteLength)
+  assert.equal(value(m, 'autoretrieve_cache_prune_threshold_bytes'), 1024 ** 3)
+  for (const protocol of ['bitswap', 'graphsync', 'http']) {
+    assert.equal(value(m, 'autoretrieve_retrieved_bytes_total', { protocol }), 0, `nothing retrieved over ${protocol}`)
+  }
+  assert.equal(value(m, 'autoretrieve_records_dropped_total'), 0)
+  assert.equal(value(m, 'autoretrieve_records_buffered') !== undefined, true)
+  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'disabled' }), 1, 'no Estuary configured')
+  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'success' }), 0)
+  const elu = value(m, 'autoretrieve_event_loop_utilization') ?? -1
+  assert.ok(elu >= 0 && elu <= 1, `event-loop utilisation ${elu}`)
+  assert.ok((value(m, 'autoretrieve_process_resident_memory_bytes') ?? 0) > 0)
+  const started = value(m, 'autoretrieve_process_start_time_seconds') ?? 0
+  assert.ok(Math.abs(Date.now() / 1000 - started) < 300, `start time ${started}`)
+})
+
+test('record totals, heartbeat outcomes and the heartbeat state reach /metrics between scrapes', async () => {
+  const records = { buffered: 3, written: 10, dropped: 0 }
+  const heartbeat = { state: 'ok' as 'ok' | 'failing', lastSuccessAt: '2026-01-02T03:04:05.000Z' as string | null }
+  const metrics = createNodeMetrics({
+    cache: () => ({ blocks: 0, bytes: 0 }),
+    pruneThresholdBytes: 0,
+    peers: () => 0,
+    records: () => records,
+    heartbeat: () => heartbeat
+  })
+  const scrape = async () => parseExposition(await metrics.render())
+
+  for (const ok of [true, true, false]) metrics.heartbeat.onBeat(ok)
+  let m = await scrape()
+  assert.equal(value(m, 'autoretrieve_records_written_total'), 10)
+  assert.equal(value(m, 'autoretrieve_records_buffered'), 3)
+  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'success' }), 2)
+  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'failure' }), 1)
+  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'ok' }), 1)
+  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'failing' }), 0)
+  assert.equal(value(m, 'autoretrieve_heartbeat_last_success_timestamp_seconds'), Date.UTC(2026, 0, 2, 3, 4, 5) / 1000)
+
+  // Reconfigured (the heartbeat's own status starts again), then failing; the counters go on.
+  Object.assign(heartbeat, { state: 'failing', lastSuccessAt: null })
+  metrics.heartbeat.onBeat(false)
+  records.written = 15
+  records.dropped = 2
+  m = await scrape()
+  assert.equal(value(m, 'autoretrieve_records_written_total'), 15)
+  assert.equal(value(m, 'autoretrieve_records_dropped_total'), 2)
+  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'success' }), 2)
+  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'failure' }), 2)
+  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'failing' }), 1)
+  assert.equal(value(m, 'autoretrieve_heartbeat_last_success_timestamp_seconds'), 0)
+  assert.equal(value(m, 'autoretrieve_cache_prune_threshold_bytes'), 0)
+})
