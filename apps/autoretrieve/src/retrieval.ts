@@ -9,6 +9,7 @@ import {
   createGraphsyncAdapter,
   createHttpAdapter,
   createRetriever,
+  type ProtocolAdapter,
   type RetrieverEvents
 } from '@autoretrieve/retriever'
 import {
@@ -79,6 +80,20 @@ function graphsyncForRetrievals(host: Host, logger: Logger) {
   }
 }
 
+/** The protocol adapters the node and `fetch` retrieve with: HTTP CAR, Bitswap and Graphsync. */
+export function createRetrievalAdapters(parts: {
+  host: Host
+  bitswap: Pick<BitswapServer, 'onResponse'>
+  logger: Logger
+}): ProtocolAdapter[] {
+  const client = createBitswapClient({ libp2p: parts.host, server: parts.bitswap })
+  return [
+    createHttpAdapter(),
+    createBitswapAdapter({ client }),
+    createGraphsyncAdapter({ libp2p: parts.host, graphsync: graphsyncForRetrievals(parts.host, parts.logger) })
+  ]
+}
+
 /** The retrieval engine as the node runs it: cache, policy, routing, HTTP, Bitswap and Graphsync adapters, records. */
 export function createNodeRetriever(parts: {
   config: AutoretrieveConfig
@@ -92,21 +107,17 @@ export function createNodeRetriever(parts: {
   logger: Logger
 }) {
   const { config, logger } = parts
-  const client = createBitswapClient({
-    libp2p: parts.host,
-    // Late-bound: the server needs the retriever's miss handler, the client needs the server's answers.
-    server: { onResponse: (listener) => parts.bitswap().onResponse(listener) }
-  })
   return createRetriever(
     {
       cache: parts.cache,
       policy: () => parts.policy.current(),
       candidates: candidateSource(config, parts.peerId, logger),
-      adapters: [
-        createHttpAdapter(),
-        createBitswapAdapter({ client }),
-        createGraphsyncAdapter({ libp2p: parts.host, graphsync: graphsyncForRetrievals(parts.host, logger) })
-      ],
+      adapters: createRetrievalAdapters({
+        host: parts.host,
+        // Late-bound: the server needs the retriever's miss handler, the client needs the server's answers.
+        bitswap: { onResponse: (listener) => parts.bitswap().onResponse(listener) },
+        logger
+      }),
       records: parts.records,
       events: parts.events,
       logger

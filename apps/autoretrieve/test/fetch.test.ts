@@ -13,9 +13,9 @@ async function carCids(path: string) {
   return { roots: (await iter.getRoots()).map(String), cids: out }
 }
 
-test('`fetch` retrieves through the engine from a given HTTP or Bitswap provider, or via the indexer, and writes a CAR', async (t) => {
+test('`fetch` retrieves through the engine from a given HTTP, Bitswap or Graphsync provider, or via the indexer, and writes a CAR', async (t) => {
   const fixture = await createUnixfsFixture({ size: 1_500_000, chunkSize: 250_000, seed: 71 })
-  const provider = await startProvider({ cars: [fixture.car], protocols: ['http', 'bitswap'] })
+  const provider = await startProvider({ cars: [fixture.car], protocols: ['http', 'bitswap', 'graphsync'] })
   t.after(() => provider.close())
   const indexer = await startIndexer({
     providers: [{ peerId: provider.peerId, addrs: [provider.httpMultiaddr!], protocols: ['http'] }]
@@ -26,6 +26,7 @@ test('`fetch` retrieves through the engine from a given HTTP or Bitswap provider
   const ways: Array<[string, string[], Record<string, string>]> = [
     ['http', ['--provider', provider.httpUrl], {}],
     ['bitswap', ['--provider', provider.multiaddrs[0]], {}],
+    ['graphsync', ['--provider', provider.multiaddrs[0], '--protocol', 'graphsync'], {}],
     ['indexer', [], { AUTORETRIEVE_LOOKUP_ENDPOINT_URL: indexer.url }]
   ]
   for (const [name, args, env] of ways) {
@@ -38,7 +39,17 @@ test('`fetch` retrieves through the engine from a given HTTP or Bitswap provider
     )
     assert.equal(res.code, 0, `${name}: ${res.stderr}`)
     assert.deepEqual(await carCids(out), expected, name)
+    const summary = JSON.parse(res.stderr.trim().split('\n').at(-1) ?? '')
+    assert.equal(summary.protocol, name === 'indexer' ? 'http' : name)
+    assert.equal(summary.blocks, fixture.blocks.length)
   }
+  assert.ok(provider.stats.graphsyncAccepted >= 1, 'the graphsync fetch took a deal')
   const bad = await runCli(['--data-dir', await tempDataDir(t), 'fetch', 'not-a-cid', '-o', '/dev/null'], cliEnv())
   assert.equal(bad.code, 2)
+  const badProtocol = await runCli(
+    ['--data-dir', await tempDataDir(t), 'fetch', fixture.root.toString(), '--protocol', 'ftp', '-o', '/dev/null'],
+    cliEnv()
+  )
+  assert.equal(badProtocol.code, 2)
+  assert.match(badProtocol.stderr, /--protocol ftp/)
 })

@@ -23,12 +23,18 @@ function serveUntilSignal(close: () => Promise<unknown>) {
 
 program
   .command('provider')
-  .description('a storage provider serving CAR files over trustless HTTP and Bitswap')
+  .description('a storage provider serving CAR files over trustless HTTP, Bitswap and Graphsync (data-transfer)')
   .requiredOption('--car <file...>', 'CAR file(s) whose DAGs it serves')
-  .addOption(new Option('--protocols <list>', 'comma separated: http,bitswap').default('http,bitswap'))
+  .addOption(
+    new Option('--protocols <list>', 'comma separated: http,bitswap,graphsync').default('http,bitswap,graphsync')
+  )
   .option('--libp2p-port <port>', 'libp2p TCP port', '0')
   .option('--http-port <port>', 'HTTP port', '0')
-  .option('--fault <fault>', 'none|wrong-block|truncate|reject|status404|status500|slow:<bytes/s>|delay:<ms>', 'none')
+  .option(
+    '--fault <fault>',
+    'none|wrong-block|truncate|reject|too-many-deals|status404|status500|slow:<bytes/s>|delay:<ms>',
+    'none'
+  )
   .action(async (opts) => {
     const p = await startProvider({
       cars: opts.car,

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createBitswapClient, createBitswapServer } from '@autoretrieve/bitswap'
+import { createBitswapServer } from '@autoretrieve/bitswap'
 import { createBlockCache } from '@autoretrieve/blockcache'
 import { loadConfig } from '@autoretrieve/config'
 import { walkDag } from '@autoretrieve/dag'
 import { mergePolicy } from '@autoretrieve/policy'
-import { createBitswapAdapter, createHttpAdapter, createRetriever } from '@autoretrieve/retriever'
+import { createRetriever } from '@autoretrieve/retriever'
 import type { Candidate } from '@autoretrieve/routing'
 import { CarWriter } from '@ipld/car/writer'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -21,12 +21,18 @@ import { createHost } from '../host.ts'
 import { loadOrCreatePeerKey } from '../identity.ts'
 import { createLogger } from '../logger.ts'
 import { configPolicy } from '../policy-service.ts'
-import { candidateSource } from '../retrieval.ts'
+import { candidateSource, createRetrievalAdapters } from '../retrieval.ts'
 import { readRuntimeInfo } from '../runtime-file.ts'
 import type { FlagsGetter } from './index.ts'
 
-/** A provider given on the command line: an HTTP(S) gateway URL, or a libp2p multiaddr with /p2p/ for Bitswap. */
-function providerCandidate(text: string, root: string): Candidate {
+const PEER_PROTOCOLS = ['bitswap', 'graphsync'] as const
+type PeerProtocol = (typeof PEER_PROTOCOLS)[number]
+
+/**
+ * A provider given on the command line: an HTTP(S) gateway URL, or a libp2p multiaddr with /p2p/
+ * reached over Bitswap or Graphsync (free data-transfer retrieval, as from Boost).
+ */
+function providerCandidate(text: string, root: string, protocol: PeerProtocol): Candidate {
   if (/^https?:\/\//.test(text)) {
     return {
       peerId: `http:${new URL(text).host}`,
@@ -45,7 +51,7 @@ function providerCandidate(text: string, root: string): Candidate {
   } catch {}
   if (peerId === undefined)
     throw new UsageError(`--provider ${text}: give an http(s) URL or a multiaddr ending in /p2p/<peer ID>`)
-  return { peerId, addrs: [text], protocols: ['bitswap'], httpUrls: [], rootCid: root, source: 'static' }
+  return { peerId, addrs: [text], protocols: [protocol], httpUrls: [], rootCid: root, source: 'static' }
 }
 
 export function fetchCommand(program: Command, flags: FlagsGetter): void {
@@ -54,13 +60,18 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
     .description('retrieve a DAG through the same engine the node uses and write it as a CAR')
     .option('-o, --output <file>', 'write the CAR here (default: stdout)')
     .option('--provider <multiaddr-or-url>', 'retrieve from this provider instead of asking the indexer')
-    .action(async (text: string, opts: { output?: string; provider?: string }) => {
+    .option('--protocol <bitswap|graphsync>', 'how to reach a --provider multiaddr', 'bitswap')
+    .action(async (text: string, opts: { output?: string; provider?: string; protocol: string }) => {
       let root: CID
       try {
         root = CID.parse(text)
       } catch (cause) {
         throw new UsageError(`fetch: "${text}" is not a CID`, { cause })
       }
+      const protocol = opts.protocol as PeerProtocol
+      if (!PEER_PROTOCOLS.includes(protocol))
+        throw new UsageError(`--protocol ${opts.protocol}: give one of ${PEER_PROTOCOLS.join(', ')}`)
+      const providers = opts.provider ? [providerCandidate(opts.provider, root.toString(), protocol)] : undefined
       if (opts.output === undefined && process.stdout.isTTY)
         throw new UsageError('fetch: refusing to write a CAR to a terminal; use -o <file>')
       const { config } = await loadConfig({ flags: flags() })
@@ -86,10 +97,7 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
             cache,
             policy: () => snapshot,
             candidates: candidateSource(config, peerIdFromPrivateKey(privateKey).toString(), logger),
-            adapters: [
-              createHttpAdapter(),
-              createBitswapAdapter({ client: createBitswapClient({ libp2p: host, server }) })
-            ],
+            adapters: createRetrievalAdapters({ host, bitswap: server, logger }),
             logger
           },
           { maxConcurrentRetrievals: config.maxConcurrentRetrievals }
@@ -97,7 +105,7 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
         const tty = process.stderr.isTTY
         const started = Date.now()
         const result = await retriever.retrieve(root, {
-          providers: opts.provider ? [providerCandidate(opts.provider, root.toString())] : undefined,
+          providers,
           onProgress: (e) => {
             if (e.type === 'block' && tty) {
               const mb = e.bytes / 1e6
@@ -111,6 +119,7 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
         })
         if (tty) process.stderr.write('\n')
         if (!result.ok) throw new Error(`fetch ${root}: ${result.reason}: ${result.error.message}`)
+        const retrievalMs = Date.now() - started
         const { writer, out } = CarWriter.create([root])
         const writing = pipeline(Readable.from(out), opts.output ? createWriteStream(opts.output) : process.stdout)
         for await (const step of walkDag(root, (cid) => cache.get(cid))) {
@@ -119,7 +128,7 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
         await writer.close()
         await writing
         process.stderr.write(
-          `${JSON.stringify({ root: root.toString(), blocks: result.blocks, bytes: result.bytes, provider: result.provider, protocol: result.protocol })}\n`
+          `${JSON.stringify({ root: root.toString(), blocks: result.blocks, bytes: result.bytes, provider: result.provider, protocol: result.protocol, ms: retrievalMs })}\n`
         )
       } finally {
         await server.stop()
