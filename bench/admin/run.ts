@@ -1,5 +1,7 @@
 // bench/admin: GET /api/v1/stats under load (autocannon, in-process) while the node serves a Helia
-// client over Bitswap; Bitswap throughput with and without that load, in the same run.
+// client over Bitswap; Bitswap throughput with and without that load, in the same run. Two loads:
+// as fast as autocannon goes (the endpoint's capacity while serving), and held at the goal's
+// 5,000 req/s (what serving loses to a dashboard fleet polling at that rate).
 //   node bench/admin/run.ts [--size-mib 32] [--seconds 5] [--database-url postgres://…]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -27,14 +29,19 @@ export function runStatsLoad(init: {
   url: string
   token: string
   durationSeconds: number
+  /** Requests per second across all connections; unset: as fast as it goes. */
+  rate?: number
 }): Promise<autocannon.Result> {
   return autocannon({
     url: `${init.url}/api/v1/stats`,
     headers: { Authorization: `Bearer ${init.token}` },
     connections: 10,
-    duration: init.durationSeconds
+    duration: init.durationSeconds,
+    ...(init.rate === undefined ? {} : { overallRate: init.rate })
   })
 }
+
+const GOAL_RATE = 5_000
 
 const work = await mkdtemp(join(tmpdir(), 'bench-admin-'))
 try {
@@ -52,20 +59,28 @@ try {
       (await fetchWithClients(node.multiaddr, root, 1)).mbps,
       (await fetchWithClients(node.multiaddr, root, 1)).mbps
     )
-    // Under load: the client fetch runs while autocannon hammers /api/v1/stats.
-    const load = runStatsLoad({ url: node.adminUrl, token: node.token, durationSeconds: seconds })
-    const busy = await fetchWithClients(node.multiaddr, root, 1)
-    const stats = await load
+    // Under load: the client fetch runs while autocannon polls /api/v1/stats.
+    const underLoad = async (rate?: number) => {
+      const load = runStatsLoad({ url: node.adminUrl, token: node.token, durationSeconds: seconds, rate })
+      const busy = await fetchWithClients(node.multiaddr, root, 1)
+      return { stats: await load, mbps: busy.mbps }
+    }
+    const max = await underLoad()
+    const atGoal = await underLoad(GOAL_RATE)
     const summary = {
       bench: 'admin',
       sizeMiB,
-      statsRequestsPerSecond: Math.round(stats.requests.average),
-      statsLatencyP99Ms: stats.latency.p99,
-      errors: stats.errors + stats.non2xx,
+      statsRequestsPerSecond: Math.round(max.stats.requests.average),
+      statsLatencyP99Ms: max.stats.latency.p99,
+      errors: max.stats.errors + max.stats.non2xx + atGoal.stats.errors + atGoal.stats.non2xx,
       bitswapMBpsQuiet: +quiet.toFixed(1),
-      bitswapMBpsUnderLoad: +busy.mbps.toFixed(1),
-      bitswapDrop: +(1 - busy.mbps / quiet).toFixed(2),
-      goal: '>= 5000 req/s on /api/v1/stats; Bitswap throughput drops by at most 10%'
+      bitswapMBpsUnderMaxLoad: +max.mbps.toFixed(1),
+      bitswapDropAtMaxLoad: +(1 - max.mbps / quiet).toFixed(2),
+      goalRateRequestsPerSecond: Math.round(atGoal.stats.requests.average),
+      goalRateLatencyP99Ms: atGoal.stats.latency.p99,
+      bitswapMBpsAtGoalRate: +atGoal.mbps.toFixed(1),
+      bitswapDropAtGoalRate: +(1 - atGoal.mbps / quiet).toFixed(2),
+      goal: '>= 5000 req/s on /api/v1/stats; Bitswap throughput drops by at most 10% (at 5000 req/s)'
     }
     console.log(JSON.stringify(summary, null, 2))
     await writeResult('admin', summary)

@@ -42,7 +42,13 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
     }
   })
   // CAR imports stream straight into the cache block by block, so they carry no JSON-sized limit.
-  app.use('/api/*', (c, next) => (STREAMED_BODY_PATHS.has(c.req.path) ? next() : jsonBodyLimit(c, next)))
+  // GET and HEAD carry no body; asking for one would make @hono/node-server build a full undici
+  // Request per call, the largest cost of a polled endpoint such as /api/v1/stats.
+  app.use('/api/*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' || STREAMED_BODY_PATHS.has(c.req.path)
+      ? next()
+      : jsonBodyLimit(c, next)
+  )
   app.use('/api/*', adminAuth(init.token))
   app.route('/', healthRoutes(components.readiness ?? {}))
   app.get('/', (c) => {
