@@ -246,6 +246,8 @@ export async function startNode(
       startedAt: new Date().toISOString()
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
+    if (config.paidRetrievals)
+      logger.warn('paid-retrievals is set, but this node makes free retrievals only; paid deals are skipped')
     logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
 
     return {
