@@ -2,7 +2,7 @@
 // client over Bitswap; Bitswap throughput with and without that load, in the same run. Two loads:
 // as fast as autocannon goes (the endpoint's capacity while serving), and held at the goal's
 // 5,000 req/s (what serving loses to a dashboard fleet polling at that rate).
-//   node bench/admin/run.ts [--size-mib 32] [--seconds 5] [--database-url postgres://…]
+//   node bench/admin/run.ts [--size-mib 32] [--seconds 5] [--rounds 3] [--database-url postgres://…]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,11 +18,13 @@ const { values } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '32' },
     seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     'database-url': { type: 'string', default: '' }
   }
 })
 const sizeMiB = Number(values['size-mib'])
 const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
 
 /** Runs autocannon against the stats endpoint for `seconds`; resolves with its summary. */
 export function runStatsLoad(init: {
@@ -54,22 +56,51 @@ try {
   const node = await startBenchNode(dataDir, ['--disable-retrieval', ...dbArgs])
   try {
     const root = fixture.root.toString()
-    // Baseline: Bitswap alone, twice, keep the better.
-    const quiet = Math.max(
-      (await fetchWithClients(node.multiaddr, root, 1)).mbps,
-      (await fetchWithClients(node.multiaddr, root, 1)).mbps
-    )
     // Under load: the client fetch runs while autocannon polls /api/v1/stats.
     const underLoad = async (rate?: number) => {
       const load = runStatsLoad({ url: node.adminUrl, token: node.token, durationSeconds: seconds, rate })
       const busy = await fetchWithClients(node.multiaddr, root, 1)
       return { stats: await load, mbps: busy.mbps }
     }
-    const max = await underLoad()
-    const atGoal = await underLoad(GOAL_RATE)
+    // Rounds of quiet / full load / goal rate, in rotating order so drift hits each alike; medians.
+    const kinds = ['quiet', 'max', 'goal'] as const
+    const seen: Record<(typeof kinds)[number], Array<{ mbps: number; stats?: autocannon.Result }>> = {
+      quiet: [],
+      max: [],
+      goal: []
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(k + r) % kinds.length]
+        const res =
+          kind === 'quiet'
+            ? { mbps: (await fetchWithClients(node.multiaddr, root, 1)).mbps }
+            : await underLoad(kind === 'goal' ? GOAL_RATE : undefined)
+        seen[kind].push(res)
+        process.stderr.write(`round ${r + 1} ${kind}: ${res.mbps.toFixed(1)} MB/s\n`)
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    const medianRun = (xs: Array<{ mbps: number; stats?: autocannon.Result }>) => {
+      const m = median(xs.map((x) => x.mbps))
+      const stats = xs.map((x) => x.stats!)
+      return {
+        mbps: m,
+        stats: {
+          requests: { average: median(stats.map((s) => s.requests.average)) },
+          latency: { p99: median(stats.map((s) => s.latency.p99)) },
+          errors: stats.reduce((a, s) => a + s.errors, 0),
+          non2xx: stats.reduce((a, s) => a + s.non2xx, 0)
+        }
+      }
+    }
+    const quiet = median(seen.quiet.map((x) => x.mbps))
+    const max = medianRun(seen.max)
+    const atGoal = medianRun(seen.goal)
     const summary = {
       bench: 'admin',
       sizeMiB,
+      rounds,
       statsRequestsPerSecond: Math.round(max.stats.requests.average),
       statsLatencyP99Ms: max.stats.latency.p99,
       errors: max.stats.errors + max.stats.non2xx + atGoal.stats.errors + atGoal.stats.non2xx,
