@@ -231,10 +231,12 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         state.streamProtocol = stream.protocol
       }
       const stream = state.stream
-      if (stream.writeBufferLength > maxQueuedBytes || !stream.send(data)) {
-        await stream.onDrain({ signal })
-      }
-      if (stream.writeBufferLength > maxQueuedBytes) await stream.onDrain({ signal })
+      // Room first: while more than maxQueuedBytes sit unsent, wait for the stream to let some out
+      // (one drain may free only a few KiB when the peer's window updates trickle in). Then the
+      // message always goes in (the caller counts its blocks as sent and forgets the wants), and
+      // when the stream says it is full we wait for it before the next message.
+      while (stream.writeBufferLength > maxQueuedBytes && stream.writableNeedsDrain) await drained(stream, signal)
+      if (!stream.send(data) && stream.writableNeedsDrain) await drained(stream, signal)
       clearTimeout(state.idleTimer)
       state.idleTimer = setTimeout(() => {
         const s = state.stream
@@ -259,6 +261,29 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       }
       throw err
     }
+  }
+
+  /**
+   * The stream's next 'drain' event. Not `stream.onDrain()`: in libp2p 3 (@libp2p/utils 7.4) its
+   * promise is made once and never renewed, so after the first drain it resolves at once.
+   */
+  function drained(stream: Stream, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        stream.removeEventListener('drain', onDrain)
+        stream.removeEventListener('close', onClose)
+        signal.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onDrain = () => done()
+      const onClose = (evt: Event) => done((evt as Event & { error?: Error }).error ?? new Error('stream closed'))
+      const onAbort = () => done(signal.reason)
+      if (signal.aborted) return onAbort()
+      stream.addEventListener('drain', onDrain)
+      stream.addEventListener('close', onClose)
+      signal.addEventListener('abort', onAbort)
+    })
   }
 
   async function handleMessage(state: PeerState, bytes: Uint8Array): Promise<void> {
