@@ -17,6 +17,14 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+export interface PutOptions extends AbortOptions {
+  /**
+   * The caller has just checked `bytes` against the CID's multihash (the retriever does, before
+   * its DAG walk), so put does not hash them a second time. Never set it for bytes from elsewhere.
+   */
+  hashChecked?: boolean
+}
+
 export interface Logger {
   debug(obj: unknown, msg?: string): void
   info(obj: unknown, msg?: string): void
@@ -46,7 +54,7 @@ export interface BlockCache {
   stop(): Promise<void>
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
-  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   delete(cid: CID, options?: AbortOptions): Promise<boolean>
   await(cid: CID, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
   onBlock(listener: (cid: CID, bytes: Uint8Array) => void): () => void
@@ -89,6 +97,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
   const index = new Map<string, Entry>()
   const inflight = new Map<string, Promise<boolean>>()
+  /** Verified blocks whose file is being written: served from memory until it is in place. */
+  const writing = new Map<string, Uint8Array>()
+  /** Shard directories known to exist, so a put does not try a rename that fails first. */
+  const shards = new Set<string>()
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
@@ -199,12 +211,16 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async has(cid) {
-      return isIdentity(cid) || index.has(keyOf(cid))
+      if (isIdentity(cid)) return true
+      const key = keyOf(cid)
+      return index.has(key) || writing.has(key)
     },
 
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
+      const fresh = writing.get(key)
+      if (fresh !== undefined) return fresh // verified by put a moment ago
       if (!index.has(key)) return undefined
       let bytes: Uint8Array
       try {
@@ -226,7 +242,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async put(cid, bytes, options) {
-      if (!matches(cid, bytes)) {
+      if (!options?.hashChecked && !matches(cid, bytes)) {
         throw new BlockVerificationError(`block does not match ${cid}: its bytes hash to something else`)
       }
       if (isIdentity(cid)) return false
@@ -242,13 +258,18 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       }
       const write = (async () => {
         const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
+        const shard = key.slice(-3, -1)
         const final = pathOf(key)
+        if (!shards.has(shard)) {
+          await mkdir(join(blocksDir, shard), { recursive: true })
+          shards.add(shard)
+        }
         await writeFile(tmp, bytes, { signal: options?.signal })
         try {
           await rename(tmp, final)
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-          await mkdir(join(blocksDir, key.slice(-3, -1)), { recursive: true })
+          await mkdir(join(blocksDir, shard), { recursive: true }) // removed behind our back
           await rename(tmp, final)
         }
         index.set(key, { size: bytes.byteLength, lastUsed: now() })
@@ -256,17 +277,21 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         return true
       })()
       inflight.set(key, write)
-      try {
-        await write
-      } finally {
-        inflight.delete(key)
-      }
-      // Everything about this block is settled before anyone hears of it: waiters and listeners
-      // run with no write in progress, so one that re-enters the cache cannot deadlock it.
+      writing.set(key, bytes)
+      // The bytes are verified, so waiters and listeners hear of the block now, while its file is
+      // written: a peer waiting for it is served from memory instead of after the disk. A listener
+      // that re-enters the cache finds the block (has/get see `writing`) or awaits this write,
+      // which depends on no listener, so it cannot deadlock the cache.
       const waiting = waiters.get(key)
       waiters.delete(key)
       if (waiting) for (const w of waiting) w.resolve(bytes)
       emit(blockListeners, cid, bytes)
+      try {
+        await write
+      } finally {
+        inflight.delete(key)
+        writing.delete(key)
+      }
       maybePrune()
       return true
     },
