@@ -343,6 +343,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
           priority: want.priority,
           sendDontHave: want.sendDontHave
         })
+        // Start sending now, not after the rest of the wantlist: a client that asked for 256
+        // blocks at once waited for every miss among them to be set up before its first block.
+        schedule(state)
       } else {
         counters.misses++
         events?.onMiss?.()
