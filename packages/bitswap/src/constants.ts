@@ -19,6 +19,12 @@ export const DEFAULT_TARGET_MESSAGE_SIZE = 128 * 1024
 export const DEFAULT_MAX_WANTLIST_ENTRIES = 1024
 /** Bytes we let sit unread in one peer's stream before we stop feeding it (boxo uses 1 MiB outstanding; we allow a few messages). */
 export const DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 16 * 1024 * 1024
+/**
+ * Bytes of blocks kept in one peer's queue when they land while it waits (a miss being retrieved):
+ * sent from memory, they skip a disk read and a second hash per block. Beyond this the task keeps
+ * only the CID and the block is read from the cache when its turn comes. 32 blocks of 256 KiB.
+ */
+export const DEFAULT_MAX_HELD_BYTES_PER_PEER = 8 * 1024 * 1024
 /** max-bitswap-workers defaults to 1 in the Go config, which serialised every peer; 1 means "use this". */
 export const DEFAULT_SEND_CONCURRENCY = 8
 /** boxo DefaultWantHaveReplaceSize: a want-have for a block this small gets the block itself. */

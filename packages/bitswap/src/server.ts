@@ -12,6 +12,7 @@ import {
   type WireFormat
 } from './codec.ts'
 import {
+  DEFAULT_MAX_HELD_BYTES_PER_PEER,
   DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
   DEFAULT_MAX_WANTLIST_ENTRIES,
   DEFAULT_SEND_CONCURRENCY,
@@ -164,7 +165,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         reason = 'blacklisted_cid'
       }
       if (kind === 'block') {
-        const bytes = await blocks.get(task.cid).catch(() => undefined)
+        const bytes = task.bytes ?? (await blocks.get(task.cid).catch(() => undefined))
         if (bytes === undefined || bytes.byteLength > MAX_BLOCK_SIZE) {
           if (bytes !== undefined)
             logger?.warn({ cid: task.cid.toString(), size: bytes.byteLength }, 'block over 2 MiB is never sent')
@@ -387,17 +388,21 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
   }
 
-  function onBlock(cid: CID): void {
+  function onBlock(cid: CID, bytes: Uint8Array): void {
     const key = mhKey(cid)
     for (const [peerId, want] of ledger.wanters(key)) {
       const state = peers.get(peerId)
       if (state === undefined || policy.isDenied(want.cid)) continue
+      const kind = want.wantType === WantType.Have ? 'have' : 'block'
+      // The cache verified these bytes a moment ago: keep them, within bounds, to send as they are.
+      const hold = kind === 'block' && state.queue.heldBytes + bytes.byteLength <= DEFAULT_MAX_HELD_BYTES_PER_PEER
       state.queue.push({
         key,
         cid: want.cid,
-        kind: want.wantType === WantType.Have ? 'have' : 'block',
+        kind,
         priority: want.priority,
-        sendDontHave: want.sendDontHave
+        sendDontHave: want.sendDontHave,
+        ...(hold ? { bytes } : {})
       })
       schedule(state)
     }
@@ -459,7 +464,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         },
         { maxInboundStreams: 64, runOnLimitedConnection: false }
       )
-      unsubscribers.push(blocks.onBlock((cid) => onBlock(cid)))
+      unsubscribers.push(blocks.onBlock((cid, bytes) => onBlock(cid, bytes)))
       unsubscribers.push(policy.subscribe(() => onPolicyChange()))
       libp2p.addEventListener('peer:disconnect', onDisconnect)
       unsubscribers.push(() => libp2p.removeEventListener('peer:disconnect', onDisconnect))

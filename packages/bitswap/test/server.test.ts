@@ -211,6 +211,45 @@ test('a block the cache holds goes out before the rest of a long wantlist is loo
   assert.ok(ms < 200, `the present block took ${ms} ms, behind 10 lookups of 30 ms`)
 })
 
+test('a block that lands while a peer waits is sent as it came, without reading it back', async (t) => {
+  const blk = await rawBlock('just landed')
+  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  let reads = 0
+  let landed = false
+  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
+  const server = createBitswapServer(
+    {
+      libp2p: node,
+      blocks: {
+        has: async () => landed,
+        get: async () => {
+          reads++
+          return undefined // a read would come back empty: only the bytes handed over can be sent
+        },
+        onBlock: (l) => {
+          listeners.add(l)
+          return () => listeners.delete(l)
+        }
+      },
+      policy: testPolicy()
+    },
+    { missHandler: () => new Promise(() => {}) } // a retrieval that goes on
+  )
+  await server.start()
+  t.after(async () => {
+    await server.stop()
+    await node.stop()
+  })
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await new Promise((r) => setTimeout(r, 100))
+  landed = true
+  for (const l of listeners) l(blk.cid, blk.bytes)
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'just landed')
+  assert.equal(reads, 0)
+})
+
 test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   const { node, cache } = await startServer(t)
   const fixture = await createUnixfsFixture({ size: 1000, rawLeaves: false })
