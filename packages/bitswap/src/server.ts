@@ -47,6 +47,8 @@ interface PeerState {
   /** Protocol of the peer's latest inbound stream: what it speaks, so what we answer in. */
   protocol: string
   stream?: Stream
+  /** A dial for `stream` under way, shared by whoever needs the stream meanwhile. */
+  opening?: Promise<Stream>
   streamProtocol?: string
   idleTimer?: NodeJS.Timeout
   sending: boolean
@@ -223,28 +225,45 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     events?.onBytesSent?.(body.byteLength)
   }
 
+  /** Closes the peer's stream after IDLE_STREAM_MS without a message (the next one opens another). */
+  function armIdle(state: PeerState): void {
+    clearTimeout(state.idleTimer)
+    state.idleTimer = setTimeout(() => {
+      const s = state.stream
+      state.stream = undefined
+      s?.close().catch(() => s.abort(new Error('idle')))
+    }, IDLE_STREAM_MS)
+    state.idleTimer.unref()
+  }
+
+  /** The stream we answer the peer on: the open one, or one dial shared by everyone waiting for it. */
+  function outbound(state: PeerState): Promise<Stream> {
+    if (state.stream !== undefined && state.stream.status === 'open') return Promise.resolve(state.stream)
+    state.opening ??= libp2p
+      .dialProtocol(state.peerId, PROTOCOLS, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) })
+      .then((stream) => {
+        state.stream = stream
+        state.streamProtocol = stream.protocol
+        armIdle(state)
+        return stream
+      })
+      .finally(() => {
+        state.opening = undefined
+      })
+    return state.opening
+  }
+
   async function write(state: PeerState, data: Uint8ArrayList): Promise<void> {
     const signal = AbortSignal.timeout(SEND_TIMEOUT_MS)
     try {
-      if (state.stream === undefined || state.stream.status !== 'open') {
-        const stream = await libp2p.dialProtocol(state.peerId, PROTOCOLS, { signal })
-        state.stream = stream
-        state.streamProtocol = stream.protocol
-      }
-      const stream = state.stream
+      const stream = await outbound(state)
       // Room first: while more than maxQueuedBytes sit unsent, wait for the stream to let some out
       // (one drain may free only a few KiB when the peer's window updates trickle in). Then the
       // message always goes in (the caller counts its blocks as sent and forgets the wants), and
       // when the stream says it is full we wait for it before the next message.
       while (stream.writeBufferLength > maxQueuedBytes && stream.writableNeedsDrain) await drained(stream, signal)
       if (!stream.send(data) && stream.writableNeedsDrain) await drained(stream, signal)
-      clearTimeout(state.idleTimer)
-      state.idleTimer = setTimeout(() => {
-        const s = state.stream
-        state.stream = undefined
-        s?.close().catch(() => s.abort(new Error('idle')))
-      }, IDLE_STREAM_MS)
-      state.idleTimer.unref()
+      armIdle(state)
     } catch (err) {
       const s = state.stream
       state.stream = undefined
@@ -302,6 +321,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
     const wantlist = msg.wantlist
     if (wantlist === undefined) return
+    // Open the stream we will answer on now, while the wants are looked up (and misses retrieved):
+    // its protocol negotiation is then off the path of the first answer.
+    if (running && wantlist.entries.some((e) => !e.cancel)) outbound(state).catch(() => {})
     if (wantlist.full) {
       ledger.clear(state.id)
       state.queue.clear()

@@ -250,6 +250,27 @@ test('a block that lands while a peer waits is sent as it came, without reading 
   assert.equal(reads, 0)
 })
 
+test('the stream to a peer is opened when its wants arrive, before there is an answer to send', async (t) => {
+  const blk = await rawBlock('slow to retrieve')
+  let cache: Awaited<ReturnType<typeof startServer>>['cache'] | undefined
+  const s = await startServer(t, {
+    missHandler: async () => {
+      await new Promise((r) => setTimeout(r, 400))
+      await cache!.put(blk.cid, blk.bytes)
+      return { ok: true }
+    }
+  })
+  cache = s.cache
+  const peer = await rawPeer(t, s.node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await new Promise((r) => setTimeout(r, 200))
+  assert.equal(peer.received.length, 0, 'nothing to answer yet')
+  assert.equal(peer.opened(), 1, 'the answer stream is already open')
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'slow to retrieve')
+  assert.equal(peer.opened(), 1, 'and the answer came on it')
+})
+
 test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   const { node, cache } = await startServer(t)
   const fixture = await createUnixfsFixture({ size: 1000, rawLeaves: false })
