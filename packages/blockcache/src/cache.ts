@@ -37,6 +37,13 @@ export interface BlockCacheInit {
   pinDurationMs?: number
   lowWaterRatio?: number
   awaitTimeoutMs?: number
+  /**
+   * Bytes of the most recently written blocks to keep in memory and serve from there (verified on
+   * put, so not hashed again): a peer that asks for a block a retrieval wrote a moment ago gets it
+   * without a disk read. 0 turns it off, and every read goes to disk.
+   * @default 0
+   */
+  recentBytes?: number
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -101,6 +108,29 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const writing = new Map<string, Uint8Array>()
   /** Shard directories known to exist, so a put does not try a rename that fails first. */
   const shards = new Set<string>()
+  /** The last blocks written, oldest first, up to `recentLimit` bytes (init.recentBytes). */
+  const recent = new Map<string, Uint8Array>()
+  const recentLimit = Math.max(0, init.recentBytes ?? 0)
+  let recentTotal = 0
+  const unremember = (key: string) => {
+    const b = recent.get(key)
+    if (b === undefined) return
+    recent.delete(key)
+    recentTotal -= b.byteLength
+  }
+  const remember = (key: string, bytes: Uint8Array) => {
+    if (bytes.byteLength > recentLimit) return
+    unremember(key)
+    // A view into a larger buffer (a parser's chunk) would keep all of it alive: keep a copy.
+    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice()
+    recent.set(key, own)
+    recentTotal += bytes.byteLength
+    for (const [k, b] of recent) {
+      if (recentTotal <= recentLimit) break
+      recent.delete(k)
+      recentTotal -= b.byteLength
+    }
+  }
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
@@ -114,6 +144,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
 
   const forget = (key: string) => {
+    unremember(key)
     const e = index.get(key)
     if (e === undefined) return
     index.delete(key)
@@ -219,8 +250,9 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
-      const fresh = writing.get(key)
-      if (fresh !== undefined) return fresh // verified by put a moment ago
+      const fresh = writing.get(key) ?? recent.get(key)
+      if (fresh !== undefined && index.has(key)) touch(key)
+      if (fresh !== undefined) return fresh // verified by put, not long ago
       if (!index.has(key)) return undefined
       let bytes: Uint8Array
       try {
@@ -288,6 +320,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       emit(blockListeners, cid, bytes)
       try {
         await write
+        remember(key, bytes)
       } finally {
         inflight.delete(key)
         writing.delete(key)

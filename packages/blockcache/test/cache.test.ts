@@ -192,6 +192,23 @@ test('a put marked hashChecked is not hashed again; bytes that do not match are 
   assert.deepEqual(await cache.get(b.cid), b.bytes)
 })
 
+test('with recentBytes, the last blocks written are served from memory; older ones and deleted ones are not', async (t) => {
+  const { cache, path } = await open(t, { recentBytes: 2500 })
+  const blocks = await Promise.all([20, 21, 22].map((i) => block(i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  // Spoil every file on disk: what still reads well came from memory.
+  for (const shard of await readdir(join(path, 'blocks')))
+    for (const file of await readdir(join(path, 'blocks', shard)))
+      await writeFile(join(path, 'blocks', shard, file), new Uint8Array(1000))
+  assert.deepEqual(await cache.get(blocks[2].cid), blocks[2].bytes)
+  assert.deepEqual(await cache.get(blocks[1].cid), blocks[1].bytes)
+  assert.equal(await cache.get(blocks[0].cid), undefined, 'past recentBytes: read from disk, caught')
+  assert.equal(cache.stats().corrupt, 1)
+  await cache.delete(blocks[2].cid)
+  assert.equal(await cache.get(blocks[2].cid), undefined)
+  assert.equal(await cache.has(blocks[2].cid), false)
+})
+
 test('concurrent puts of one block write it once', async (t) => {
   const { cache } = await open(t)
   const b = await block(10)
