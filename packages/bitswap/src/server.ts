@@ -259,10 +259,10 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       const stream = await outbound(state)
       // Room first: while more than maxQueuedBytes sit unsent, wait for the stream to let some out
       // (one drain may free only a few KiB when the peer's window updates trickle in). Then the
-      // message always goes in (the caller counts its blocks as sent and forgets the wants), and
-      // when the stream says it is full we wait for it before the next message.
+      // message always goes in: the caller counts its blocks as sent and forgets the wants. Up to
+      // maxQueuedBytes may wait in the stream, so the next message is ready when the window opens.
       while (stream.writeBufferLength > maxQueuedBytes && stream.writableNeedsDrain) await drained(stream, signal)
-      if (!stream.send(data) && stream.writableNeedsDrain) await drained(stream, signal)
+      stream.send(data)
       armIdle(state)
     } catch (err) {
       const s = state.stream
