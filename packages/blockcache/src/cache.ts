@@ -116,19 +116,20 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     const b = recent.get(key)
     if (b === undefined) return
     recent.delete(key)
-    recentTotal -= b.byteLength
+    recentTotal -= b.buffer.byteLength
   }
   const remember = (key: string, bytes: Uint8Array) => {
     if (bytes.byteLength > recentLimit) return
     unremember(key)
-    // A view into a larger buffer (a parser's chunk) would keep all of it alive: keep a copy.
-    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice()
+    // A view into a much larger buffer (a parser's chunk) would keep all of it alive: keep a copy.
+    // @ipld/car hands out views into buffers ~25% larger than a 256 KiB block: those are kept.
+    const own = bytes.buffer.byteLength > 2 * bytes.byteLength ? new Uint8Array(bytes) : bytes
     recent.set(key, own)
-    recentTotal += bytes.byteLength
+    recentTotal += own.buffer.byteLength // what it keeps alive, not just the block
     for (const [k, b] of recent) {
       if (recentTotal <= recentLimit) break
       recent.delete(k)
-      recentTotal -= b.byteLength
+      recentTotal -= b.buffer.byteLength
     }
   }
   const waiters = new Map<string, Set<Waiter>>()
