@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
 import { fetchWithClients } from '../lib/clients.ts'
 import { nodeEnv, startBenchNode } from '../lib/node.ts'
-import { peakRss, spawnNode } from '../lib/process.ts'
+import { cpuMs, peakRss, spawnNode } from '../lib/process.ts'
 import { writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
@@ -65,12 +65,15 @@ try {
     throw err
   }
   const timeoutMs = Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 120_000)
+  const cpuBeforeMiss = cpuMs(node.pid)
   const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('miss', err)
   )
+  const cpuBeforeHit = cpuMs(node.pid)
   const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('hit', err)
   )
+  const cpuAfterHit = cpuMs(node.pid)
   const slower = Math.max(hit.wallMs, directMs)
   const injected = 2 * latency
   const rssAfterSingleMiB = Math.round(peakRss(node.pid) / 2 ** 20)
@@ -116,6 +119,12 @@ try {
     // of the miss's TTFB that is the client's own round trips (root, then leaves) and processing.
     cacheHitTtfbMs: Math.round(hit.meanFirstByteMs),
     many: { count: manyCount, providers: 5, ...manyResult },
+    // CPU time (user + system) of the node and of the client over each fetch: with 2 cores shared
+    // by node, client and provider stand-in, the miss's extra work shows up as wall time.
+    cpuMs: {
+      miss: { node: Math.round(cpuBeforeHit - cpuBeforeMiss), client: Math.round(miss.clientCpuMs) },
+      cacheHit: { node: Math.round(cpuAfterHit - cpuBeforeHit), client: Math.round(hit.clientCpuMs) }
+    },
     nodePeakRssMiB: rssMiB,
     nodePeakRssBeforeManyMiB: rssAfterSingleMiB,
     database: values['database-url'] ? 'postgres' : 'pglite',
