@@ -1,5 +1,5 @@
 // A benchmark client process: a real Helia node dials one server and fetches one UnixFS file.
-// argv: <server multiaddr> <root cid> [start-at epoch ms]; prints {"bytes", "ms", "firstByteMs", "startedAt", "endedAt"}.
+// argv: <server multiaddr> <root cid> [start-at epoch ms]; prints {"bytes", "ms", "firstByteMs", "startedAt", "endedAt", "cpuMs"}.
 // Clients of one round wait for the same start time, so process start-up is not measured.
 
 import { createHeliaPeer } from '@autoretrieve/testkit'
@@ -15,14 +15,17 @@ try {
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   const startedAt = Date.now()
   const started = performance.now()
+  const cpu0 = process.cpuUsage()
   let firstByteMs = -1
   let bytes = 0
   for await (const chunk of unixfs(helia).cat(CID.parse(root), { signal: AbortSignal.timeout(300_000) })) {
     if (firstByteMs < 0) firstByteMs = performance.now() - started
     bytes += chunk.byteLength
   }
+  const cpu = process.cpuUsage(cpu0)
+  const cpuMs = (cpu.user + cpu.system) / 1000
   process.stdout.write(
-    `${JSON.stringify({ bytes, ms: performance.now() - started, firstByteMs, startedAt, endedAt: Date.now() })}\n`
+    `${JSON.stringify({ bytes, ms: performance.now() - started, firstByteMs, startedAt, endedAt: Date.now(), cpuMs })}\n`
   )
 } finally {
   await helia.stop()

@@ -24,6 +24,17 @@ export function peakRss(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a live process has used so far, in ms; 0 when unknown. */
+export function cpuMs(pid: number): number {
+  try {
+    // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" of the name.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return 0
+  }
+}
+
 export interface Spawned {
   child: ChildProcess
   /** Resolves with the first stdout line that parses as JSON. */

@@ -2,7 +2,8 @@
 // stand-in (a cache miss), against (a) the same fetch from the node's cache and (b) the CAR
 // downloaded straight from the provider, in the same run. Then 100 distinct misses at once
 // across 5 providers. Reports ratios, time to first byte over the injected latency, peak RSS.
-//   node bench/miss/run.ts [--size-mib 64] [--latency-ms 50] [--database-url postgres://…]
+//   node bench/miss/run.ts [--size-mib 64] [--latency-ms 50] [--many-count 100] [--database-url postgres://…]
+// Every part is on loopback; each client is bounded (BENCH_CLIENT_TIMEOUT_MS, 120 s; the 100 misses 300 s).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
 import { fetchWithClients } from '../lib/clients.ts'
 import { nodeEnv, startBenchNode } from '../lib/node.ts'
-import { peakRss, spawnNode } from '../lib/process.ts'
+import { cpuMs, peakRss, spawnNode } from '../lib/process.ts'
 import { writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
@@ -64,14 +65,18 @@ try {
     throw err
   }
   const timeoutMs = Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 120_000)
+  const cpuBeforeMiss = cpuMs(node.pid)
   const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('miss', err)
   )
+  const cpuBeforeHit = cpuMs(node.pid)
   const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('hit', err)
   )
+  const cpuAfterHit = cpuMs(node.pid)
   const slower = Math.max(hit.wallMs, directMs)
   const injected = 2 * latency
+  const rssAfterSingleMiB = Math.round(peakRss(node.pid) / 2 ** 20)
 
   // 100 distinct misses at once across 5 providers, one Helia client asking for all of them.
   const small = await Promise.all(
@@ -110,8 +115,18 @@ try {
     missOverSlowerRatio: +(miss.wallMs / slower).toFixed(2),
     ttfbMs: Math.round(miss.meanFirstByteMs),
     ttfbOverInjectedMs: Math.round(miss.meanFirstByteMs - injected),
+    // The same client's time to first byte with nothing injected and every block cached: the part
+    // of the miss's TTFB that is the client's own round trips (root, then leaves) and processing.
+    cacheHitTtfbMs: Math.round(hit.meanFirstByteMs),
     many: { count: manyCount, providers: 5, ...manyResult },
+    // CPU time (user + system) of the node and of the client over each fetch: with 2 cores shared
+    // by node, client and provider stand-in, the miss's extra work shows up as wall time.
+    cpuMs: {
+      miss: { node: Math.round(cpuBeforeHit - cpuBeforeMiss), client: Math.round(miss.clientCpuMs) },
+      cacheHit: { node: Math.round(cpuAfterHit - cpuBeforeHit), client: Math.round(hit.clientCpuMs) }
+    },
     nodePeakRssMiB: rssMiB,
+    nodePeakRssBeforeManyMiB: rssAfterSingleMiB,
     database: values['database-url'] ? 'postgres' : 'pglite',
     goal: 'miss <= 1.25x the slower of cache hit and direct CAR; TTFB <= injected + 30 ms; 100 misses complete, RSS <= 400 MiB'
   }

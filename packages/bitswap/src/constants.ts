@@ -17,8 +17,19 @@ export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
 export const DEFAULT_TARGET_MESSAGE_SIZE = 128 * 1024
 /** boxo MaxQueuedWantlistEntiresPerPeer. */
 export const DEFAULT_MAX_WANTLIST_ENTRIES = 1024
-/** Bytes we let sit unread in one peer's stream before we stop feeding it (boxo uses 1 MiB outstanding; we allow a few messages). */
-export const DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 16 * 1024 * 1024
+/**
+ * Bytes we let sit unsent in one peer's stream before we wait for it to drain (boxo uses 1 MiB
+ * outstanding; we allow a few messages: 8 blocks of 256 KiB), so a message is ready whenever the
+ * peer's window opens. It was 16 MiB, but a libp2p 3 quirk (onDrain resolving at once after the
+ * first drain) meant nothing waited until then; waiting for real, 16 MiB per peer is too much.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 2 * 1024 * 1024
+/**
+ * Bytes of blocks kept in one peer's queue when they land while it waits (a miss being retrieved):
+ * sent from memory, they skip a disk read and a second hash per block. Beyond this the task keeps
+ * only the CID and the block is read from the cache when its turn comes. 32 blocks of 256 KiB.
+ */
+export const DEFAULT_MAX_HELD_BYTES_PER_PEER = 8 * 1024 * 1024
 /** max-bitswap-workers defaults to 1 in the Go config, which serialised every peer; 1 means "use this". */
 export const DEFAULT_SEND_CONCURRENCY = 8
 /** boxo DefaultWantHaveReplaceSize: a want-have for a block this small gets the block itself. */

@@ -11,6 +11,8 @@ export interface Task {
   sendDontHave: boolean
   /** For dont-have: why (metrics and records). */
   reason?: string
+  /** The block itself, when it reached us while the peer waited (verified; sent without a read). */
+  bytes?: Uint8Array
   seq: number
 }
 
@@ -22,11 +24,14 @@ export interface Task {
 export class PeerQueue {
   private readonly tasks = new Map<string, Task>()
   private seq = 0
+  /** Bytes of the blocks held in tasks (`Task.bytes`), for the server to bound. */
+  heldBytes = 0
 
   push(task: Omit<Task, 'seq'>): void {
     const existing = this.tasks.get(task.key)
     // A block or HAVE is never downgraded by a later DONT_HAVE for the same want.
     if (existing !== undefined && existing.kind !== 'dont-have' && task.kind === 'dont-have') return
+    this.heldBytes += (task.bytes?.byteLength ?? 0) - (existing?.bytes?.byteLength ?? 0)
     this.tasks.set(task.key, { ...task, seq: existing?.seq ?? this.seq++ })
   }
 
@@ -41,11 +46,15 @@ export class PeerQueue {
       )
         best = task
     }
-    if (best !== undefined) this.tasks.delete(best.key)
+    if (best !== undefined) {
+      this.tasks.delete(best.key)
+      this.heldBytes -= best.bytes?.byteLength ?? 0
+    }
     return best
   }
 
   remove(key: string): void {
+    this.heldBytes -= this.tasks.get(key)?.bytes?.byteLength ?? 0
     this.tasks.delete(key)
   }
 
@@ -55,5 +64,6 @@ export class PeerQueue {
 
   clear(): void {
     this.tasks.clear()
+    this.heldBytes = 0
   }
 }

@@ -12,6 +12,7 @@ import {
   type WireFormat
 } from './codec.ts'
 import {
+  DEFAULT_MAX_HELD_BYTES_PER_PEER,
   DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
   DEFAULT_MAX_WANTLIST_ENTRIES,
   DEFAULT_SEND_CONCURRENCY,
@@ -46,6 +47,8 @@ interface PeerState {
   /** Protocol of the peer's latest inbound stream: what it speaks, so what we answer in. */
   protocol: string
   stream?: Stream
+  /** A dial for `stream` under way, shared by whoever needs the stream meanwhile. */
+  opening?: Promise<Stream>
   streamProtocol?: string
   idleTimer?: NodeJS.Timeout
   sending: boolean
@@ -164,7 +167,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         reason = 'blacklisted_cid'
       }
       if (kind === 'block') {
-        const bytes = await blocks.get(task.cid).catch(() => undefined)
+        const bytes = task.bytes ?? (await blocks.get(task.cid).catch(() => undefined))
         if (bytes === undefined || bytes.byteLength > MAX_BLOCK_SIZE) {
           if (bytes !== undefined)
             logger?.warn({ cid: task.cid.toString(), size: bytes.byteLength }, 'block over 2 MiB is never sent')
@@ -222,26 +225,45 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     events?.onBytesSent?.(body.byteLength)
   }
 
+  /** Closes the peer's stream after IDLE_STREAM_MS without a message (the next one opens another). */
+  function armIdle(state: PeerState): void {
+    clearTimeout(state.idleTimer)
+    state.idleTimer = setTimeout(() => {
+      const s = state.stream
+      state.stream = undefined
+      s?.close().catch(() => s.abort(new Error('idle')))
+    }, IDLE_STREAM_MS)
+    state.idleTimer.unref()
+  }
+
+  /** The stream we answer the peer on: the open one, or one dial shared by everyone waiting for it. */
+  function outbound(state: PeerState): Promise<Stream> {
+    if (state.stream !== undefined && state.stream.status === 'open') return Promise.resolve(state.stream)
+    state.opening ??= libp2p
+      .dialProtocol(state.peerId, PROTOCOLS, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) })
+      .then((stream) => {
+        state.stream = stream
+        state.streamProtocol = stream.protocol
+        armIdle(state)
+        return stream
+      })
+      .finally(() => {
+        state.opening = undefined
+      })
+    return state.opening
+  }
+
   async function write(state: PeerState, data: Uint8ArrayList): Promise<void> {
     const signal = AbortSignal.timeout(SEND_TIMEOUT_MS)
     try {
-      if (state.stream === undefined || state.stream.status !== 'open') {
-        const stream = await libp2p.dialProtocol(state.peerId, PROTOCOLS, { signal })
-        state.stream = stream
-        state.streamProtocol = stream.protocol
-      }
-      const stream = state.stream
-      if (stream.writeBufferLength > maxQueuedBytes || !stream.send(data)) {
-        await stream.onDrain({ signal })
-      }
-      if (stream.writeBufferLength > maxQueuedBytes) await stream.onDrain({ signal })
-      clearTimeout(state.idleTimer)
-      state.idleTimer = setTimeout(() => {
-        const s = state.stream
-        state.stream = undefined
-        s?.close().catch(() => s.abort(new Error('idle')))
-      }, IDLE_STREAM_MS)
-      state.idleTimer.unref()
+      const stream = await outbound(state)
+      // Room first: while more than maxQueuedBytes sit unsent, wait for the stream to let some out
+      // (one drain may free only a few KiB when the peer's window updates trickle in). Then the
+      // message always goes in: the caller counts its blocks as sent and forgets the wants. Up to
+      // maxQueuedBytes may wait in the stream, so the next message is ready when the window opens.
+      while (stream.writeBufferLength > maxQueuedBytes && stream.writableNeedsDrain) await drained(stream, signal)
+      stream.send(data)
+      armIdle(state)
     } catch (err) {
       const s = state.stream
       state.stream = undefined
@@ -261,6 +283,29 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
   }
 
+  /**
+   * The stream's next 'drain' event. Not `stream.onDrain()`: in libp2p 3 (@libp2p/utils 7.4) its
+   * promise is made once and never renewed, so after the first drain it resolves at once.
+   */
+  function drained(stream: Stream, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        stream.removeEventListener('drain', onDrain)
+        stream.removeEventListener('close', onClose)
+        signal.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onDrain = () => done()
+      const onClose = (evt: Event) => done((evt as Event & { error?: Error }).error ?? new Error('stream closed'))
+      const onAbort = () => done(signal.reason)
+      if (signal.aborted) return onAbort()
+      stream.addEventListener('drain', onDrain)
+      stream.addEventListener('close', onClose)
+      signal.addEventListener('abort', onAbort)
+    })
+  }
+
   async function handleMessage(state: PeerState, bytes: Uint8Array): Promise<void> {
     const msg = decodeMessage(bytes, { maxEntries })
     counters.droppedEntries += msg.droppedEntries
@@ -276,6 +321,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
     const wantlist = msg.wantlist
     if (wantlist === undefined) return
+    // Open the stream we will answer on now, while the wants are looked up (and misses retrieved):
+    // its protocol negotiation is then off the path of the first answer.
+    if (running && wantlist.entries.some((e) => !e.cancel)) outbound(state).catch(() => {})
     if (wantlist.full) {
       ledger.clear(state.id)
       state.queue.clear()
@@ -318,6 +366,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
           priority: want.priority,
           sendDontHave: want.sendDontHave
         })
+        // Start sending now, not after the rest of the wantlist: a client that asked for 256
+        // blocks at once waited for every miss among them to be set up before its first block.
+        schedule(state)
       } else {
         counters.misses++
         events?.onMiss?.()
@@ -359,17 +410,21 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
   }
 
-  function onBlock(cid: CID): void {
+  function onBlock(cid: CID, bytes: Uint8Array): void {
     const key = mhKey(cid)
     for (const [peerId, want] of ledger.wanters(key)) {
       const state = peers.get(peerId)
       if (state === undefined || policy.isDenied(want.cid)) continue
+      const kind = want.wantType === WantType.Have ? 'have' : 'block'
+      // The cache verified these bytes a moment ago: keep them, within bounds, to send as they are.
+      const hold = kind === 'block' && state.queue.heldBytes + bytes.byteLength <= DEFAULT_MAX_HELD_BYTES_PER_PEER
       state.queue.push({
         key,
         cid: want.cid,
-        kind: want.wantType === WantType.Have ? 'have' : 'block',
+        kind,
         priority: want.priority,
-        sendDontHave: want.sendDontHave
+        sendDontHave: want.sendDontHave,
+        ...(hold ? { bytes } : {})
       })
       schedule(state)
     }
@@ -431,7 +486,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         },
         { maxInboundStreams: 64, runOnLimitedConnection: false }
       )
-      unsubscribers.push(blocks.onBlock((cid) => onBlock(cid)))
+      unsubscribers.push(blocks.onBlock((cid, bytes) => onBlock(cid, bytes)))
       unsubscribers.push(policy.subscribe(() => onPolicyChange()))
       libp2p.addEventListener('peer:disconnect', onDisconnect)
       unsubscribers.push(() => libp2p.removeEventListener('peer:disconnect', onDisconnect))

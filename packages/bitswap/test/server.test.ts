@@ -5,8 +5,8 @@ import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { PresenceType, WantType } from '../src/index.ts'
-import { rawPeer, startServer } from './helpers.ts'
+import { createBitswapServer, PresenceType, WantType } from '../src/index.ts'
+import { loopbackNode, rawPeer, startServer, testPolicy } from './helpers.ts'
 
 async function cat(helia: Awaited<ReturnType<typeof createHeliaPeer>>, root: CID, timeoutMs = 30_000) {
   const parts: Uint8Array[] = []
@@ -176,6 +176,99 @@ test('a miss handler that succeeds delivers the block it put in the cache', asyn
   await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
   const [msg] = await peer.waitFor(1)
   assert.equal(Buffer.from(msg.payload[0].data).toString(), 'retrieved')
+})
+
+test('a block the cache holds goes out before the rest of a long wantlist is looked at', async (t) => {
+  // Each absent block takes a slow lookup here (a miss being set up); the present one, first in
+  // the wantlist, used to wait for all of them.
+  const present = await rawBlock('at hand')
+  const absent = await Promise.all(Array.from({ length: 10 }, (_, i) => rawBlock(`absent ${i}`)))
+  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
+  const server = createBitswapServer({
+    libp2p: node,
+    blocks: {
+      has: async (cid) => {
+        if (cid.equals(present.cid)) return true
+        await new Promise((r) => setTimeout(r, 30))
+        return false
+      },
+      get: async (cid) => (cid.equals(present.cid) ? present.bytes : undefined),
+      onBlock: () => () => {}
+    },
+    policy: testPolicy()
+  })
+  await server.start()
+  t.after(async () => {
+    await server.stop()
+    await node.stop()
+  })
+  const peer = await rawPeer(t, node)
+  const started = Date.now()
+  await peer.send({ wantlist: { entries: [present, ...absent].map((b) => ({ cid: b.cid })) } })
+  const [msg] = await peer.waitFor(1)
+  const ms = Date.now() - started
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'at hand')
+  assert.ok(ms < 200, `the present block took ${ms} ms, behind 10 lookups of 30 ms`)
+})
+
+test('a block that lands while a peer waits is sent as it came, without reading it back', async (t) => {
+  const blk = await rawBlock('just landed')
+  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  let reads = 0
+  let landed = false
+  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
+  const server = createBitswapServer(
+    {
+      libp2p: node,
+      blocks: {
+        has: async () => landed,
+        get: async () => {
+          reads++
+          return undefined // a read would come back empty: only the bytes handed over can be sent
+        },
+        onBlock: (l) => {
+          listeners.add(l)
+          return () => listeners.delete(l)
+        }
+      },
+      policy: testPolicy()
+    },
+    { missHandler: () => new Promise(() => {}) } // a retrieval that goes on
+  )
+  await server.start()
+  t.after(async () => {
+    await server.stop()
+    await node.stop()
+  })
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await new Promise((r) => setTimeout(r, 100))
+  landed = true
+  for (const l of listeners) l(blk.cid, blk.bytes)
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'just landed')
+  assert.equal(reads, 0)
+})
+
+test('the stream to a peer is opened when its wants arrive, before there is an answer to send', async (t) => {
+  const blk = await rawBlock('slow to retrieve')
+  let cache: Awaited<ReturnType<typeof startServer>>['cache'] | undefined
+  const s = await startServer(t, {
+    missHandler: async () => {
+      await new Promise((r) => setTimeout(r, 400))
+      await cache!.put(blk.cid, blk.bytes)
+      return { ok: true }
+    }
+  })
+  cache = s.cache
+  const peer = await rawPeer(t, s.node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await new Promise((r) => setTimeout(r, 200))
+  assert.equal(peer.received.length, 0, 'nothing to answer yet')
+  assert.equal(peer.opened(), 1, 'the answer stream is already open')
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'slow to retrieve')
+  assert.equal(peer.opened(), 1, 'and the answer came on it')
 })
 
 test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {

@@ -17,6 +17,14 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+export interface PutOptions extends AbortOptions {
+  /**
+   * The caller has just checked `bytes` against the CID's multihash (the retriever does, before
+   * its DAG walk), so put does not hash them a second time. Never set it for bytes from elsewhere.
+   */
+  hashChecked?: boolean
+}
+
 export interface Logger {
   debug(obj: unknown, msg?: string): void
   info(obj: unknown, msg?: string): void
@@ -29,6 +37,13 @@ export interface BlockCacheInit {
   pinDurationMs?: number
   lowWaterRatio?: number
   awaitTimeoutMs?: number
+  /**
+   * Bytes of the most recently written blocks to keep in memory and serve from there (verified on
+   * put, so not hashed again): a peer that asks for a block a retrieval wrote a moment ago gets it
+   * without a disk read. 0 turns it off, and every read goes to disk.
+   * @default 0
+   */
+  recentBytes?: number
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -46,7 +61,7 @@ export interface BlockCache {
   stop(): Promise<void>
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
-  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   delete(cid: CID, options?: AbortOptions): Promise<boolean>
   await(cid: CID, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
   onBlock(listener: (cid: CID, bytes: Uint8Array) => void): () => void
@@ -89,6 +104,34 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
   const index = new Map<string, Entry>()
   const inflight = new Map<string, Promise<boolean>>()
+  /** Verified blocks whose file is being written: served from memory until it is in place. */
+  const writing = new Map<string, Uint8Array>()
+  /** Shard directories known to exist, so a put does not try a rename that fails first. */
+  const shards = new Set<string>()
+  /** The last blocks written, oldest first, up to `recentLimit` bytes (init.recentBytes). */
+  const recent = new Map<string, Uint8Array>()
+  const recentLimit = Math.max(0, init.recentBytes ?? 0)
+  let recentTotal = 0
+  const unremember = (key: string) => {
+    const b = recent.get(key)
+    if (b === undefined) return
+    recent.delete(key)
+    recentTotal -= b.buffer.byteLength
+  }
+  const remember = (key: string, bytes: Uint8Array) => {
+    if (bytes.byteLength > recentLimit) return
+    unremember(key)
+    // A view into a much larger buffer (a parser's chunk) would keep all of it alive: keep a copy.
+    // @ipld/car hands out views into buffers ~25% larger than a 256 KiB block: those are kept.
+    const own = bytes.buffer.byteLength > 2 * bytes.byteLength ? new Uint8Array(bytes) : bytes
+    recent.set(key, own)
+    recentTotal += own.buffer.byteLength // what it keeps alive, not just the block
+    for (const [k, b] of recent) {
+      if (recentTotal <= recentLimit) break
+      recent.delete(k)
+      recentTotal -= b.buffer.byteLength
+    }
+  }
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
@@ -102,6 +145,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
 
   const forget = (key: string) => {
+    unremember(key)
     const e = index.get(key)
     if (e === undefined) return
     index.delete(key)
@@ -199,12 +243,17 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async has(cid) {
-      return isIdentity(cid) || index.has(keyOf(cid))
+      if (isIdentity(cid)) return true
+      const key = keyOf(cid)
+      return index.has(key) || writing.has(key)
     },
 
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
+      const fresh = writing.get(key) ?? recent.get(key)
+      if (fresh !== undefined && index.has(key)) touch(key)
+      if (fresh !== undefined) return fresh // verified by put, not long ago
       if (!index.has(key)) return undefined
       let bytes: Uint8Array
       try {
@@ -226,7 +275,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async put(cid, bytes, options) {
-      if (!matches(cid, bytes)) {
+      if (!options?.hashChecked && !matches(cid, bytes)) {
         throw new BlockVerificationError(`block does not match ${cid}: its bytes hash to something else`)
       }
       if (isIdentity(cid)) return false
@@ -242,13 +291,18 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       }
       const write = (async () => {
         const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
+        const shard = key.slice(-3, -1)
         const final = pathOf(key)
+        if (!shards.has(shard)) {
+          await mkdir(join(blocksDir, shard), { recursive: true })
+          shards.add(shard)
+        }
         await writeFile(tmp, bytes, { signal: options?.signal })
         try {
           await rename(tmp, final)
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-          await mkdir(join(blocksDir, key.slice(-3, -1)), { recursive: true })
+          await mkdir(join(blocksDir, shard), { recursive: true }) // removed behind our back
           await rename(tmp, final)
         }
         index.set(key, { size: bytes.byteLength, lastUsed: now() })
@@ -256,17 +310,22 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         return true
       })()
       inflight.set(key, write)
-      try {
-        await write
-      } finally {
-        inflight.delete(key)
-      }
-      // Everything about this block is settled before anyone hears of it: waiters and listeners
-      // run with no write in progress, so one that re-enters the cache cannot deadlock it.
+      writing.set(key, bytes)
+      // The bytes are verified, so waiters and listeners hear of the block now, while its file is
+      // written: a peer waiting for it is served from memory instead of after the disk. A listener
+      // that re-enters the cache finds the block (has/get see `writing`) or awaits this write,
+      // which depends on no listener, so it cannot deadlock the cache.
       const waiting = waiters.get(key)
       waiters.delete(key)
       if (waiting) for (const w of waiting) w.resolve(bytes)
       emit(blockListeners, cid, bytes)
+      try {
+        await write
+        remember(key, bytes)
+      } finally {
+        inflight.delete(key)
+        writing.delete(key)
+      }
       maybePrune()
       return true
     },

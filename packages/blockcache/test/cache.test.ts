@@ -153,9 +153,14 @@ test('await resolves when the block lands, times out, and aborts; 1,000 awaiters
   assert.equal(cache.stats().awaiting, 0)
 })
 
-test('listeners hear of each new block once, after the write, and one that throws breaks nothing', async (t) => {
+test('listeners hear of each new block once, as soon as it is verified, and one that throws breaks nothing', async (t) => {
   const { cache } = await open(t)
   const heard: string[] = []
+  // Heard while its file is still being written: the block is already there to read.
+  const during: Array<Promise<[boolean, Uint8Array | undefined]>> = []
+  cache.onBlock((cid) => {
+    during.push(Promise.all([cache.has(cid), cache.get(cid)]))
+  })
   cache.onBlock(() => {
     throw new Error('bad listener')
   })
@@ -168,6 +173,40 @@ test('listeners hear of each new block once, after the write, and one that throw
   assert.equal(await cache.put(b.cid, b.bytes), true)
   await cache.put(b.cid, b.bytes)
   assert.deepEqual(heard, [b.cid.toString()])
+  assert.equal(during.length, 1)
+  const [present, bytes] = await during[0]
+  assert.equal(present, true)
+  assert.deepEqual(bytes, b.bytes)
+})
+
+test('a put marked hashChecked is not hashed again; bytes that do not match are still caught on read', async (t) => {
+  const { cache } = await open(t)
+  const b = await block(11)
+  const wrong = new Uint8Array(b.bytes.byteLength)
+  await assert.rejects(cache.put(b.cid, wrong), { name: 'BlockVerificationError' })
+  // The caller vouches for the hash, so put trusts it; the read from disk checks again.
+  assert.equal(await cache.put(b.cid, wrong, { hashChecked: true }), true)
+  assert.equal(await cache.get(b.cid), undefined)
+  assert.equal(cache.stats().corrupt, 1)
+  assert.equal(await cache.put(b.cid, b.bytes, { hashChecked: true }), true)
+  assert.deepEqual(await cache.get(b.cid), b.bytes)
+})
+
+test('with recentBytes, the last blocks written are served from memory; older ones and deleted ones are not', async (t) => {
+  const { cache, path } = await open(t, { recentBytes: 2500 })
+  const blocks = await Promise.all([20, 21, 22].map((i) => block(i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  // Spoil every file on disk: what still reads well came from memory.
+  for (const shard of await readdir(join(path, 'blocks')))
+    for (const file of await readdir(join(path, 'blocks', shard)))
+      await writeFile(join(path, 'blocks', shard, file), new Uint8Array(1000))
+  assert.deepEqual(await cache.get(blocks[2].cid), blocks[2].bytes)
+  assert.deepEqual(await cache.get(blocks[1].cid), blocks[1].bytes)
+  assert.equal(await cache.get(blocks[0].cid), undefined, 'past recentBytes: read from disk, caught')
+  assert.equal(cache.stats().corrupt, 1)
+  await cache.delete(blocks[2].cid)
+  assert.equal(await cache.get(blocks[2].cid), undefined)
+  assert.equal(await cache.has(blocks[2].cid), false)
 })
 
 test('concurrent puts of one block write it once', async (t) => {

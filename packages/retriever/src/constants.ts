@@ -6,3 +6,10 @@ export const DEFAULT_BITSWAP_WINDOW = 32
 export const MAX_REQUEUES = 2
 /** Weight of the newest observation in a provider's moving averages. */
 export const SCORE_ALPHA = 0.3
+/**
+ * Cache writes an attempt lets run while it reads on: the next blocks are parsed and verified
+ * while earlier files are written by libuv's thread pool (4 threads by default). Each block is
+ * announced to waiting peers before its write starts, so this bounds memory (8 blocks, at most
+ * 16 MiB), not latency. Awaiting every write in turn held the CAR stream still for each one.
+ */
+export const DEFAULT_CACHE_WRITES_IN_FLIGHT = 8

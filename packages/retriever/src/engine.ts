@@ -4,7 +4,7 @@ import { minerConfigFor, type PolicySnapshot, providerVerdict } from '@autoretri
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { RecordEvent } from '@autoretrieve/store'
 import type { CID } from 'multiformats/cid'
-import { DEFAULT_PROTOCOL_STAGGER_MS, MAX_REQUEUES } from './constants.ts'
+import { DEFAULT_CACHE_WRITES_IN_FLIGHT, DEFAULT_PROTOCOL_STAGGER_MS, MAX_REQUEUES } from './constants.ts'
 import { AttemptError, RetrievalFailedError } from './errors.ts'
 import { KeyedLimiter } from './limiter.ts'
 import { ProviderScores } from './scores.ts'
@@ -27,7 +27,8 @@ export interface RetrieverComponents {
   cache: {
     has(cid: CID): Promise<boolean>
     get(cid: CID): Promise<Uint8Array | undefined>
-    put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean>
+    /** `hashChecked`: the engine hashed the bytes itself, before its DAG walk. */
+    put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal; hashChecked?: boolean }): Promise<boolean>
   }
   /** The current policy snapshot (read at each decision, so a change applies at once). */
   policy: () => PolicySnapshot
@@ -365,6 +366,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         errorClass: error?.errorClass ?? null,
         errorMessage: error?.message ?? null
       })
+    /** Cache writes still running, oldest first (at most DEFAULT_CACHE_WRITES_IN_FLIGHT). */
+    const writes: Array<Promise<boolean>> = []
     record('running')
     events?.onAttemptStarted?.(adapter.protocol)
     options.onProgress?.({ type: 'attempt-started', provider: candidate.peerId, protocol: adapter.protocol })
@@ -387,7 +390,11 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
           if (!expected.has(k)) expected.set(k, owner)
         }
         if (!block.local) {
-          await cache.put(block.cid, block.bytes)
+          // Hashed above, walked just now: the cache announces it at once and writes it behind us.
+          const write = cache.put(block.cid, block.bytes, { hashChecked: true })
+          write.catch(() => {}) // awaited below; a failure ends the attempt there
+          writes.push(write)
+          if (writes.length >= DEFAULT_CACHE_WRITES_IN_FLIGHT) await writes.shift()
           counters.bytes += block.bytes.byteLength
           counters.blocks++
           events?.onBytes?.(adapter.protocol, block.bytes.byteLength)
@@ -406,6 +413,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       if (!verifier.complete) {
         throw new AttemptError('incomplete', `${candidate.peerId} stopped before sending ${verifier.nextMissing}`)
       }
+      await Promise.all(writes.splice(0))
       record('success')
       const durationMs = Date.now() - startedAt.getTime()
       const ttfbMs = firstByteAt ? (firstByteAt as Date).getTime() - startedAt.getTime() : undefined
@@ -446,6 +454,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       return { ok: false, cancelled: false, error }
     } finally {
       clearTimeout(timer)
+      await Promise.allSettled(writes.splice(0)) // nothing of this attempt is left writing
       release()
     }
   }
