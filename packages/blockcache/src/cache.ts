@@ -107,7 +107,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   /** Verified blocks whose file is being written: served from memory until it is in place. */
   const writing = new Map<string, Uint8Array>()
   /** Shard directories known to exist, so a put does not try a rename that fails first. */
-  const shards = new Set<string>()
+  const knownShards = new Set<string>()
   /** The last blocks written, oldest first, up to `recentLimit` bytes (init.recentBytes). */
   const recent = new Map<string, Uint8Array>()
   const recentLimit = Math.max(0, init.recentBytes ?? 0)
@@ -200,6 +200,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       shards = await readdir(blocksDir)
     } catch {}
     for (const shard of shards) {
+      knownShards.add(shard)
       let names: string[] = []
       try {
         names = await readdir(join(blocksDir, shard))
@@ -293,9 +294,12 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
         const shard = key.slice(-3, -1)
         const final = pathOf(key)
-        if (!shards.has(shard)) {
-          await mkdir(join(blocksDir, shard), { recursive: true })
-          shards.add(shard)
+        if (!knownShards.has(shard)) {
+          // blocks/ exists (start made it): a plain mkdir, not a recursive one, which costs more.
+          await mkdir(join(blocksDir, shard)).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'EEXIST') throw err
+          })
+          knownShards.add(shard)
         }
         await writeFile(tmp, bytes, { signal: options?.signal })
         try {

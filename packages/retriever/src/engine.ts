@@ -4,7 +4,12 @@ import { minerConfigFor, type PolicySnapshot, providerVerdict } from '@autoretri
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { RecordEvent } from '@autoretrieve/store'
 import type { CID } from 'multiformats/cid'
-import { DEFAULT_CACHE_WRITES_IN_FLIGHT, DEFAULT_PROTOCOL_STAGGER_MS, MAX_REQUEUES } from './constants.ts'
+import {
+  DEFAULT_CACHE_WRITES_IN_FLIGHT,
+  DEFAULT_PROTOCOL_STAGGER_MS,
+  MAX_REQUEUES,
+  YIELD_EVERY_MS
+} from './constants.ts'
 import { AttemptError, RetrievalFailedError } from './errors.ts'
 import { KeyedLimiter } from './limiter.ts'
 import { ProviderScores } from './scores.ts'
@@ -171,6 +176,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     }
     const fail = (reason: FailureReason, error: Error) => finish({ ok: false, id, root, reason, error })
 
+    if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} retrieve start\n`)
     // 1. Candidates.
     let found: Candidate[] = options.providers ?? []
     let lookupError: Error | undefined
@@ -183,6 +189,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         logger?.warn({ cid: root, err: (err as Error).message }, 'candidate lookup failed')
       }
     }
+    if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} candidates ${found.length}\n`)
     found = mergeByPeer(found)
     const accepted: Candidate[] = []
     const verdicts = found.map((c) => {
@@ -368,6 +375,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       })
     /** Cache writes still running, oldest first (at most DEFAULT_CACHE_WRITES_IN_FLIGHT). */
     const writes: Array<Promise<boolean>> = []
+    let lastYield = performance.now()
     record('running')
     events?.onAttemptStarted?.(adapter.protocol)
     options.onProgress?.({ type: 'attempt-started', provider: candidate.peerId, protocol: adapter.protocol })
@@ -377,6 +385,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         signal,
         getLocal: (cid) => cache.get(cid),
         onConnected: () => {
+          if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} http connected\n`)
           connectedAt = new Date()
           arm()
         }
@@ -400,11 +409,17 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
           events?.onBytes?.(adapter.protocol, block.bytes.byteLength)
         }
         if (firstByteAt === null) {
+          if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} first block\n`)
           firstByteAt = new Date()
           onFirstBlock()
         }
         arm()
         options.onProgress?.({ type: 'block', blocks: verifier.blocks, bytes: verifier.bytes })
+        if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+          // Let the node read its sockets (wants, window updates) between blocks.
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          lastYield = performance.now()
+        }
         if (limits.maxBytesPerSecond > 0) {
           const due = (verifier.bytes / limits.maxBytesPerSecond) * 1000 - (Date.now() - startedAt.getTime())
           if (due > 0) await sleep(due, signal)
