@@ -4,38 +4,21 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { createStore } from '@autoretrieve/store'
 import {
-  createHeliaPeer,
   createUnixfsFixture,
-  type HeliaPeer,
   type ProviderFault,
   type ProviderStandIn,
   startIndexer,
   startProvider,
   type UnixfsFixture
 } from '@autoretrieve/testkit'
-import { unixfs } from '@helia/unixfs'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { cliEnv, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
+import { catFile, cliEnv, heliaClient, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
 
 // Graphsync end to end: the indexer names only graphsync (0x0910) providers, the node retrieves
 // from them as it would from Boost (free data-transfer deal over graphsync 2.0.0), and a real Helia
 // client gets the file over Bitswap from the node.
 
 type After = { after(fn: () => Promise<unknown>): void }
-
-async function cat(helia: HeliaPeer, root: CID, timeoutMs = 30_000) {
-  const parts: Uint8Array[] = []
-  for await (const chunk of unixfs(helia).cat(root, { signal: AbortSignal.timeout(timeoutMs) })) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-async function client(t: After, addrs: string[]) {
-  const helia = await createHeliaPeer()
-  t.after(() => helia.stop())
-  await helia.libp2p.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
-  return helia
-}
 
 async function graphsyncProvider(t: After, cars: Uint8Array[], fault: ProviderFault = 'none') {
   const p = await startProvider({ cars, protocols: ['graphsync'], fault })
@@ -78,7 +61,7 @@ test('a miss is retrieved over graphsync from a Boost-like provider and reaches 
   const indexer = await startIndexer({ providers: [graphsyncRecord(p)] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url)
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.equal(p.stats.graphsyncAccepted, 1, 'one deal for the whole DAG')
   assert.equal(p.stats.httpRequests, 0)
   // Boost sends the data-transfer Complete on a stream of its own once the response is full.
@@ -89,7 +72,7 @@ test('a miss is retrieved over graphsync from a Boost-like provider and reaches 
   const metrics = await (await fetch(`${node.adminUrl}/metrics`)).text()
   assert.match(metrics, /^autoretrieve_retrieval_protocol_success_total\{protocol="graphsync"\} 1$/m)
   // Asking again is a cache hit: the provider sees no second request.
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.equal(p.stats.graphsyncRequests, 1)
 })
 
@@ -110,8 +93,8 @@ async function concurrentRoots(t: After, n: number, seed: number) {
   t.after(() => indexer.close())
   // The Go default allows one retrieval per provider at a time; this provider takes n.
   const node = await startNode(t, indexer.url, {}, `default-miner-config:\n  max-concurrent-retrievals: ${n}\n`)
-  const clients = [await client(t, node.multiaddrs), await client(t, node.multiaddrs)]
-  const got = await Promise.all(fixtures.map((f, i) => cat(clients[i % 2], f.root, 60_000)))
+  const clients = [await heliaClient(t, node.multiaddrs), await heliaClient(t, node.multiaddrs)]
+  const got = await Promise.all(fixtures.map((f, i) => catFile(clients[i % 2], f.root, 60_000)))
   for (const [i, f] of fixtures.entries()) assert.deepEqual(got[i], Buffer.from(f.bytes), `root ${i}`)
   assert.equal(p.stats.graphsyncAccepted, n, 'one deal per root')
   return p
@@ -143,7 +126,7 @@ for (const [fault, errorClass] of [
     const indexer = await startIndexer({ providers: [graphsyncRecord(bad), graphsyncRecord(good)] })
     t.after(() => indexer.close())
     const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
-    assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+    assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
 
     const retrieval = await finishedRetrieval(databaseUrl, t, fixture.root)
     assert.equal(retrieval?.status, 'success')
@@ -163,7 +146,7 @@ test('a graphsync provider that rejects, with no other candidate: the want is re
   const indexer = await startIndexer({ providers: [graphsyncRecord(bad)] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
-  await assert.rejects(cat(await client(t, node.multiaddrs), fixture.root, 5_000))
+  await assert.rejects(catFile(await heliaClient(t, node.multiaddrs), fixture.root, 5_000))
   const retrieval = await finishedRetrieval(databaseUrl, t, fixture.root)
   assert.equal(retrieval?.status, 'failed')
   assert.equal(retrieval.reason, 'retrieval_failed')

@@ -4,6 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHeliaPeer, type HeliaPeer } from '@autoretrieve/testkit'
+import { unixfs } from '@helia/unixfs'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
 import postgres from 'postgres'
 
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
@@ -141,4 +145,19 @@ export async function scratchDatabase(t: { after(fn: () => Promise<unknown>): vo
     await admin.end({ timeout: 1 })
   })
   return `postgres://postgres@127.0.0.1:5432/${name}`
+}
+
+/** The whole UnixFS file under `root` as a Helia client reads it (bounded by timeoutMs). */
+export async function catFile(helia: HeliaPeer, root: CID, timeoutMs = 30_000): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of unixfs(helia).cat(root, { signal: AbortSignal.timeout(timeoutMs) })) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+/** A Helia client (stopped after the test) connected to the node over TCP. */
+export async function heliaClient(t: { after(fn: () => Promise<unknown>): void }, addrs: string[]) {
+  const helia = await createHeliaPeer()
+  t.after(() => helia.stop())
+  await helia.libp2p.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
+  return helia
 }

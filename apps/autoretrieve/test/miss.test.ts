@@ -2,33 +2,16 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createStore } from '@autoretrieve/store'
 import {
-  createHeliaPeer,
   createUnixfsFixture,
-  type HeliaPeer,
   type ProviderFault,
   type ProviderStandIn,
   startIndexer,
   startProvider
 } from '@autoretrieve/testkit'
-import { unixfs } from '@helia/unixfs'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { cliEnv, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
+import { catFile, cliEnv, heliaClient, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
-
-async function cat(helia: HeliaPeer, root: CID, timeoutMs = 30_000) {
-  const parts: Uint8Array[] = []
-  for await (const chunk of unixfs(helia).cat(root, { signal: AbortSignal.timeout(timeoutMs) })) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-async function client(t: After, addrs: string[]) {
-  const helia = await createHeliaPeer()
-  t.after(() => helia.stop())
-  await helia.libp2p.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
-  return helia
-}
 
 async function provider(
   t: After,
@@ -58,9 +41,9 @@ test('a miss is retrieved from an HTTP provider and streamed to a Helia client; 
   const indexer = await startIndexer({ providers: [record(p, 'http')] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url)
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.equal(p.stats.httpRequests, 1)
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.equal(p.stats.httpRequests, 1, 'the second client was served from the cache')
 
   // The metrics tell the same story: one successful HTTP retrieval, then cache hits.
@@ -96,7 +79,7 @@ test('a miss is retrieved from a Bitswap-only provider', async (t) => {
   const indexer = await startIndexer({ providers: [record(p, 'bitswap')] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url)
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
   assert.ok(p.stats.bitswapWants >= fixture.blocks.length)
 })
 
@@ -109,7 +92,7 @@ test('failover past a provider sending a wrong block; records tell the same stor
   const indexer = await startIndexer({ providers: [record(bad, 'http'), record(good, 'http')] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
-  assert.deepEqual(await cat(await client(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
+  assert.deepEqual(await catFile(await heliaClient(t, node.multiaddrs), fixture.root), Buffer.from(fixture.bytes))
 
   const store = await createStore({ databaseUrl })
   t.after(() => store.close())
@@ -134,8 +117,8 @@ test('with no candidates the want is refused with reason no_candidates, recorded
   const indexer = await startIndexer({ providers: [] })
   t.after(() => indexer.close())
   const node = await startNode(t, indexer.url, { AUTORETRIEVE_DATABASE_URL: databaseUrl })
-  const helia = await client(t, node.multiaddrs)
-  await assert.rejects(cat(helia, fixture.root, 3_000))
+  const helia = await heliaClient(t, node.multiaddrs)
+  await assert.rejects(catFile(helia, fixture.root, 3_000))
   const store = await createStore({ databaseUrl })
   t.after(() => store.close())
   const why = await store.retrievals.explain(fixture.root.toString())
