@@ -11,6 +11,7 @@ import {
   TOUCH_THROTTLE_MS
 } from './constants.ts'
 import { AwaitTimeoutError, BlockVerificationError, CacheStoppedError } from './errors.ts'
+import { HotSet } from './hot-set.ts'
 import { isIdentity, matches } from './verify.ts'
 
 export interface AbortOptions {
@@ -29,6 +30,12 @@ export interface BlockCacheInit {
   pinDurationMs?: number
   lowWaterRatio?: number
   awaitTimeoutMs?: number
+  /**
+   * Bytes of recently read, verified blocks kept in memory (0: none). A hit is served without a
+   * disk read or a re-hash: a block is verified when it is read from disk, then trusted while it
+   * stays in memory. Counted in the process's RSS, so keep it small.
+   */
+  hotSetBytes?: number
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -39,6 +46,12 @@ export interface BlockCacheStats {
   corrupt: number
   pruned: number
   awaiting: number
+}
+
+export interface HotSetStats {
+  blocks: number
+  bytes: number
+  hits: number
 }
 
 export interface BlockCache {
@@ -53,6 +66,7 @@ export interface BlockCache {
   onCorrupt(listener: (cid: CID) => void): () => void
   prune(options?: AbortOptions): Promise<{ removedBlocks: number; removedBytes: number }>
   stats(): BlockCacheStats
+  hotSet(): HotSetStats
 }
 
 interface Entry {
@@ -74,8 +88,10 @@ function keyOf(cid: CID): string {
  * The block cache: one file per block under `<path>/blocks/<shard>/`, sharded by the key's
  * next-to-last two characters (as flatfs does). Writes go to `<path>/tmp/` and are renamed into
  * place, so a crash never leaves a partial block where a reader could find it. Every put is
- * verified against the multihash before it is written, and every read again before it is served.
+ * verified against the multihash before it is written, and every read from disk again before it
+ * is served; a block read recently is served from the hot set (verified bytes in memory).
  * Sizes and last-use times live in memory, rebuilt from the files at start (last use = mtime).
+ * Bytes returned by `get` may be shared with other readers: never modify them.
  */
 export function createBlockCache(components: { logger?: Logger }, init: BlockCacheInit): BlockCache {
   const { logger } = components
@@ -88,6 +104,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const awaitTimeout = init.awaitTimeoutMs ?? DEFAULT_AWAIT_TIMEOUT_MS
 
   const index = new Map<string, Entry>()
+  const hot = new HotSet(Math.max(0, init.hotSetBytes ?? 0))
   const inflight = new Map<string, Promise<boolean>>()
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
@@ -103,6 +120,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
   const forget = (key: string) => {
     const e = index.get(key)
+    hot.delete(key)
     if (e === undefined) return
     index.delete(key)
     total -= e.size
@@ -190,6 +208,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
     async stop() {
       started = false
+      hot.clear()
       if (pruneTimer) clearInterval(pruneTimer)
       await Promise.allSettled([...inflight.values()])
       await pruning?.catch(() => {})
@@ -206,6 +225,11 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
       if (!index.has(key)) return undefined
+      const cached = hot.get(key)
+      if (cached !== undefined) {
+        touch(key)
+        return cached
+      }
       let bytes: Uint8Array
       try {
         const buf = await readFile(pathOf(key), { signal: options?.signal })
@@ -221,6 +245,8 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         await markCorrupt(cid, key)
         return undefined
       }
+      // Deleted or pruned while it was read: not ours to keep.
+      if (index.has(key)) hot.add(key, bytes)
       touch(key)
       return bytes
     },
@@ -373,6 +399,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       let awaiting = 0
       for (const s of waiters.values()) awaiting += s.size
       return { blocks: index.size, bytes: total, corrupt, pruned, awaiting }
+    },
+
+    hotSet() {
+      return { blocks: hot.blocks, bytes: hot.bytes, hits: hot.hits }
     }
   }
   return cache

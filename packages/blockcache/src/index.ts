@@ -1,6 +1,7 @@
 /**
  * @autoretrieve/blockcache: the block cache every part meets at. The Bitswap server reads it and
- * waits on it (`await`, `onBlock`); retrievals write to it. Verified on every put and every read,
+ * waits on it (`await`, `onBlock`); retrievals write to it. Verified on every put and every read
+ * from disk (recently read blocks are served from a bounded in-memory hot set of verified bytes),
  * written atomically, keyed by multihash, pruned least-recently-used above a threshold.
  */
 export {
@@ -9,6 +10,7 @@ export {
   type BlockCacheInit,
   type BlockCacheStats,
   createBlockCache,
+  type HotSetStats,
   type Logger
 } from './cache.ts'
 export { AwaitTimeoutError, BlockVerificationError, CacheStoppedError, UnsupportedHashError } from './errors.ts'
