@@ -100,7 +100,9 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
   const received: DecodedMessage[] = []
   const waiters: Array<() => void> = []
   const held: Stream[] = []
+  let inboundStreams = 0
   await node.handle(PROTOCOLS, (stream) => {
+    inboundStreams++
     if (opts.read === false) {
       stream.pause() // never read: the server's writes back up
       held.push(stream)
@@ -126,6 +128,10 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
       if (!out.send(bytes)) await out.onDrain()
     },
     stream: out,
+    /** Streams the server opened to this peer so far. */
+    get inboundStreams() {
+      return inboundStreams
+    },
     /** Resolves when `count` messages in total have arrived (bounded by timeoutMs). */
     async waitFor(count: number, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs

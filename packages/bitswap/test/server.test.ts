@@ -190,3 +190,24 @@ test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   assert.deepEqual(Buffer.from(msg.blocks[0]), Buffer.from(fixture.blocks[0].bytes))
   assert.equal(msg.payload.length, 0)
 })
+
+test('blocks are packed up to the 4 MiB message limit, each message on a stream of its own', async (t) => {
+  const { node, cache, server } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 8 * 1024 * 1024, chunkSize: 256 * 1024, seed: 9 })
+  for (const b of fixture.blocks) await cache.put(b.cid, b.bytes)
+  const leaves = fixture.blocks.filter((b) => b.cid.code === raw.code)
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: leaves.map((b) => ({ cid: b.cid })) } })
+  const deadline = Date.now() + 20_000
+  let got = 0
+  while (got < leaves.length && Date.now() < deadline) {
+    await peer.waitFor(peer.received.length + 1)
+    got = peer.received.reduce((a, m) => a + m.payload.length, 0)
+  }
+  assert.equal(got, leaves.length)
+  // 32 leaves of 256 KiB: 15 fit under the target, so three messages, not 32.
+  assert.equal(peer.received.length, 3)
+  assert.ok(peer.received.every((m) => m.payload.reduce((a, b) => a + b.data.byteLength, 0) < 4 * 1024 * 1024))
+  assert.equal(server.stats().blocksSent, leaves.length)
+  assert.equal(peer.inboundStreams, peer.received.length, 'one stream per message')
+})

@@ -59,6 +59,8 @@ export interface BlockCache {
   stop(): Promise<void>
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
+  /** The size of a stored block from the index (no disk access); undefined when absent. */
+  size(cid: CID): number | undefined
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
   delete(cid: CID, options?: AbortOptions): Promise<boolean>
   await(cid: CID, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
@@ -106,6 +108,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const index = new Map<string, Entry>()
   const hot = new HotSet(Math.max(0, init.hotSetBytes ?? 0))
   const inflight = new Map<string, Promise<boolean>>()
+  const reading = new Map<string, Promise<Uint8Array | undefined>>()
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
@@ -166,6 +169,29 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     }
   }
 
+  /** Reads a block file and verifies it; a mismatch is removed and reported, never returned. */
+  async function readVerified(cid: CID, key: string): Promise<Uint8Array | undefined> {
+    let bytes: Uint8Array
+    try {
+      const buf = await readFile(pathOf(key))
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        forget(key)
+        return undefined
+      }
+      throw err
+    }
+    if (!matches(cid, bytes)) {
+      await markCorrupt(cid, key)
+      return undefined
+    }
+    // Deleted or pruned while it was read: not ours to keep.
+    if (index.has(key)) hot.add(key, bytes)
+    touch(key)
+    return bytes
+  }
+
   async function scan(): Promise<void> {
     index.clear()
     total = 0
@@ -221,6 +247,11 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       return isIdentity(cid) || index.has(keyOf(cid))
     },
 
+    size(cid) {
+      if (isIdentity(cid)) return cid.multihash.digest.byteLength
+      return index.get(keyOf(cid))?.size
+    },
+
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
@@ -230,24 +261,15 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         touch(key)
         return cached
       }
-      let bytes: Uint8Array
-      try {
-        const buf = await readFile(pathOf(key), { signal: options?.signal })
-        bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          forget(key)
-          return undefined
-        }
-        throw err
+      options?.signal?.throwIfAborted()
+      // Peers fetching one DAG ask for the same block at the same moment: one read serves them all.
+      let pending = reading.get(key)
+      if (pending === undefined) {
+        pending = readVerified(cid, key).finally(() => reading.delete(key))
+        reading.set(key, pending)
       }
-      if (!matches(cid, bytes)) {
-        await markCorrupt(cid, key)
-        return undefined
-      }
-      // Deleted or pruned while it was read: not ours to keep.
-      if (index.has(key)) hot.add(key, bytes)
-      touch(key)
+      const bytes = await pending
+      options?.signal?.throwIfAborted()
       return bytes
     },
 

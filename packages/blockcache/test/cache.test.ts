@@ -268,3 +268,30 @@ test('the hot set: a block larger than an eighth of it is never kept; delete and
   assert.equal(await cache.get(a.cid), undefined, 'pruned: gone from memory too')
   assert.equal(cache.hotSet().blocks, 0)
 })
+
+test('concurrent reads of one block read and verify it once, and a corrupted file is reported once', async (t) => {
+  const { cache, path } = await open(t)
+  const good = await block(40)
+  await cache.put(good.cid, good.bytes)
+  const [a, b, c] = await Promise.all([cache.get(good.cid), cache.get(good.cid), cache.get(good.cid)])
+  assert.deepEqual(a, good.bytes)
+  assert.equal(a, b, 'one read shared')
+  assert.equal(b, c)
+  await writeFile(await blockFile(path), new Uint8Array(good.bytes.byteLength))
+  const seen: string[] = []
+  cache.onCorrupt((cid) => seen.push(cid.toString()))
+  const results = await Promise.all([cache.get(good.cid), cache.get(good.cid)])
+  assert.deepEqual(results, [undefined, undefined])
+  assert.deepEqual(seen, [good.cid.toString()])
+  assert.equal(cache.stats().corrupt, 1)
+})
+
+test('an aborted get rejects without spoiling the shared read for others', async (t) => {
+  const { cache } = await open(t)
+  const b = await block(41)
+  await cache.put(b.cid, b.bytes)
+  const controller = new AbortController()
+  controller.abort()
+  await assert.rejects(cache.get(b.cid, { signal: controller.signal }), { name: 'AbortError' })
+  assert.deepEqual(await cache.get(b.cid), b.bytes)
+})
