@@ -9,6 +9,7 @@ export interface ClientResult {
   firstByteMs: number
   startedAt: number
   endedAt: number
+  cpuMs: number
 }
 
 export interface RoundResult {
@@ -18,6 +19,8 @@ export interface RoundResult {
   /** Aggregate throughput, MB/s (10^6 bytes). */
   mbps: number
   meanFirstByteMs: number
+  /** CPU time all client processes spent fetching, ms. */
+  clientCpuMs: number
 }
 
 /** `n` Helia client processes fetch `root` from `addr`, starting together; aggregate over the round's wall time. */
@@ -38,7 +41,8 @@ export async function fetchWithClients(
       bytes,
       wallMs,
       mbps: bytes / 1e6 / (wallMs / 1000),
-      meanFirstByteMs: results.reduce((a, r) => a + r.firstByteMs, 0) / n
+      meanFirstByteMs: results.reduce((a, r) => a + r.firstByteMs, 0) / n,
+      clientCpuMs: results.reduce((a, r) => a + r.cpuMs, 0)
     }
   } finally {
     await Promise.all(procs.map((p) => p.stop()))

@@ -1,11 +1,17 @@
 // A benchmark client process: a real Helia node dials one server and fetches one UnixFS file.
-// argv: <server multiaddr> <root cid> [start-at epoch ms]; prints {"bytes", "ms", "firstByteMs", "startedAt", "endedAt"}.
+// argv: <server multiaddr> <root cid> [start-at epoch ms]; prints {"bytes", "ms", "firstByteMs", "startedAt", "endedAt", "cpuMs"}
+// (cpuMs: this process's CPU time during the fetch).
 // Clients of one round wait for the same start time, so process start-up is not measured.
 
 import { createHeliaPeer } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
+
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since)
+  return Math.round((d.user + d.system) / 1000)
+}
 
 const [addr, root, startAt] = process.argv.slice(2)
 const helia = await createHeliaPeer()
@@ -15,6 +21,7 @@ try {
   if (wait > 0) await new Promise((r) => setTimeout(r, wait))
   const startedAt = Date.now()
   const started = performance.now()
+  const cpu0 = process.cpuUsage()
   let firstByteMs = -1
   let bytes = 0
   for await (const chunk of unixfs(helia).cat(CID.parse(root), { signal: AbortSignal.timeout(300_000) })) {
@@ -22,7 +29,7 @@ try {
     bytes += chunk.byteLength
   }
   process.stdout.write(
-    `${JSON.stringify({ bytes, ms: performance.now() - started, firstByteMs, startedAt, endedAt: Date.now() })}\n`
+    `${JSON.stringify({ bytes, ms: performance.now() - started, firstByteMs, startedAt, endedAt: Date.now(), cpuMs: cpuMs(cpu0) })}\n`
   )
 } finally {
   await helia.stop()

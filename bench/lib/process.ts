@@ -24,6 +24,17 @@ export function peakRss(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a live process has used so far, in ms; 0 when unknown. */
+export function cpuTimeMs(pid: number): number {
+  try {
+    // Fields after the command name: state is 3rd, utime 14th, stime 15th (in clock ticks, USER_HZ = 100).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
 export interface Spawned {
   child: ChildProcess
   /** Resolves with the first stdout line that parses as JSON. */
