@@ -9,8 +9,7 @@ export interface ClientResult {
   firstByteMs: number
   startedAt: number
   endedAt: number
-  /** CPU the client process used for the fetch (user + system). */
-  cpuMs?: number
+  cpuMs: number
 }
 
 export interface RoundResult {
@@ -20,7 +19,7 @@ export interface RoundResult {
   /** Aggregate throughput, MB/s (10^6 bytes). */
   mbps: number
   meanFirstByteMs: number
-  /** CPU the clients used for their fetches, summed. */
+  /** CPU time all client processes spent fetching, ms. */
   clientCpuMs: number
 }
 
@@ -43,7 +42,7 @@ export async function fetchWithClients(
       wallMs,
       mbps: bytes / 1e6 / (wallMs / 1000),
       meanFirstByteMs: results.reduce((a, r) => a + r.firstByteMs, 0) / n,
-      clientCpuMs: results.reduce((a, r) => a + (r.cpuMs ?? 0), 0)
+      clientCpuMs: results.reduce((a, r) => a + r.cpuMs, 0)
     }
   } finally {
     await Promise.all(procs.map((p) => p.stop()))

@@ -25,11 +25,11 @@ export function peakRss(pid: number): number {
 }
 
 /** CPU time (user + system) a live process has used so far, in ms; 0 when unknown. */
-export function cpuMs(pid: number): number {
+export function cpuTimeMs(pid: number): number {
   try {
-    // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" of the name.
+    // Fields after the command name: state is 3rd, utime 14th, stime 15th (in clock ticks, USER_HZ = 100).
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+    return (Number(fields[11]) + Number(fields[12])) * 10
   } catch {
     return 0
   }

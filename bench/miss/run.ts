@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
 import { fetchWithClients } from '../lib/clients.ts'
 import { nodeEnv, startBenchNode } from '../lib/node.ts'
-import { cpuMs, peakRss, spawnNode } from '../lib/process.ts'
+import { cpuTimeMs, peakRss, spawnNode } from '../lib/process.ts'
 import { writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
@@ -65,15 +65,15 @@ try {
     throw err
   }
   const timeoutMs = Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 120_000)
-  const cpuBeforeMiss = cpuMs(node.pid)
+  const cpuBeforeMiss = cpuTimeMs(node.pid)
   const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('miss', err)
   )
-  const cpuBeforeHit = cpuMs(node.pid)
+  const cpuBeforeHit = cpuTimeMs(node.pid)
   const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('hit', err)
   )
-  const cpuAfterHit = cpuMs(node.pid)
+  const cpuAfterHit = cpuTimeMs(node.pid)
   const slower = Math.max(hit.wallMs, directMs)
   const injected = 2 * latency
   const rssAfterSingleMiB = Math.round(peakRss(node.pid) / 2 ** 20)

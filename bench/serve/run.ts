@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import { createUnixfsFixture } from '@autoretrieve/testkit'
 import { fetchWithClients, type RoundResult } from '../lib/clients.ts'
 import { CLI, nodeEnv, startBenchNode } from '../lib/node.ts'
-import { freePort, peakRss, spawnNode } from '../lib/process.ts'
+import { cpuTimeMs, freePort, peakRss, spawnNode } from '../lib/process.ts'
 import { writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
@@ -48,11 +48,16 @@ try {
   const helia = await heliaServer.firstJson<{ multiaddr: string }>(120_000)
 
   const results: Record<string, RoundResult[]> = {}
+  // The server's CPU time per round (the clients report their own): on 2 cores the round is CPU-bound.
+  const serverCpuMs: Record<string, number[]> = {}
   for (const n of clientCounts) {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? (['autoretrieve', 'helia'] as const) : (['helia', 'autoretrieve'] as const)
       for (const who of order) {
+        const serverPid = who === 'autoretrieve' ? ours.pid : (heliaServer.child.pid ?? 0)
+        const cpuBefore = cpuTimeMs(serverPid)
         const res = await fetchWithClients(who === 'autoretrieve' ? ours.multiaddr : helia.multiaddr, root, n)
+        serverCpuMs[`${who}:${n}`] = [...(serverCpuMs[`${who}:${n}`] ?? []), cpuTimeMs(serverPid) - cpuBefore]
         if (res.bytes !== n * fixture.bytes.byteLength)
           throw new Error(`${who}: got ${res.bytes} bytes, expected ${n * fixture.bytes.byteLength}`)
         const key = `${who}:${n}`
@@ -67,10 +72,26 @@ try {
   await heliaServer.stop()
 
   const mean = (xs: RoundResult[]) => xs.reduce((a, x) => a + x.mbps, 0) / xs.length
+  const avg = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length
+  const cpuS = (who: string, n: number) => ({
+    server: +(avg(serverCpuMs[`${who}:${n}`]) / 1000).toFixed(2),
+    clients: +(avg(results[`${who}:${n}`].map((r) => r.clientCpuMs)) / 1000).toFixed(2)
+  })
   const rows = clientCounts.map((n) => {
     const a = mean(results[`autoretrieve:${n}`])
     const h = mean(results[`helia:${n}`])
-    return { clients: n, autoretrieveMBps: +a.toFixed(1), heliaMBps: +h.toFixed(1), ratio: +(a / h).toFixed(2) }
+    const cpu = { autoretrieve: cpuS('autoretrieve', n), helia: cpuS('helia', n) }
+    return {
+      clients: n,
+      autoretrieveMBps: +a.toFixed(1),
+      heliaMBps: +h.toFixed(1),
+      ratio: +(a / h).toFixed(2),
+      // CPU seconds per round (mean); when a round saturates the cores its time is about its CPU
+      // over the core count, so Helia's total over our clients' alone bounds the ratio even if
+      // our server cost nothing.
+      cpuSeconds: cpu,
+      ratioBoundIfServerFree: +((cpu.helia.server + cpu.helia.clients) / cpu.autoretrieve.clients).toFixed(2)
+    }
   })
   const summary = {
     bench: 'serve',
@@ -81,7 +102,7 @@ try {
     peakRssMiB: { autoretrieve: +(oursRss / 2 ** 20).toFixed(0), helia: +(heliaRss / 2 ** 20).toFixed(0) },
     goal: 'with 4 clients >= 1.5x the Helia node; autoretrieve peak RSS <= 250 MiB'
   }
-  console.table(rows)
+  console.table(rows.map(({ cpuSeconds, ...r }) => r))
   console.log(JSON.stringify(summary))
   await writeResult('serve', summary)
 } finally {

@@ -31,6 +31,12 @@ import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
 
+/**
+ * Verified blocks kept in memory by the cache. Peers fetching the same DAG at once ask for the
+ * same blocks within moments of each other: each is then read and hashed once, not once per peer.
+ */
+const HOT_SET_BYTES = 16 * 1024 * 1024
+
 export interface RunningNode {
   readonly peerId: string
   readonly adminUrl: string
@@ -100,7 +106,8 @@ export async function startNode(
         path: join(config.dataDir, 'blockstore'),
         pruneThresholdBytes: config.pruneThresholdBytes,
         pinDurationMs: config.pinDurationMs,
-        recentBytes: RECENT_BLOCK_BYTES
+        recentBytes: RECENT_BLOCK_BYTES,
+        hotSetBytes: HOT_SET_BYTES
       }
     )
     await cache.start()
@@ -169,7 +176,7 @@ export async function startNode(
         },
         logger: logger.child({ component: 'bitswap' })
       },
-      { maxWorkers: config.maxBitswapWorkers, missHandler: retriever?.missHandler }
+      { maxWorkers: config.maxBitswapWorkers, missHandler: retriever?.missHandler, hotBytes: HOT_SET_BYTES }
     )
     bitswapRef = bitswap
     await bitswap.start()

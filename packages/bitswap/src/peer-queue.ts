@@ -35,16 +35,33 @@ export class PeerQueue {
     this.tasks.set(task.key, { ...task, seq: existing?.seq ?? this.seq++ })
   }
 
-  /** The next task: highest priority, then oldest. */
-  pop(): Task | undefined {
+  /** Puts back a popped task that could not be sent yet, in its old place (unless re-asked meanwhile). */
+  requeue(task: Task): void {
+    if (this.tasks.has(task.key)) return
+    this.tasks.set(task.key, task)
+    this.heldBytes += task.bytes?.byteLength ?? 0
+  }
+
+  /**
+   * The next task: highest priority, then (among equals) one `preferred` says yes to, then oldest.
+   * The server prefers blocks it has just sent another peer: they are still in the cache's memory,
+   * and peers fetching the same DAG then move through it together instead of each on its own.
+   */
+  pop(preferred?: (task: Task) => boolean): Task | undefined {
     let best: Task | undefined
+    let bestPreferred = false
     for (const task of this.tasks.values()) {
+      if (best !== undefined && task.priority < best.priority) continue
+      const isPreferred = preferred?.(task) ?? false
       if (
         best === undefined ||
         task.priority > best.priority ||
-        (task.priority === best.priority && task.seq < best.seq)
-      )
+        (isPreferred && !bestPreferred) ||
+        (isPreferred === bestPreferred && task.seq < best.seq)
+      ) {
         best = task
+        bestPreferred = isPreferred
+      }
     }
     if (best !== undefined) {
       this.tasks.delete(best.key)

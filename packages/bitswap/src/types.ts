@@ -16,6 +16,8 @@ export interface Logger {
 export interface BlockSource {
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
+  /** A stored block's size without reading it, if known: lets a message be packed before its blocks load. */
+  size?(cid: CID): number | undefined
   onBlock(listener: (cid: CID, bytes: Uint8Array) => void): () => void
 }
 
@@ -64,8 +66,12 @@ export interface BitswapServerInit {
   /** max-bitswap-workers: peers served at once; 1 (the Go default) means DEFAULT_SEND_CONCURRENCY. */
   maxWorkers?: number
   maxWantlistEntriesPerPeer?: number
-  maxQueuedBytesPerPeer?: number
   targetMessageSize?: number
+  /**
+   * How many bytes of recently read blocks the block source keeps in memory (the cache's
+   * hotSetBytes). Blocks taken for a peer within that many bytes are served first to the others.
+   */
+  hotBytes?: number
   maxIncomingMessageSize?: number
   /** Absent (disable-retrieval): misses are answered DONT_HAVE, reason disabled_retriever. */
   missHandler?: MissHandler

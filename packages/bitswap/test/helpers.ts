@@ -100,9 +100,9 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
   const received: DecodedMessage[] = []
   const waiters: Array<() => void> = []
   const held: Stream[] = []
-  let opened = 0
+  let inboundStreams = 0
   await node.handle(PROTOCOLS, (stream) => {
-    opened++
+    inboundStreams++
     if (opts.read === false) {
       stream.pause() // never read: the server's writes back up
       held.push(stream)
@@ -129,7 +129,9 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
     },
     stream: out,
     /** Streams the server opened to this peer so far. */
-    opened: () => opened,
+    get inboundStreams() {
+      return inboundStreams
+    },
     /** Resolves when `count` messages in total have arrived (bounded by timeoutMs). */
     async waitFor(count: number, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs

@@ -250,27 +250,6 @@ test('a block that lands while a peer waits is sent as it came, without reading 
   assert.equal(reads, 0)
 })
 
-test('the stream to a peer is opened when its wants arrive, before there is an answer to send', async (t) => {
-  const blk = await rawBlock('slow to retrieve')
-  let cache: Awaited<ReturnType<typeof startServer>>['cache'] | undefined
-  const s = await startServer(t, {
-    missHandler: async () => {
-      await new Promise((r) => setTimeout(r, 400))
-      await cache!.put(blk.cid, blk.bytes)
-      return { ok: true }
-    }
-  })
-  cache = s.cache
-  const peer = await rawPeer(t, s.node)
-  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
-  await new Promise((r) => setTimeout(r, 200))
-  assert.equal(peer.received.length, 0, 'nothing to answer yet')
-  assert.equal(peer.opened(), 1, 'the answer stream is already open')
-  const [msg] = await peer.waitFor(1)
-  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'slow to retrieve')
-  assert.equal(peer.opened(), 1, 'and the answer came on it')
-})
-
 test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   const { node, cache } = await startServer(t)
   const fixture = await createUnixfsFixture({ size: 1000, rawLeaves: false })
@@ -282,4 +261,26 @@ test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   assert.equal(msg.blocks.length, 1)
   assert.deepEqual(Buffer.from(msg.blocks[0]), Buffer.from(fixture.blocks[0].bytes))
   assert.equal(msg.payload.length, 0)
+})
+
+test('blocks are packed up to the 4 MiB message limit, each message on a stream of its own', async (t) => {
+  const { node, cache, server } = await startServer(t)
+  const fixture = await createUnixfsFixture({ size: 8 * 1024 * 1024, chunkSize: 256 * 1024, seed: 9 })
+  for (const b of fixture.blocks) await cache.put(b.cid, b.bytes)
+  const leaves = fixture.blocks.filter((b) => b.cid.code === raw.code)
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: leaves.map((b) => ({ cid: b.cid })) } })
+  const deadline = Date.now() + 20_000
+  let got = 0
+  while (got < leaves.length && Date.now() < deadline) {
+    await peer.waitFor(peer.received.length + 1)
+    got = peer.received.reduce((a, m) => a + m.payload.length, 0)
+  }
+  assert.equal(got, leaves.length)
+  // 32 leaves of 256 KiB: 15 fit under the target, so three packed messages, not 32, plus at most
+  // one early message: sending starts as soon as the first want is answerable.
+  assert.ok(peer.received.length >= 3 && peer.received.length <= 4, `${peer.received.length} messages`)
+  assert.ok(peer.received.every((m) => m.payload.reduce((a, b) => a + b.data.byteLength, 0) < 4 * 1024 * 1024))
+  assert.equal(server.stats().blocksSent, leaves.length)
+  assert.equal(peer.inboundStreams, peer.received.length, 'one stream per message')
 })

@@ -11,6 +11,7 @@ import {
   TOUCH_THROTTLE_MS
 } from './constants.ts'
 import { AwaitTimeoutError, BlockVerificationError, CacheStoppedError } from './errors.ts'
+import { HotSet } from './hot-set.ts'
 import { isIdentity, matches } from './verify.ts'
 
 export interface AbortOptions {
@@ -44,6 +45,12 @@ export interface BlockCacheInit {
    * @default 0
    */
   recentBytes?: number
+  /**
+   * Bytes of recently read, verified blocks kept in memory (0: none). A hit is served without a
+   * disk read or a re-hash: a block is verified when it is read from disk, then trusted while it
+   * stays in memory. Counted in the process's RSS, so keep it small.
+   */
+  hotSetBytes?: number
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -56,11 +63,19 @@ export interface BlockCacheStats {
   awaiting: number
 }
 
+export interface HotSetStats {
+  blocks: number
+  bytes: number
+  hits: number
+}
+
 export interface BlockCache {
   start(): Promise<void>
   stop(): Promise<void>
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
+  /** The size of a stored block from the index (no disk access); undefined when absent. */
+  size(cid: CID): number | undefined
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   delete(cid: CID, options?: AbortOptions): Promise<boolean>
   await(cid: CID, options?: AbortOptions & { timeoutMs?: number }): Promise<Uint8Array>
@@ -68,6 +83,7 @@ export interface BlockCache {
   onCorrupt(listener: (cid: CID) => void): () => void
   prune(options?: AbortOptions): Promise<{ removedBlocks: number; removedBytes: number }>
   stats(): BlockCacheStats
+  hotSet(): HotSetStats
 }
 
 interface Entry {
@@ -89,8 +105,10 @@ function keyOf(cid: CID): string {
  * The block cache: one file per block under `<path>/blocks/<shard>/`, sharded by the key's
  * next-to-last two characters (as flatfs does). Writes go to `<path>/tmp/` and are renamed into
  * place, so a crash never leaves a partial block where a reader could find it. Every put is
- * verified against the multihash before it is written, and every read again before it is served.
+ * verified against the multihash before it is written, and every read from disk again before it
+ * is served; a block read recently is served from the hot set (verified bytes in memory).
  * Sizes and last-use times live in memory, rebuilt from the files at start (last use = mtime).
+ * Bytes returned by `get` may be shared with other readers: never modify them.
  */
 export function createBlockCache(components: { logger?: Logger }, init: BlockCacheInit): BlockCache {
   const { logger } = components
@@ -103,6 +121,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const awaitTimeout = init.awaitTimeoutMs ?? DEFAULT_AWAIT_TIMEOUT_MS
 
   const index = new Map<string, Entry>()
+  const hot = new HotSet(Math.max(0, init.hotSetBytes ?? 0))
   const inflight = new Map<string, Promise<boolean>>()
   /** Verified blocks whose file is being written: served from memory until it is in place. */
   const writing = new Map<string, Uint8Array>()
@@ -132,6 +151,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       recentTotal -= b.buffer.byteLength
     }
   }
+  const reading = new Map<string, Promise<Uint8Array | undefined>>()
   const waiters = new Map<string, Set<Waiter>>()
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
@@ -147,6 +167,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const forget = (key: string) => {
     unremember(key)
     const e = index.get(key)
+    hot.delete(key)
     if (e === undefined) return
     index.delete(key)
     total -= e.size
@@ -192,6 +213,29 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     }
   }
 
+  /** Reads a block file and verifies it; a mismatch is removed and reported, never returned. */
+  async function readVerified(cid: CID, key: string): Promise<Uint8Array | undefined> {
+    let bytes: Uint8Array
+    try {
+      const buf = await readFile(pathOf(key))
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        forget(key)
+        return undefined
+      }
+      throw err
+    }
+    if (!matches(cid, bytes)) {
+      await markCorrupt(cid, key)
+      return undefined
+    }
+    // Deleted or pruned while it was read: not ours to keep.
+    if (index.has(key)) hot.add(key, bytes)
+    touch(key)
+    return bytes
+  }
+
   async function scan(): Promise<void> {
     index.clear()
     total = 0
@@ -235,6 +279,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
     async stop() {
       started = false
+      hot.clear()
       if (pruneTimer) clearInterval(pruneTimer)
       await Promise.allSettled([...inflight.values()])
       await pruning?.catch(() => {})
@@ -249,6 +294,12 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       return index.has(key) || writing.has(key)
     },
 
+    size(cid) {
+      if (isIdentity(cid)) return cid.multihash.digest.byteLength
+      const key = keyOf(cid)
+      return index.get(key)?.size ?? writing.get(key)?.byteLength
+    },
+
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
@@ -256,22 +307,20 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       if (fresh !== undefined && index.has(key)) touch(key)
       if (fresh !== undefined) return fresh // verified by put, not long ago
       if (!index.has(key)) return undefined
-      let bytes: Uint8Array
-      try {
-        const buf = await readFile(pathOf(key), { signal: options?.signal })
-        bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          forget(key)
-          return undefined
-        }
-        throw err
+      const cached = hot.get(key)
+      if (cached !== undefined) {
+        touch(key)
+        return cached
       }
-      if (!matches(cid, bytes)) {
-        await markCorrupt(cid, key)
-        return undefined
+      options?.signal?.throwIfAborted()
+      // Peers fetching one DAG ask for the same block at the same moment: one read serves them all.
+      let pending = reading.get(key)
+      if (pending === undefined) {
+        pending = readVerified(cid, key).finally(() => reading.delete(key))
+        reading.set(key, pending)
       }
-      touch(key)
+      const bytes = await pending
+      options?.signal?.throwIfAborted()
       return bytes
     },
 
@@ -436,6 +485,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       let awaiting = 0
       for (const s of waiters.values()) awaiting += s.size
       return { blocks: index.size, bytes: total, corrupt, pruned, awaiting }
+    },
+
+    hotSet() {
+      return { blocks: hot.blocks, bytes: hot.bytes, hits: hot.hits }
     }
   }
   return cache

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -215,4 +215,122 @@ test('concurrent puts of one block write it once', async (t) => {
   const results = await Promise.all(Array.from({ length: 10 }, () => cache.put(b.cid, b.bytes)))
   assert.equal(results.filter(Boolean).length, 1)
   assert.equal(cache.stats().blocks, 1)
+})
+
+async function blockFile(path: string): Promise<string> {
+  const [shard] = await readdir(join(path, 'blocks'))
+  const [file] = await readdir(join(path, 'blocks', shard))
+  return join(path, 'blocks', shard, file)
+}
+
+test('the hot set: a put is not trusted, the first read from disk is verified and detects a corrupted file', async (t) => {
+  const { cache, path } = await open(t, { hotSetBytes: 64 * 1024 })
+  const { cid, bytes } = await block(3)
+  await cache.put(cid, bytes)
+  await writeFile(await blockFile(path), new Uint8Array(bytes.byteLength))
+  assert.equal(await cache.get(cid), undefined, 'the corrupted file is caught on its first read')
+  assert.equal(cache.stats().corrupt, 1)
+  assert.equal(await cache.has(cid), false)
+  assert.deepEqual(cache.hotSet(), { blocks: 0, bytes: 0, hits: 0 }, 'nothing unverified was kept')
+})
+
+test('the hot set: a block read once is served again from memory, verified bytes only', async (t) => {
+  const { cache, path } = await open(t, { hotSetBytes: 64 * 1024 })
+  const { cid, bytes } = await block(4)
+  await cache.put(cid, bytes)
+  assert.deepEqual(await cache.get(cid), bytes)
+  assert.deepEqual(cache.hotSet(), { blocks: 1, bytes: bytes.byteLength, hits: 0 })
+  // The file goes bad after it was read and verified: the verified copy is what is served.
+  await writeFile(await blockFile(path), new Uint8Array(bytes.byteLength))
+  assert.deepEqual(await cache.get(cid), bytes)
+  assert.equal(cache.hotSet().hits, 1)
+  assert.equal(cache.stats().corrupt, 0)
+})
+
+test('the hot set is bounded by bytes, least recently used out first, and re-verifies what it dropped', async (t) => {
+  const { cache, path } = await open(t, { hotSetBytes: 8000 })
+  const blocks = []
+  for (let i = 0; i < 9; i++) blocks.push(await block(30 + i))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  for (const b of blocks.slice(0, 8)) await cache.get(b.cid)
+  assert.deepEqual(cache.hotSet(), { blocks: 8, bytes: 8000, hits: 0 })
+  await cache.get(blocks[0].cid) // a hit, and now the most recently used
+  await cache.get(blocks[8].cid) // over the bound: blocks[1], the least recently used, goes
+  assert.deepEqual(cache.hotSet(), { blocks: 8, bytes: 8000, hits: 1 })
+  // blocks[1] is read from disk again, so a corruption of its file is caught.
+  for (const shard of await readdir(join(path, 'blocks'))) {
+    for (const file of await readdir(join(path, 'blocks', shard))) {
+      const p = join(path, 'blocks', shard, file)
+      const content = await readFile(p)
+      if (content[1] === 31) await writeFile(p, new Uint8Array(content.byteLength))
+    }
+  }
+  assert.equal(await cache.get(blocks[1].cid), undefined)
+  assert.equal(cache.stats().corrupt, 1)
+  assert.equal(cache.hotSet().hits, 1, 'not a hit: it had been dropped')
+  assert.deepEqual(await cache.get(blocks[0].cid), blocks[0].bytes, 'kept: it was used recently')
+  assert.equal(cache.hotSet().hits, 2)
+})
+
+test('the hot set: a block larger than an eighth of it is never kept; delete and prune drop what they remove', async (t) => {
+  let clock = 1_000_000_000
+  const { cache } = await open(t, {
+    hotSetBytes: 8000,
+    pruneThresholdBytes: 2500,
+    pinDurationMs: 1000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const big = await block(20, 1001)
+  await cache.put(big.cid, big.bytes)
+  await cache.get(big.cid)
+  assert.equal(cache.hotSet().blocks, 0, 'over 1000 bytes')
+  await cache.delete(big.cid)
+  const a = await block(21)
+  const b = await block(22)
+  await cache.put(a.cid, a.bytes)
+  await cache.get(a.cid)
+  assert.equal(cache.hotSet().blocks, 1)
+  assert.equal(await cache.delete(a.cid), true)
+  assert.equal(cache.hotSet().blocks, 0, 'a deleted (e.g. denied) block is not served from memory')
+  assert.equal(await cache.get(a.cid), undefined)
+  await cache.put(a.cid, a.bytes)
+  await cache.put(b.cid, b.bytes)
+  await cache.get(a.cid)
+  await cache.get(b.cid)
+  assert.equal(cache.hotSet().blocks, 2)
+  clock += 10_000
+  const c = await block(23)
+  await cache.put(c.cid, c.bytes) // 3000 bytes > 2500: a and b are past pin-duration and go
+  await cache.prune()
+  assert.equal(await cache.has(a.cid), false)
+  assert.equal(await cache.get(a.cid), undefined, 'pruned: gone from memory too')
+  assert.equal(cache.hotSet().blocks, 0)
+})
+
+test('concurrent reads of one block read and verify it once, and a corrupted file is reported once', async (t) => {
+  const { cache, path } = await open(t)
+  const good = await block(40)
+  await cache.put(good.cid, good.bytes)
+  const [a, b, c] = await Promise.all([cache.get(good.cid), cache.get(good.cid), cache.get(good.cid)])
+  assert.deepEqual(a, good.bytes)
+  assert.equal(a, b, 'one read shared')
+  assert.equal(b, c)
+  await writeFile(await blockFile(path), new Uint8Array(good.bytes.byteLength))
+  const seen: string[] = []
+  cache.onCorrupt((cid) => seen.push(cid.toString()))
+  const results = await Promise.all([cache.get(good.cid), cache.get(good.cid)])
+  assert.deepEqual(results, [undefined, undefined])
+  assert.deepEqual(seen, [good.cid.toString()])
+  assert.equal(cache.stats().corrupt, 1)
+})
+
+test('an aborted get rejects without spoiling the shared read for others', async (t) => {
+  const { cache } = await open(t)
+  const b = await block(41)
+  await cache.put(b.cid, b.bytes)
+  const controller = new AbortController()
+  controller.abort()
+  await assert.rejects(cache.get(b.cid, { signal: controller.signal }), { name: 'AbortError' })
+  assert.deepEqual(await cache.get(b.cid), b.bytes)
 })
