@@ -127,29 +127,18 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const writing = new Map<string, Uint8Array>()
   /** Shard directories known to exist, so a put does not try a rename that fails first. */
   const knownShards = new Set<string>()
-  /** The last blocks written, oldest first, up to `recentLimit` bytes (init.recentBytes). */
-  const recent = new Map<string, Uint8Array>()
+  /**
+   * The last blocks written, oldest out first, up to init.recentBytes of the buffers they keep
+   * alive (not just the blocks: a view pins its whole buffer). Read with `peek`: order is by write.
+   */
   const recentLimit = Math.max(0, init.recentBytes ?? 0)
-  let recentTotal = 0
-  const unremember = (key: string) => {
-    const b = recent.get(key)
-    if (b === undefined) return
-    recent.delete(key)
-    recentTotal -= b.buffer.byteLength
-  }
+  const recent = new HotSet(recentLimit, { maxBlockBytes: recentLimit, weigh: (b) => b.buffer.byteLength })
   const remember = (key: string, bytes: Uint8Array) => {
-    if (bytes.byteLength > recentLimit) return
-    unremember(key)
+    if (bytes.byteLength > recentLimit) return // off (0) or too large: no copy for nothing
     // A view into a much larger buffer (a parser's chunk) would keep all of it alive: keep a copy.
     // @ipld/car hands out views into buffers ~25% larger than a 256 KiB block: those are kept.
     const own = bytes.buffer.byteLength > 2 * bytes.byteLength ? new Uint8Array(bytes) : bytes
-    recent.set(key, own)
-    recentTotal += own.buffer.byteLength // what it keeps alive, not just the block
-    for (const [k, b] of recent) {
-      if (recentTotal <= recentLimit) break
-      recent.delete(k)
-      recentTotal -= b.buffer.byteLength
-    }
+    recent.add(key, own)
   }
   const reading = new Map<string, Promise<Uint8Array | undefined>>()
   const waiters = new Map<string, Set<Waiter>>()
@@ -165,9 +154,9 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
 
   const forget = (key: string) => {
-    unremember(key)
-    const e = index.get(key)
+    recent.delete(key)
     hot.delete(key)
+    const e = index.get(key)
     if (e === undefined) return
     index.delete(key)
     total -= e.size
@@ -303,7 +292,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     async get(cid, options) {
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
-      const fresh = writing.get(key) ?? recent.get(key)
+      const fresh = writing.get(key) ?? recent.peek(key)
       if (fresh !== undefined && index.has(key)) touch(key)
       if (fresh !== undefined) return fresh // verified by put, not long ago
       if (!index.has(key)) return undefined

@@ -6,17 +6,30 @@
  * and the peers share one copy of it in memory instead of holding one each.
  * Plain data, no I/O. The bytes are shared with every reader: nobody may modify them.
  */
+export interface HotSetOptions {
+  /** Larger blocks are not kept (one would crowd out many small ones). Default: an eighth of the bound. */
+  maxBlockBytes?: number
+  /** What one entry counts against the bound. Default: its length. */
+  weigh?: (bytes: Uint8Array) => number
+}
+
 export class HotSet {
   private readonly entries = new Map<string, Uint8Array>()
   private readonly maxBytes: number
   private readonly maxBlockBytes: number
+  private readonly weigh: (bytes: Uint8Array) => number
   private total = 0
   hits = 0
 
-  /** `maxBlockBytes`: larger blocks are not kept (one would crowd out many small ones). */
-  constructor(maxBytes: number, maxBlockBytes = Math.floor(maxBytes / 8)) {
+  constructor(maxBytes: number, options: HotSetOptions = {}) {
     this.maxBytes = maxBytes
-    this.maxBlockBytes = maxBlockBytes
+    this.maxBlockBytes = options.maxBlockBytes ?? Math.floor(maxBytes / 8)
+    this.weigh = options.weigh ?? ((bytes) => bytes.byteLength)
+  }
+
+  /** The entry without counting a hit or making it the most recently used. */
+  peek(key: string): Uint8Array | undefined {
+    return this.entries.get(key)
   }
 
   get(key: string): Uint8Array | undefined {
@@ -33,11 +46,11 @@ export class HotSet {
     if (bytes.byteLength > this.maxBlockBytes || bytes.byteLength > this.maxBytes) return
     this.delete(key)
     this.entries.set(key, bytes)
-    this.total += bytes.byteLength
+    this.total += this.weigh(bytes)
     for (const [oldest, b] of this.entries) {
       if (this.total <= this.maxBytes) break
       this.entries.delete(oldest)
-      this.total -= b.byteLength
+      this.total -= this.weigh(b)
     }
   }
 
@@ -45,7 +58,7 @@ export class HotSet {
     const bytes = this.entries.get(key)
     if (bytes === undefined) return
     this.entries.delete(key)
-    this.total -= bytes.byteLength
+    this.total -= this.weigh(bytes)
   }
 
   clear(): void {
