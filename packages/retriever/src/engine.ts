@@ -176,7 +176,6 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     }
     const fail = (reason: FailureReason, error: Error) => finish({ ok: false, id, root, reason, error })
 
-    if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} retrieve start\n`)
     // 1. Candidates.
     let found: Candidate[] = options.providers ?? []
     let lookupError: Error | undefined
@@ -189,7 +188,6 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         logger?.warn({ cid: root, err: (err as Error).message }, 'candidate lookup failed')
       }
     }
-    if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} candidates ${found.length}\n`)
     found = mergeByPeer(found)
     const accepted: Candidate[] = []
     const verdicts = found.map((c) => {
@@ -385,7 +383,6 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         signal,
         getLocal: (cid) => cache.get(cid),
         onConnected: () => {
-          if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} http connected\n`)
           connectedAt = new Date()
           arm()
         }
@@ -409,7 +406,6 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
           events?.onBytes?.(adapter.protocol, block.bytes.byteLength)
         }
         if (firstByteAt === null) {
-          if (process.env.DBG_BS) process.stderr.write(`DBG ${Date.now() % 100000} first block\n`)
           firstByteAt = new Date()
           onFirstBlock()
         }
