@@ -13,10 +13,20 @@ import postgres from 'postgres'
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
 /** A fresh data dir under the OS temp dir, removed after the test. */
+/** Daemons by data dir: a scratch dir is removed only once what runs on it has stopped. */
+const daemonsByDir = new Map<string, Set<() => Promise<unknown>>>()
+
 export async function tempDataDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'autoretrieve-test-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  return join(dir, 'data')
+  const dataDir = join(dir, 'data')
+  // This hook runs before the daemon's own (hooks run in the order they were added), and a node
+  // still running writes into its dir (the cache makes its shard directories at start).
+  t.after(async () => {
+    await Promise.all([...(daemonsByDir.get(dataDir) ?? [])].map((stop) => stop()))
+    daemonsByDir.delete(dataDir)
+    await rm(dir, { recursive: true, force: true })
+  })
+  return dataDir
 }
 
 /** Environment for a CLI child: loopback only, no DHT, ephemeral ports, nothing inherited that changes config. */
@@ -102,6 +112,9 @@ export async function startDaemon(
       child.kill(signal)
     })
   t.after(() => stop('SIGKILL'))
+  const stoppers = daemonsByDir.get(dataDir) ?? new Set()
+  stoppers.add(() => stop('SIGKILL'))
+  daemonsByDir.set(dataDir, stoppers)
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (exited) throw new Error(`daemon exited early (code ${child.exitCode}):\n${stderr}`)

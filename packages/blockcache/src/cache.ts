@@ -73,6 +73,8 @@ export interface BlockCache {
   start(): Promise<void>
   stop(): Promise<void>
   has(cid: CID, options?: AbortOptions): Promise<boolean>
+  /** `has` at once: the index and the blocks being written are in memory. */
+  contains(cid: CID): boolean
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
   /** The size of a stored block from the index (no disk access); undefined when absent. */
   size(cid: CID): number | undefined
@@ -95,6 +97,9 @@ interface Waiter {
   resolve(bytes: Uint8Array): void
   reject(err: Error): void
 }
+
+/** The characters of a key (base32, lowercase): a shard is two of them. */
+const SHARD_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
 
 /** Blocks are stored by multihash: CIDv0/v1 and any codec of the same bytes are one file. */
 function keyOf(cid: CID): string {
@@ -150,6 +155,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   let pruning: Promise<{ removedBlocks: number; removedBytes: number }> | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   let started = false
+  let preparing: Promise<void> | undefined
 
   const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
 
@@ -250,6 +256,31 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     }
   }
 
+  /**
+   * Makes the shard directories a fresh cache lacks, one at a time, in the background. A new cache
+   * makes a directory with nearly every block it stores until most of the 1024 exist, and on ext4
+   * mkdir is the dearest part of a put: 256 puts of 256 KiB took 50 ms of system time into
+   * existing shards and 190 ms with a mkdir each. Done once, a node's first retrievals skip it.
+   */
+  async function prepareShards(): Promise<void> {
+    for (const a of SHARD_ALPHABET) {
+      for (const b of SHARD_ALPHABET) {
+        if (!started) return
+        const shard = a + b
+        if (knownShards.has(shard)) continue
+        try {
+          await mkdir(join(blocksDir, shard))
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+            logger?.debug({ err, shard }, 'could not make a shard directory ahead; puts will')
+            return
+          }
+        }
+        knownShards.add(shard)
+      }
+    }
+  }
+
   const cache: BlockCache = {
     async start() {
       await mkdir(blocksDir, { recursive: true })
@@ -258,6 +289,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       await mkdir(tmpDir, { recursive: true })
       await scan()
       started = true
+      preparing = prepareShards()
       if (threshold > 0) {
         pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
         pruneTimer.unref()
@@ -270,6 +302,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       started = false
       hot.clear()
       if (pruneTimer) clearInterval(pruneTimer)
+      await preparing
       await Promise.allSettled([...inflight.values()])
       await pruning?.catch(() => {})
       const stopped = new CacheStoppedError('the block cache stopped')
@@ -278,6 +311,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async has(cid) {
+      return cache.contains(cid)
+    },
+
+    contains(cid) {
       if (isIdentity(cid)) return true
       const key = keyOf(cid)
       return index.has(key) || writing.has(key)

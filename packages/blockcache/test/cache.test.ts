@@ -65,14 +65,21 @@ test('identity CIDs are answered from the CID itself', async (t) => {
   assert.deepEqual(await cache.get(cid), bytes)
 })
 
+/** Every block file as [shard, name]: the cache makes its shard directories ahead, so most are empty. */
+async function blockFiles(path: string): Promise<Array<[string, string]>> {
+  const found: Array<[string, string]> = []
+  for (const shard of await readdir(join(path, 'blocks')))
+    for (const file of await readdir(join(path, 'blocks', shard))) found.push([shard, file])
+  return found
+}
+
 test('a block corrupted on disk is detected, not served, removed and reported', async (t) => {
   const { cache, path } = await open(t)
   const { cid, bytes } = await block(2)
   await cache.put(cid, bytes)
   const seen: string[] = []
   cache.onCorrupt((c) => seen.push(c.toString()))
-  const [shard] = await readdir(join(path, 'blocks'))
-  const [file] = await readdir(join(path, 'blocks', shard))
+  const [[shard, file]] = await blockFiles(path)
   await writeFile(join(path, 'blocks', shard, file), new Uint8Array(bytes.byteLength))
   assert.equal(await cache.get(cid), undefined)
   assert.equal(await cache.has(cid), false)
@@ -83,7 +90,6 @@ test('a block corrupted on disk is detected, not served, removed and reported', 
 
 test('size accounting survives a restart, and an interrupted write left in tmp/ is ignored and cleaned', async (t) => {
   const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
-  t.after(() => rm(path, { recursive: true, force: true }))
   const first = createBlockCache({}, { path })
   await first.start()
   for (let i = 0; i < 20; i++) {
@@ -95,7 +101,10 @@ test('size accounting survives a restart, and an interrupted write left in tmp/ 
   await writeFile(join(path, 'tmp', 'half-written'), new Uint8Array(10))
   const second = createBlockCache({}, { path })
   await second.start()
-  t.after(() => second.stop())
+  t.after(async () => {
+    await second.stop() // before the directory goes: it may still be making shard directories
+    await rm(path, { recursive: true, force: true })
+  })
   assert.equal(second.stats().blocks, 20)
   assert.equal(second.stats().bytes, before.bytes)
   assert.deepEqual(await readdir(join(path, 'tmp')), [])
@@ -197,9 +206,8 @@ test('with recentBytes, the last blocks written are served from memory; older on
   const blocks = await Promise.all([20, 21, 22].map((i) => block(i)))
   for (const b of blocks) await cache.put(b.cid, b.bytes)
   // Spoil every file on disk: what still reads well came from memory.
-  for (const shard of await readdir(join(path, 'blocks')))
-    for (const file of await readdir(join(path, 'blocks', shard)))
-      await writeFile(join(path, 'blocks', shard, file), new Uint8Array(1000))
+  for (const [shard, file] of await blockFiles(path))
+    await writeFile(join(path, 'blocks', shard, file), new Uint8Array(1000))
   assert.deepEqual(await cache.get(blocks[2].cid), blocks[2].bytes)
   assert.deepEqual(await cache.get(blocks[1].cid), blocks[1].bytes)
   assert.equal(await cache.get(blocks[0].cid), undefined, 'past recentBytes: read from disk, caught')
@@ -218,8 +226,7 @@ test('concurrent puts of one block write it once', async (t) => {
 })
 
 async function blockFile(path: string): Promise<string> {
-  const [shard] = await readdir(join(path, 'blocks'))
-  const [file] = await readdir(join(path, 'blocks', shard))
+  const [[shard, file]] = await blockFiles(path)
   return join(path, 'blocks', shard, file)
 }
 
@@ -333,4 +340,34 @@ test('an aborted get rejects without spoiling the shared read for others', async
   controller.abort()
   await assert.rejects(cache.get(b.cid, { signal: controller.signal }), { name: 'AbortError' })
   assert.deepEqual(await cache.get(b.cid), b.bytes)
+})
+
+test('a fresh cache makes its 1,024 shard directories ahead while puts go on', async (t) => {
+  const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
+  const cache = createBlockCache({}, { path })
+  await cache.start()
+  const blocks = await Promise.all(Array.from({ length: 40 }, (_, i) => block(300 + i)))
+  assert.deepEqual(
+    await Promise.all(blocks.map((b) => cache.put(b.cid, b.bytes))),
+    blocks.map(() => true)
+  )
+  let shards: string[] = []
+  for (let i = 0; i < 250 && shards.length < 1024; i++) {
+    shards = await readdir(join(path, 'blocks'))
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  await cache.stop()
+  assert.equal(shards.length, 1024)
+  assert.ok(
+    shards.every((s) => /^[a-z2-7]{2}$/.test(s)),
+    'two base32 characters each'
+  )
+  const again = createBlockCache({}, { path })
+  await again.start()
+  t.after(async () => {
+    await again.stop()
+    await rm(path, { recursive: true, force: true })
+  })
+  for (const b of blocks) assert.deepEqual(await again.get(b.cid), b.bytes)
+  assert.equal(again.stats().blocks, 40)
 })
