@@ -44,7 +44,8 @@ export function createSnapshot(init: SnapshotInit): PolicySnapshot {
 }
 
 export function isCidDenied(snapshot: PolicySnapshot, cid: CID): boolean {
-  return snapshot.deniedCids.has(cidKey(cid))
+  // Asked for every want, block and reply; with nothing denied, skip the base58 key (~4 µs).
+  return snapshot.deniedCids.size > 0 && snapshot.deniedCids.has(cidKey(cid))
 }
 
 /**
