@@ -30,15 +30,25 @@ export const DEFAULT_MAX_WANTLIST_ENTRIES = 1024
 /**
  * Bytes of blocks kept in one peer's queue when they land while it waits (a miss being retrieved):
  * sent from memory, they skip a disk read and a second hash per block. Beyond this the task keeps
- * only the CID and the block is read from the cache when its turn comes. 32 blocks of 256 KiB.
+ * only the CID and the block is read from the cache when its turn comes. A provider streams a DAG
+ * faster than one Helia client takes it (bench/miss: ~300 against ~70 MB/s), so a 64 MiB DAG
+ * lands long before its last blocks are sent; with 8 MiB held, three quarters of them went to
+ * disk and were read back and hashed again. 256 blocks of 256 KiB.
  */
-export const DEFAULT_MAX_HELD_BYTES_PER_PEER = 8 * 1024 * 1024
+export const DEFAULT_MAX_HELD_BYTES_PER_PEER = 64 * 1024 * 1024
+/** Bytes held across all peers' queues: the bound on what waiting peers keep in memory. */
+export const DEFAULT_MAX_HELD_BYTES = 128 * 1024 * 1024
 /** max-bitswap-workers defaults to 1 in the Go config, which serialised every peer; 1 means "use this". */
 export const DEFAULT_SEND_CONCURRENCY = 8
 /** boxo DefaultWantHaveReplaceSize: a want-have for a block this small gets the block itself. */
 export const WANT_HAVE_REPLACE_SIZE = 1024
 /** boxo: CIDs longer than this (40 + 128-byte digest) are ignored. */
 export const MAX_CID_LENGTH = 168
+/**
+ * A stream opened ahead of its message and not used for this long is closed: well inside the 10 s
+ * a Helia client waits on a quiet stream, and long enough for a miss's retrieval to deliver.
+ */
+export const SPARE_IDLE_MS = 2_000
 /** A peer that does not read for this long loses its queued work and its stream. */
 export const SEND_TIMEOUT_MS = 10_000
 /** Malformed messages a peer may send before we hang up on it. */

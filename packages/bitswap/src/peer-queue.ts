@@ -21,17 +21,36 @@ export interface Task {
  * multihash: a newer answer (a block after a DONT_HAVE) replaces an older one. Bounded: the
  * task count never exceeds the wantlist cap, since every task answers a want.
  */
+/** Bytes held in tasks across every peer's queue: one count the server bounds as a whole. */
+export interface HeldBytes {
+  bytes: number
+}
+
 export class PeerQueue {
   private readonly tasks = new Map<string, Task>()
   private seq = 0
-  /** Bytes of the blocks held in tasks (`Task.bytes`), for the server to bound. */
-  heldBytes = 0
+  private held = 0
+  private readonly shared: HeldBytes
+
+  constructor(shared: HeldBytes = { bytes: 0 }) {
+    this.shared = shared
+  }
+
+  /** Bytes of the blocks held in this queue's tasks (`Task.bytes`), for the server to bound. */
+  get heldBytes(): number {
+    return this.held
+  }
+
+  private hold(delta: number): void {
+    this.held += delta
+    this.shared.bytes += delta
+  }
 
   push(task: Omit<Task, 'seq'>): void {
     const existing = this.tasks.get(task.key)
     // A block or HAVE is never downgraded by a later DONT_HAVE for the same want.
     if (existing !== undefined && existing.kind !== 'dont-have' && task.kind === 'dont-have') return
-    this.heldBytes += (task.bytes?.byteLength ?? 0) - (existing?.bytes?.byteLength ?? 0)
+    this.hold((task.bytes?.byteLength ?? 0) - (existing?.bytes?.byteLength ?? 0))
     this.tasks.set(task.key, { ...task, seq: existing?.seq ?? this.seq++ })
   }
 
@@ -39,7 +58,7 @@ export class PeerQueue {
   requeue(task: Task): void {
     if (this.tasks.has(task.key)) return
     this.tasks.set(task.key, task)
-    this.heldBytes += task.bytes?.byteLength ?? 0
+    this.hold(task.bytes?.byteLength ?? 0)
   }
 
   /**
@@ -65,13 +84,13 @@ export class PeerQueue {
     }
     if (best !== undefined) {
       this.tasks.delete(best.key)
-      this.heldBytes -= best.bytes?.byteLength ?? 0
+      this.hold(-(best.bytes?.byteLength ?? 0))
     }
     return best
   }
 
   remove(key: string): void {
-    this.heldBytes -= this.tasks.get(key)?.bytes?.byteLength ?? 0
+    this.hold(-(this.tasks.get(key)?.bytes?.byteLength ?? 0))
     this.tasks.delete(key)
   }
 
@@ -81,6 +100,6 @@ export class PeerQueue {
 
   clear(): void {
     this.tasks.clear()
-    this.heldBytes = 0
+    this.hold(-this.held)
   }
 }

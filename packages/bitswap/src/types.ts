@@ -15,6 +15,11 @@ export interface Logger {
 /** The block cache satisfies this. */
 export interface BlockSource {
   has(cid: CID, options?: AbortOptions): Promise<boolean>
+  /**
+   * `has` answered at once, when the source knows without I/O. A 256-entry wantlist took ~12 ms
+   * with an await per entry, and the replies it made ready waited behind it.
+   */
+  contains?(cid: CID): boolean
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined>
   /** A stored block's size without reading it, if known: lets a message be packed before its blocks load. */
   size?(cid: CID): number | undefined
@@ -72,6 +77,10 @@ export interface BitswapServerInit {
    * hotSetBytes). Blocks taken for a peer within that many bytes are served first to the others.
    */
   hotBytes?: number
+  /** Bytes of landed blocks one peer's queue keeps to send from memory (DEFAULT_MAX_HELD_BYTES_PER_PEER). */
+  maxHeldBytesPerPeer?: number
+  /** The same bound across all peers together (DEFAULT_MAX_HELD_BYTES). */
+  maxHeldBytes?: number
   maxIncomingMessageSize?: number
   /** Absent (disable-retrieval): misses are answered DONT_HAVE, reason disabled_retriever. */
   missHandler?: MissHandler

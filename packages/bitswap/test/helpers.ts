@@ -101,8 +101,10 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
   const waiters: Array<() => void> = []
   const held: Stream[] = []
   let inboundStreams = 0
+  let openStreams = 0
   await node.handle(PROTOCOLS, (stream) => {
     inboundStreams++
+    openStreams++
     if (opts.read === false) {
       stream.pause() // never read: the server's writes back up
       held.push(stream)
@@ -113,7 +115,9 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
         received.push(decodeMessage(bytes))
         for (const w of waiters.splice(0)) w()
       }
-    })().catch(() => {})
+    })()
+      .catch(() => {})
+      .finally(() => openStreams--)
   })
   t.after(async () => node.stop())
   const conn = await node.dial(server.getMultiaddrs()[0])
@@ -131,6 +135,10 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
     /** Streams the server opened to this peer so far. */
     get inboundStreams() {
       return inboundStreams
+    },
+    /** Of those, the ones the server has not closed yet. */
+    get openStreams() {
+      return openStreams
     },
     /** Resolves when `count` messages in total have arrived (bounded by timeoutMs). */
     async waitFor(count: number, timeoutMs = 10_000) {

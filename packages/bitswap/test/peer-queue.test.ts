@@ -28,6 +28,27 @@ test('held block bytes are counted as tasks come, are replaced, leave and are cl
   assert.equal(q.size, 0)
 })
 
+test('queues that share a held count keep it equal to the bytes all of them hold', async () => {
+  const cid = CID.createV1(raw.code, await sha256.digest(new Uint8Array([2])))
+  const shared = { bytes: 0 }
+  const a = new PeerQueue(shared)
+  const b = new PeerQueue(shared)
+  const base = { cid, kind: 'block' as const, priority: 1, sendDontHave: false }
+  a.push({ ...base, key: 'x', bytes: new Uint8Array(100) })
+  b.push({ ...base, key: 'x', bytes: new Uint8Array(100) })
+  b.push({ ...base, key: 'y', bytes: new Uint8Array(30) })
+  assert.equal(shared.bytes, 230)
+  const popped = a.pop()
+  assert.equal(shared.bytes, 130)
+  a.requeue(popped!)
+  assert.equal(shared.bytes, 230)
+  b.clear()
+  assert.equal(shared.bytes, 100)
+  a.remove('x')
+  assert.equal(shared.bytes, 0)
+  assert.equal(a.heldBytes + b.heldBytes, 0)
+})
+
 async function task(n: number, priority = 1) {
   const cid = CID.createV1(raw.code, await sha256.digest(new Uint8Array([n])))
   return { key: `k${n}`, cid, kind: 'block' as const, priority, sendDontHave: false }

@@ -250,6 +250,96 @@ test('a block that lands while a peer waits is sent as it came, without reading 
   assert.equal(reads, 0)
 })
 
+test('past the held-bytes bound, a block that lands for a waiting peer is read back instead of kept', async (t) => {
+  const blk = await rawBlock('read back, not held')
+  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  let reads = 0
+  let landed = false
+  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
+  const server = createBitswapServer(
+    {
+      libp2p: node,
+      blocks: {
+        has: async () => landed,
+        get: async () => {
+          reads++
+          return blk.bytes
+        },
+        onBlock: (l) => {
+          listeners.add(l)
+          return () => listeners.delete(l)
+        }
+      },
+      policy: testPolicy()
+    },
+    { missHandler: () => new Promise(() => {}), maxHeldBytes: blk.bytes.byteLength - 1 }
+  )
+  await server.start()
+  t.after(async () => {
+    await server.stop()
+    await node.stop()
+  })
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
+  await until(() => server.stats().wants === 1, 'the want')
+  landed = true
+  for (const l of listeners) l(blk.cid, blk.bytes)
+  const [msg] = await peer.waitFor(1)
+  assert.equal(Buffer.from(msg.payload[0].data).toString(), 'read back, not held')
+  assert.equal(reads, 1, 'over the bound the task keeps only the CID')
+})
+
+/** Waits (bounded) until `ok()` holds. */
+async function until(ok: () => boolean, what: string, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+test('a want opens the reply stream ahead: a miss answered later goes on it, and one never used is closed', async (t) => {
+  const [first, never] = await Promise.all([rawBlock('answered later'), rawBlock('never lands')])
+  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  const landed = new Set<string>()
+  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
+  const server = createBitswapServer(
+    {
+      libp2p: node,
+      blocks: {
+        has: async (cid) => landed.has(cid.toString()),
+        get: async () => undefined,
+        onBlock: (l) => {
+          listeners.add(l)
+          return () => listeners.delete(l)
+        }
+      },
+      policy: testPolicy()
+    },
+    { missHandler: () => new Promise(() => {}) } // retrievals that go on
+  )
+  await server.start()
+  t.after(async () => {
+    await server.stop()
+    await node.stop()
+  })
+  const peer = await rawPeer(t, node)
+  await peer.send({ wantlist: { entries: [{ cid: first.cid, sendDontHave: true }] } })
+  await until(() => peer.inboundStreams === 1, 'the stream opened ahead')
+  assert.equal(peer.received.length, 0, 'nothing to say yet')
+  landed.add(first.cid.toString())
+  for (const l of listeners) l(first.cid, first.bytes)
+  await peer.waitFor(1)
+  assert.equal(peer.inboundStreams, 1, 'the answer went on the stream opened ahead')
+  await until(() => peer.openStreams === 0, 'the answered stream to close')
+
+  await peer.send({ wantlist: { entries: [{ cid: never.cid, sendDontHave: true }] } })
+  await until(() => peer.inboundStreams === 2, 'a second stream opened ahead')
+  // Unused, it is closed after SPARE_IDLE_MS (2 s) rather than left open on the peer.
+  await until(() => peer.openStreams === 0, 'the unused stream to close', 6_000)
+  assert.equal(peer.received.length, 1)
+})
+
 test('a 1.0.0 peer gets raw CIDv0 blocks and no presences', async (t) => {
   const { node, cache } = await startServer(t)
   const fixture = await createUnixfsFixture({ size: 1000, rawLeaves: false })
