@@ -56,10 +56,13 @@ export interface RunningNode {
 /**
  * Blocks just written by a retrieval that the cache keeps in memory: a client that asks for them
  * a moment later (a Helia client requests a file's leaves after its root, while the CAR streams
- * on) is answered without a disk read. 32 blocks of 256 KiB; the bench's node peak RSS budget is
- * 400 MiB.
+ * on) is answered without a disk read. The provider outruns the client (bench/miss: the CAR lands
+ * in ~0.3 s, the client takes ~1 s), so by the time the leaves are wanted the first of them were
+ * written tens of MiB ago: at 8 MiB they were read back from disk behind the retrieval's own
+ * writes, and the first leaf waited 29 ms for its read. 256 blocks of 256 KiB; the blocks a
+ * waiting peer holds (bitswap's held bytes) are the same buffers, not a second copy.
  */
-const RECENT_BLOCK_BYTES = 8 * 1024 * 1024
+const RECENT_BLOCK_BYTES = 64 * 1024 * 1024
 
 /**
  * The composition root: opens the store, the policy, the block cache, the libp2p host with the
