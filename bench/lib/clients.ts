@@ -7,6 +7,7 @@ export interface ClientResult {
   bytes: number
   ms: number
   firstByteMs: number
+  rootBlockMs?: number
   startedAt: number
   endedAt: number
   cpuMs: number
@@ -19,6 +20,8 @@ export interface RoundResult {
   /** Aggregate throughput, MB/s (10^6 bytes). */
   mbps: number
   meanFirstByteMs: number
+  /** With rootFirst: mean time to the root block alone (one want, one answer). */
+  meanRootBlockMs?: number
   /** CPU time all client processes spent fetching, ms. */
   clientCpuMs: number
 }
@@ -28,10 +31,12 @@ export async function fetchWithClients(
   addr: string,
   root: string,
   n: number,
-  timeoutMs = 300_000
+  timeoutMs = 300_000,
+  options: { rootFirst?: boolean } = {}
 ): Promise<RoundResult> {
   const startAt = Date.now() + 2_500
-  const procs = Array.from({ length: n }, () => spawnNode(FETCH, [addr, root, String(startAt)]))
+  const args = [addr, root, String(startAt), ...(options.rootFirst ? ['root-first'] : [])]
+  const procs = Array.from({ length: n }, () => spawnNode(FETCH, args))
   try {
     const results = await Promise.all(procs.map((p) => p.firstJson<ClientResult>(timeoutMs)))
     const bytes = results.reduce((a, r) => a + r.bytes, 0)
@@ -42,6 +47,7 @@ export async function fetchWithClients(
       wallMs,
       mbps: bytes / 1e6 / (wallMs / 1000),
       meanFirstByteMs: results.reduce((a, r) => a + r.firstByteMs, 0) / n,
+      ...(options.rootFirst ? { meanRootBlockMs: results.reduce((a, r) => a + (r.rootBlockMs ?? 0), 0) / n } : {}),
       clientCpuMs: results.reduce((a, r) => a + r.cpuMs, 0)
     }
   } finally {

@@ -1,11 +1,13 @@
 // bench/miss: a 64 MiB DAG fetched by a Helia client through autoretrieve from an HTTP provider
 // stand-in (a cache miss), against (a) the same fetch from the node's cache and (b) the CAR
-// downloaded straight from the provider, in the same run. Then 100 distinct misses at once
-// across 5 providers. Reports ratios, time to first byte over the injected latency, peak RSS.
+// downloaded straight from the provider, in the same run. Then a root probe (one block wanted as
+// a miss, then as a hit: what the node adds to the injected latency), then 100 distinct misses
+// at once across 5 providers. Reports ratios, time to first byte over the injected latency, the
+// CPU bound on the miss (node + client + stand-ins over the cores), peak RSS.
 //   node bench/miss/run.ts [--size-mib 64] [--latency-ms 50] [--many-count 100] [--database-url postgres://…]
 // Every part is on loopback; each client is bounded (BENCH_CLIENT_TIMEOUT_MS, 120 s; the 100 misses 300 s).
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
@@ -32,7 +34,13 @@ const closers: Array<() => Promise<unknown>> = []
 try {
   process.stderr.write(`building a ${sizeMiB} MiB UnixFS DAG...\n`)
   const fixture = await createUnixfsFixture({ size: sizeMiB * 1024 * 1024, chunkSize: 256 * 1024, seed: 77 })
-  const provider = await startProvider({ cars: [fixture.car], protocols: ['http'], fault: `delay:${latency}` })
+  // A second DAG for the root probe: its root alone, wanted once as a miss and once as a hit.
+  const probe = await createUnixfsFixture({ size: 4 * 1024 * 1024, chunkSize: 256 * 1024, seed: 78 })
+  const provider = await startProvider({
+    cars: [fixture.car, probe.car],
+    protocols: ['http'],
+    fault: `delay:${latency}`
+  })
   closers.push(() => provider.close())
   const indexer = await startIndexer({
     providers: [{ peerId: provider.peerId, addrs: [provider.httpMultiaddr!], protocols: ['http'] }],
@@ -66,14 +74,22 @@ try {
   }
   const timeoutMs = Number(process.env.BENCH_CLIENT_TIMEOUT_MS ?? 120_000)
   const cpuBeforeMiss = cpuTimeMs(node.pid)
+  const benchCpuBeforeMiss = process.cpuUsage() // the provider and indexer stand-ins run in this process
   const miss = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('miss', err)
   )
   const cpuBeforeHit = cpuTimeMs(node.pid)
+  const benchCpu = process.cpuUsage(benchCpuBeforeMiss)
+  const standInsCpuMs = (benchCpu.user + benchCpu.system) / 1000
   const hit = await fetchWithClients(node.multiaddr, fixture.root.toString(), 1, timeoutMs).catch((err) =>
     diagnose('hit', err)
   )
   const cpuAfterHit = cpuTimeMs(node.pid)
+  // The root probe: one want, one block. On a miss that block waits for the lookup and the
+  // provider (both delayed by `latency`); the same want as a hit is the client's and the wire's
+  // share. What is left is what the node adds to the injected latency.
+  const rootMiss = await fetchWithClients(node.multiaddr, probe.root.toString(), 1, timeoutMs, { rootFirst: true })
+  const rootHit = await fetchWithClients(node.multiaddr, probe.root.toString(), 1, timeoutMs, { rootFirst: true })
   const slower = Math.max(hit.wallMs, directMs)
   const injected = 2 * latency
   const rssAfterSingleMiB = Math.round(peakRss(node.pid) / 2 ** 20)
@@ -118,12 +134,31 @@ try {
     // The same client's time to first byte with nothing injected and every block cached: the part
     // of the miss's TTFB that is the client's own round trips (root, then leaves) and processing.
     cacheHitTtfbMs: Math.round(hit.meanFirstByteMs),
+    // The miss's TTFB less the hit's (the client's own round trips and processing) and the injected latency.
+    ttfbOverInjectedAndHitMs: Math.round(miss.meanFirstByteMs - hit.meanFirstByteMs - injected),
+    rootProbe: {
+      missMs: Math.round(rootMiss.meanRootBlockMs!),
+      hitMs: Math.round(rootHit.meanRootBlockMs!),
+      nodeAddedMs: Math.round(rootMiss.meanRootBlockMs! - rootHit.meanRootBlockMs! - injected)
+    },
     many: { count: manyCount, providers: 5, ...manyResult },
     // CPU time (user + system) of the node and of the client over each fetch: with 2 cores shared
     // by node, client and provider stand-in, the miss's extra work shows up as wall time.
     cpuMs: {
       miss: { node: Math.round(cpuBeforeHit - cpuBeforeMiss), client: Math.round(miss.clientCpuMs) },
       cacheHit: { node: Math.round(cpuAfterHit - cpuBeforeHit), client: Math.round(hit.clientCpuMs) }
+    },
+    // With every core busy the miss cannot end sooner than the CPU it took (node, client, stand-ins)
+    // spread over all cores: the ratio that bound allows, as measured in this run.
+    missCpuBound: {
+      cores: availableParallelism(),
+      standInsCpuMs: Math.round(standInsCpuMs),
+      minMissMs: Math.round((cpuBeforeHit - cpuBeforeMiss + miss.clientCpuMs + standInsCpuMs) / availableParallelism()),
+      minRatio: +(
+        (cpuBeforeHit - cpuBeforeMiss + miss.clientCpuMs + standInsCpuMs) /
+        availableParallelism() /
+        slower
+      ).toFixed(2)
     },
     nodePeakRssMiB: rssMiB,
     nodePeakRssBeforeManyMiB: rssAfterSingleMiB,
