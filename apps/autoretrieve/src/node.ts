@@ -110,6 +110,7 @@ export async function startNode(
         pruneThresholdBytes: config.pruneThresholdBytes,
         pinDurationMs: config.pinDurationMs,
         recentBytes: RECENT_BLOCK_BYTES,
+        prepareShards: true,
         hotSetBytes: HOT_SET_BYTES
       }
     )

@@ -51,6 +51,13 @@ export interface BlockCacheInit {
    * stays in memory. Counted in the process's RSS, so keep it small.
    */
   hotSetBytes?: number
+  /**
+   * Make the 1,024 shard directories a fresh cache lacks in the background, from start: a
+   * long-running node's first retrievals then skip a mkdir per block. One-shot commands (fetch,
+   * import) leave it off: for one DAG it costs more than it saves.
+   * @default false
+   */
+  prepareShards?: boolean
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -289,7 +296,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       await mkdir(tmpDir, { recursive: true })
       await scan()
       started = true
-      preparing = prepareShards()
+      if (init.prepareShards) preparing = prepareShards()
       if (threshold > 0) {
         pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
         pruneTimer.unref()

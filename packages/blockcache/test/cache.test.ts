@@ -342,9 +342,9 @@ test('an aborted get rejects without spoiling the shared read for others', async
   assert.deepEqual(await cache.get(b.cid), b.bytes)
 })
 
-test('a fresh cache makes its 1,024 shard directories ahead while puts go on', async (t) => {
+test('with prepareShards, a fresh cache makes its 1,024 shard directories ahead while puts go on', async (t) => {
   const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
-  const cache = createBlockCache({}, { path })
+  const cache = createBlockCache({}, { path, prepareShards: true })
   await cache.start()
   const blocks = await Promise.all(Array.from({ length: 40 }, (_, i) => block(300 + i)))
   assert.deepEqual(
