@@ -388,7 +388,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         }
       })
       for await (const block of blocks) {
-        if (!block.local && !blockMatches(block.cid, block.bytes)) {
+        if (!block.local && !block.hashed && !blockMatches(block.cid, block.bytes)) {
           throw new AttemptError('wrong_block', `${candidate.peerId} sent bytes that do not hash to ${block.cid}`)
         }
         for (const link of verifier.accept(block.cid, block.bytes)) {

@@ -16,6 +16,12 @@ export interface AdapterBlock {
   cid: CID
   bytes: Uint8Array
   local?: boolean
+  /**
+   * The CID's multihash was computed from these bytes on arrival (Graphsync and Bitswap carry a
+   * CID prefix, not a CID), so they match by construction and the engine does not hash them again.
+   * Never set it for a CID that came from the wire (a CAR's).
+   */
+  hashed?: boolean
 }
 
 export interface AdapterContext {

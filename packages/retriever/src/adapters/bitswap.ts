@@ -76,7 +76,8 @@ export function createBitswapAdapter(
           inFlight--
           // Depth first: children of this block go to the front.
           todo.unshift(...blockLinks(event.cid, event.bytes))
-          yield { cid: event.cid, bytes: event.bytes }
+          // The client matched it by the multihash it computed from the data: verified on arrival.
+          yield { cid: event.cid, bytes: event.bytes, hashed: true }
           await fill()
         }
       } finally {

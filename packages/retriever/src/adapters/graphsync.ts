@@ -87,7 +87,8 @@ export function createGraphsyncAdapter(components: {
             }
           }
         })) {
-          yield { cid: block.cid, bytes: block.bytes }
+          // The requester made the CID from the block's prefix by hashing its data.
+          yield { cid: block.cid, bytes: block.bytes, hashed: true }
         }
       } catch (cause) {
         if (ctx.signal.aborted) throw cause
