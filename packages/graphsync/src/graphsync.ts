@@ -17,6 +17,7 @@ import {
   decodeMessage,
   type Extensions,
   encodeMessage,
+  encodeMessageParts,
   type GraphsyncMessage,
   type GraphsyncRequest,
   type GraphsyncResponse,
@@ -481,7 +482,7 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
     if (transformed === 'reset') {
       sender.frames.push({ bytes: encodeFrame(new Uint8Array()), reset: true })
     } else {
-      const bytes = encodeFrame(encodeMessage(transformed))
+      const bytes = encodeFrame(encodeMessageParts(transformed))
       sender.frames.push({ bytes })
       sender.queuedBytes += bytes.byteLength
     }

@@ -16,6 +16,7 @@ export {
   decodeMessage,
   type Extensions,
   encodeMessage,
+  encodeMessageParts,
   type GraphsyncBlock,
   type GraphsyncMessage,
   type GraphsyncRequest,

@@ -28,7 +28,7 @@ function varint(n: number): number[] {
 }
 
 /** One message as it goes on a stream: uvarint length then the payload. */
-export function encodeFrame(payload: Uint8Array): Uint8ArrayList {
+export function encodeFrame(payload: Uint8Array | Uint8ArrayList): Uint8ArrayList {
   if (payload.byteLength > MAX_MESSAGE_BYTES)
     throw new MessageTooLargeError(`a ${payload.byteLength}-byte message is over the ${MAX_MESSAGE_BYTES}-byte limit`)
   return new Uint8ArrayList(Uint8Array.from(varint(payload.byteLength)), payload)
