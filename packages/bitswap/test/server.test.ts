@@ -5,7 +5,7 @@ import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { createBitswapServer, PresenceType, WantType } from '../src/index.ts'
+import { type BitswapServerInit, createBitswapServer, PresenceType, WantType } from '../src/index.ts'
 import { loopbackNode, rawPeer, startServer, testPolicy } from './helpers.ts'
 
 async function cat(helia: Awaited<ReturnType<typeof createHeliaPeer>>, root: CID, timeoutMs = 30_000) {
@@ -211,20 +211,27 @@ test('a block the cache holds goes out before the rest of a long wantlist is loo
   assert.ok(ms < 200, `the present block took ${ms} ms, behind 10 lookups of 30 ms`)
 })
 
-test('a block that lands while a peer waits is sent as it came, without reading it back', async (t) => {
-  const blk = await rawBlock('just landed')
+/**
+ * A server whose misses never end (a retrieval that goes on) over a block source the test
+ * drives: `land` announces a block as the cache would; `get` answers reads (counted).
+ */
+async function serverWithLandings(
+  t: { after(fn: () => Promise<void>): void },
+  read: (cid: CID) => Uint8Array | undefined = () => undefined,
+  init: Omit<BitswapServerInit, 'missHandler'> = {}
+) {
   const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
+  const landed = new Set<string>()
   let reads = 0
-  let landed = false
   const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
   const server = createBitswapServer(
     {
       libp2p: node,
       blocks: {
-        has: async () => landed,
-        get: async () => {
+        has: async (cid) => landed.has(cid.toString()),
+        get: async (cid) => {
           reads++
-          return undefined // a read would come back empty: only the bytes handed over can be sent
+          return read(cid)
         },
         onBlock: (l) => {
           listeners.add(l)
@@ -233,60 +240,49 @@ test('a block that lands while a peer waits is sent as it came, without reading 
       },
       policy: testPolicy()
     },
-    { missHandler: () => new Promise(() => {}) } // a retrieval that goes on
+    { ...init, missHandler: () => new Promise(() => {}) }
   )
   await server.start()
   t.after(async () => {
     await server.stop()
     await node.stop()
   })
+  return {
+    node,
+    server,
+    land(cid: CID, bytes: Uint8Array) {
+      landed.add(cid.toString())
+      for (const l of listeners) l(cid, bytes)
+    },
+    get reads() {
+      return reads
+    }
+  }
+}
+
+test('a block that lands while a peer waits is sent as it came, without reading it back', async (t) => {
+  const blk = await rawBlock('just landed')
+  // A read would come back empty: only the bytes handed over can be sent.
+  const { node, land, ...source } = await serverWithLandings(t)
   const peer = await rawPeer(t, node)
   await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
   await new Promise((r) => setTimeout(r, 100))
-  landed = true
-  for (const l of listeners) l(blk.cid, blk.bytes)
+  land(blk.cid, blk.bytes)
   const [msg] = await peer.waitFor(1)
   assert.equal(Buffer.from(msg.payload[0].data).toString(), 'just landed')
-  assert.equal(reads, 0)
+  assert.equal(source.reads, 0)
 })
 
 test('past the held-bytes bound, a block that lands for a waiting peer is read back instead of kept', async (t) => {
   const blk = await rawBlock('read back, not held')
-  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
-  let reads = 0
-  let landed = false
-  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
-  const server = createBitswapServer(
-    {
-      libp2p: node,
-      blocks: {
-        has: async () => landed,
-        get: async () => {
-          reads++
-          return blk.bytes
-        },
-        onBlock: (l) => {
-          listeners.add(l)
-          return () => listeners.delete(l)
-        }
-      },
-      policy: testPolicy()
-    },
-    { missHandler: () => new Promise(() => {}), maxHeldBytes: blk.bytes.byteLength - 1 }
-  )
-  await server.start()
-  t.after(async () => {
-    await server.stop()
-    await node.stop()
-  })
-  const peer = await rawPeer(t, node)
+  const source = await serverWithLandings(t, () => blk.bytes, { maxHeldBytes: blk.bytes.byteLength - 1 })
+  const peer = await rawPeer(t, source.node)
   await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
-  await until(() => server.stats().wants === 1, 'the want')
-  landed = true
-  for (const l of listeners) l(blk.cid, blk.bytes)
+  await until(() => source.server.stats().wants === 1, 'the want')
+  source.land(blk.cid, blk.bytes)
   const [msg] = await peer.waitFor(1)
   assert.equal(Buffer.from(msg.payload[0].data).toString(), 'read back, not held')
-  assert.equal(reads, 1, 'over the bound the task keeps only the CID')
+  assert.equal(source.reads, 1, 'over the bound the task keeps only the CID')
 })
 
 /** Waits (bounded) until `ok()` holds. */
@@ -300,35 +296,12 @@ async function until(ok: () => boolean, what: string, timeoutMs = 5_000) {
 
 test('a want opens the reply stream ahead: a miss answered later goes on it, and one never used is closed', async (t) => {
   const [first, never] = await Promise.all([rawBlock('answered later'), rawBlock('never lands')])
-  const listeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
-  const landed = new Set<string>()
-  const node = await loopbackNode(['/ip4/127.0.0.1/tcp/0'])
-  const server = createBitswapServer(
-    {
-      libp2p: node,
-      blocks: {
-        has: async (cid) => landed.has(cid.toString()),
-        get: async () => undefined,
-        onBlock: (l) => {
-          listeners.add(l)
-          return () => listeners.delete(l)
-        }
-      },
-      policy: testPolicy()
-    },
-    { missHandler: () => new Promise(() => {}) } // retrievals that go on
-  )
-  await server.start()
-  t.after(async () => {
-    await server.stop()
-    await node.stop()
-  })
+  const { node, land } = await serverWithLandings(t)
   const peer = await rawPeer(t, node)
   await peer.send({ wantlist: { entries: [{ cid: first.cid, sendDontHave: true }] } })
   await until(() => peer.inboundStreams === 1, 'the stream opened ahead')
   assert.equal(peer.received.length, 0, 'nothing to say yet')
-  landed.add(first.cid.toString())
-  for (const l of listeners) l(first.cid, first.bytes)
+  land(first.cid, first.bytes)
   await peer.waitFor(1)
   assert.equal(peer.inboundStreams, 1, 'the answer went on the stream opened ahead')
   await until(() => peer.openStreams === 0, 'the answered stream to close')
