@@ -49,6 +49,9 @@ export const MAX_CID_LENGTH = 168
  * a Helia client waits on a quiet stream, and long enough for a miss's retrieval to deliver.
  */
 export const SPARE_IDLE_MS = 2_000
+/** After a batch that could not be sent, the peer's queue is tried again after this, doubling to RETRY_MAX_MS. */
+export const RETRY_BASE_MS = 50
+export const RETRY_MAX_MS = 2_000
 /** A peer that does not read for this long loses its queued work and its stream. */
 export const SEND_TIMEOUT_MS = 10_000
 /** Malformed messages a peer may send before we hang up on it. */

@@ -26,6 +26,8 @@ import {
   PROTOCOL_120,
   PROTOCOL_LEGACY,
   PROTOCOLS,
+  RETRY_BASE_MS,
+  RETRY_MAX_MS,
   SEND_TIMEOUT_MS,
   SPARE_IDLE_MS,
   UNKNOWN_BLOCK_ESTIMATE
@@ -56,6 +58,9 @@ interface PeerState {
   protocol: string
   /** A stream opened ahead for the next message, so it does not wait for protocol negotiation. */
   spare?: SpareStream
+  /** Batches that failed in a row (not sent): the next try waits, doubling from RETRY_BASE_MS. */
+  failures: number
+  retryTimer?: NodeJS.Timeout
   /** The stream a message is being written on, if any (one stream per message). */
   stream?: Stream
   /** Protocol negotiated on our latest outbound stream. */
@@ -118,6 +123,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         queue: new PeerQueue(held),
         protocol: PROTOCOL_120,
         sending: false,
+        failures: 0,
         bytesSent: 0,
         blocksSent: 0,
         malformed: 0,
@@ -150,15 +156,42 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       state.sending = true
       active++
       sendBatch(state)
-        .catch((err) => logger?.debug({ err, peer: id }, 'bitswap send failed'))
+        .then(() => {
+          state.failures = 0
+        })
+        .catch((err) => {
+          state.failures++
+          logger?.debug({ err, peer: id }, 'bitswap send failed')
+        })
         .finally(() => {
           state.sending = false
           active--
-          if (peers.get(id) === state) schedule(state)
+          if (peers.get(id) === state) {
+            if (state.failures === 0) schedule(state)
+            else retryLater(state)
+          }
           pump()
         })
     }
   }
+
+  /**
+   * Tries a peer's queue again after a failed batch, not at once: a connection that just closed is
+   * still listed until its close event runs, and each dial on it failed at once, so retrying
+   * straight away spun the event loop (that close event never ran, and the node froze).
+   */
+  const retryLater = (state: PeerState) => {
+    if (state.retryTimer !== undefined) return
+    const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(state.failures - 1, 10))
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = undefined
+      if (peers.get(state.id) === state) schedule(state)
+    }, delay)
+    state.retryTimer.unref?.()
+  }
+
+  /** Whether `state` is still the server's record of its peer (not dropped by a disconnect or stop). */
+  const isCurrent = (state: PeerState) => running && peers.get(state.id) === state
 
   const formatFor = (protocol: string): WireFormat =>
     protocol === PROTOCOL_100 || protocol === PROTOCOL_LEGACY ? 'v0' : 'v1'
@@ -231,7 +264,8 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
           kind = 'dont-have'
           reason = 'failed_block_load'
         } else if (size > 0 && size + bytes.byteLength > targetSize) {
-          state.queue.requeue(task) // larger than the index said (or than the average): next message
+          // Larger than the index said (or than the average): next message, if the peer is still here.
+          if (isCurrent(state)) state.queue.requeue(task)
           continue
         } else {
           msg.blocks.push({ cid: task.cid, bytes })
@@ -259,7 +293,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     } catch (err) {
       // Not sent: the wants are still open, so answer them on the next stream (unless the peer
       // was dropped for not reading, which cleared its queue on purpose).
-      if (!(err as { notReading?: boolean }).notReading) for (const { task } of sent) state.queue.requeue(task)
+      // A peer dropped meanwhile keeps nothing: its queue (and what it holds) is gone with it.
+      if (!(err as { notReading?: boolean }).notReading && isCurrent(state))
+        for (const { task } of sent) state.queue.requeue(task)
       throw err
     }
     for (const { task, topic } of sent) {
@@ -553,6 +589,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     if (state === undefined) return
     state.queue.clear()
     dropSpare(state)
+    clearTimeout(state.retryTimer)
     peers.delete(id)
   }
 
@@ -580,7 +617,9 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       misses.clear()
       for (const state of peers.values()) {
         state.stream?.abort(new Error('bitswap server stopped'))
+        state.queue.clear()
         dropSpare(state)
+        clearTimeout(state.retryTimer)
       }
       peers.clear()
     },

@@ -285,6 +285,35 @@ test('past the held-bytes bound, a block that lands for a waiting peer is read b
   assert.equal(source.reads, 1, 'over the bound the task keeps only the CID')
 })
 
+test('a peer that drops mid-transfer is let go: the node keeps running and holds nothing for it', async (t) => {
+  const [x, y] = await Promise.all(
+    [1, 2].map(async (n) => {
+      const bytes = new Uint8Array(1_500_000).fill(n)
+      return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+    })
+  )
+  // Room to hold one of the two blocks: if the dropped peer's were still counted, y would not be held.
+  const source = await serverWithLandings(t, () => undefined, { maxHeldBytes: 2_000_000 })
+  const a = await rawPeer(t, source.node, { read: false })
+  await a.send({ wantlist: { entries: [{ cid: x.cid, sendDontHave: true }] } })
+  await until(() => source.server.stats().wants === 1, "a's want")
+  source.land(x.cid, x.bytes)
+  await new Promise((r) => setTimeout(r, 200))
+  for (const c of a.node.getConnections()) c.abort(new Error('the peer went away'))
+  // The event loop keeps turning (retrying at once on the closed connection had spun it for good).
+  const before = Date.now()
+  await new Promise((r) => setTimeout(r, 50))
+  assert.ok(Date.now() - before < 2_000, 'a 50 ms timer fired late')
+  await until(() => source.server.peers().length === 0, 'the dropped peer to be forgotten')
+  const b = await rawPeer(t, source.node)
+  await b.send({ wantlist: { entries: [{ cid: y.cid, sendDontHave: true }] } })
+  await until(() => source.server.stats().wants === 1, "b's want")
+  source.land(y.cid, y.bytes)
+  const [msg] = await b.waitFor(1)
+  assert.equal(msg.payload[0]?.data.byteLength, y.bytes.byteLength, 'y was held and sent as it landed')
+  assert.equal(source.reads, 0)
+})
+
 /** Waits (bounded) until `ok()` holds. */
 async function until(ok: () => boolean, what: string, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs
