@@ -13,8 +13,7 @@ const HASHES: Record<number, string> = {
   18: 'sha256',
   19: 'sha512',
   22: 'sha3-256',
-  20: 'sha3-512',
-  45600: 'blake2b512'
+  20: 'sha3-512'
 }
 
 function varint(n: number): number[] {
@@ -113,8 +112,14 @@ export function blockCid(block: GraphsyncBlock): CID {
       throw new MalformedMessageError(`graphsync block: unsupported multihash 0x${mhCode.toString(16)}`)
     digest = createHash(algorithm).update(block.data).digest()
   }
-  if (length > digest.byteLength) throw new MalformedMessageError('graphsync block: digest length longer than the hash')
-  const mh = createDigest(mhCode, digest.subarray(0, length))
+  // The whole digest, never a truncated one: the CID must match these bytes exactly (the retriever
+  // trusts it without hashing again, and an identity CID cut shorter than its data would stand
+  // for other bytes than the ones received).
+  if (length !== digest.byteLength)
+    throw new MalformedMessageError(
+      `graphsync block: the prefix's digest length ${length} is not the ${digest.byteLength} bytes of its ${mhCode === 0 ? 'data' : 'hash'}`
+    )
+  const mh = createDigest(mhCode, digest)
   if (version === 0) {
     if (codec !== 0x70 || mhCode !== 0x12)
       throw new MalformedMessageError('graphsync block: CIDv0 prefix not dag-pb/sha2-256')

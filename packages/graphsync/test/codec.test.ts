@@ -141,6 +141,10 @@ test('blocks hash to their CID from the prefix; a bad prefix is malformed', () =
   assert.equal(blockCid({ prefix: Uint8Array.of(0x00, 0x70, 0x12, 0x20), data }).version, 0)
   assert.throws(() => blockCid({ prefix: Uint8Array.of(0x01, 0x55, 0x99, 0x01, 0x20), data }), /unsupported multihash/)
   assert.throws(() => blockCid({ prefix: Uint8Array.of(0x01, 0x55), data }), /truncated/)
+  // A digest cut short would name other bytes than these: an identity CID of "hel" for all of data.
+  assert.throws(() => blockCid({ prefix: Uint8Array.of(0x01, 0x55, 0x00, 0x03), data }), /digest length 3/)
+  assert.equal(blockCid({ prefix: Uint8Array.of(0x01, 0x55, 0x00, data.byteLength), data }).multihash.digest, data)
+  assert.throws(() => blockCid({ prefix: Uint8Array.of(0x01, 0x55, 0x12, 0x14), data }), /digest length 20/)
 })
 
 test('frames split at every byte boundary reassemble; a length over 4 MiB is refused before buffering', async () => {
