@@ -435,12 +435,11 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     }
     const wantlist = msg.wantlist
     if (wantlist === undefined) return
-    // Whatever is answered (a hit now, a miss once retrieved, a DONT_HAVE) goes on this stream.
-    if (wantlist.entries.some((e) => !e.cancel) && !state.sending) prepareStream(state)
     if (wantlist.full) {
       ledger.clear(state.id)
       state.queue.clear()
     }
+    let awaitingRetrieval = false
     for (const entry of wantlist.entries) {
       if (entry.block.byteLength > MAX_CID_LENGTH) continue
       let cid: CID
@@ -487,8 +486,12 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         counters.misses++
         events?.onMiss?.()
         miss(state, want, key)
+        awaitingRetrieval = true
       }
     }
+    // A miss is answered once its retrieval delivers (or fails): have the stream ready by then.
+    // Hits and refusals go out at once and open their own; a wantlist of those opens none ahead.
+    if (awaitingRetrieval && init.missHandler !== undefined && !state.sending) prepareStream(state)
     schedule(state)
   }
 

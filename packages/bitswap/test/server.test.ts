@@ -323,10 +323,14 @@ async function until(ok: () => boolean, what: string, timeoutMs = 5_000) {
   }
 }
 
-test('a want opens the reply stream ahead: a miss answered later goes on it, and one never used is closed', async (t) => {
+test('a miss opens the reply stream ahead: its answer goes on it, one never used is closed, a cancel opens none', async (t) => {
   const [first, never] = await Promise.all([rawBlock('answered later'), rawBlock('never lands')])
   const { node, land } = await serverWithLandings(t)
   const peer = await rawPeer(t, node)
+  // Nothing to answer (a cancel): no stream is opened for it.
+  await peer.send({ wantlist: { entries: [{ cid: never.cid, cancel: true }] } })
+  await new Promise((r) => setTimeout(r, 200))
+  assert.equal(peer.inboundStreams, 0)
   await peer.send({ wantlist: { entries: [{ cid: first.cid, sendDontHave: true }] } })
   await until(() => peer.inboundStreams === 1, 'the stream opened ahead')
   assert.equal(peer.received.length, 0, 'nothing to say yet')
