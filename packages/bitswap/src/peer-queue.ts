@@ -16,16 +16,16 @@ export interface Task {
   seq: number
 }
 
-/**
- * One peer's pending responses, highest priority first, then oldest first. One task per
- * multihash: a newer answer (a block after a DONT_HAVE) replaces an older one. Bounded: the
- * task count never exceeds the wantlist cap, since every task answers a want.
- */
 /** Bytes held in tasks across every peer's queue: one count the server bounds as a whole. */
 export interface HeldBytes {
   bytes: number
 }
 
+/**
+ * One peer's pending responses, highest priority first, then oldest first. One task per
+ * multihash: a newer answer (a block after a DONT_HAVE) replaces an older one. Bounded: the
+ * task count never exceeds the wantlist cap, since every task answers a want.
+ */
 export class PeerQueue {
   private readonly tasks = new Map<string, Task>()
   private seq = 0

@@ -291,9 +291,8 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     try {
       await write(state, frame(body))
     } catch (err) {
-      // Not sent: the wants are still open, so answer them on the next stream (unless the peer
-      // was dropped for not reading, which cleared its queue on purpose).
-      // A peer dropped meanwhile keeps nothing: its queue (and what it holds) is gone with it.
+      // Not sent: the wants are still open, so answer them on the next stream. Not when the peer
+      // was dropped for not reading (its queue cleared on purpose) or dropped meanwhile (gone).
       if (!(err as { notReading?: boolean }).notReading && isCurrent(state))
         for (const { task } of sent) state.queue.requeue(task)
       throw err
@@ -367,34 +366,38 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
         .dialProtocol(state.peerId, PROTOCOLS, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) })
         .catch(() => undefined),
       timer: setTimeout(() => {
-        if (state.spare !== spare) return
-        state.spare = undefined
-        spare.stream.then((s) => s?.close().catch((err: Error) => s.abort(err)))
+        if (state.spare === spare) detachSpare(state)?.then((s) => s?.close().catch((err: Error) => s.abort(err)))
       }, SPARE_IDLE_MS)
     }
     spare.timer.unref?.()
     state.spare = spare
   }
 
-  function dropSpare(state: PeerState): void {
+  /** Takes the spare off the peer, idle timer and all, for the caller to use or end. */
+  function detachSpare(state: PeerState): Promise<Stream | undefined> | undefined {
     const spare = state.spare
-    if (spare === undefined) return
+    if (spare === undefined) return undefined
     state.spare = undefined
     clearTimeout(spare.timer)
-    spare.stream.then((s) => s?.abort(new Error('bitswap server dropped the peer')))
+    return spare.stream
   }
 
   /** The spare stream if it opened and is still usable, else a new one. */
   async function takeStream(state: PeerState, signal: AbortSignal): Promise<Stream> {
-    const spare = state.spare
-    state.spare = undefined
+    const spare = detachSpare(state)
     if (spare !== undefined) {
-      clearTimeout(spare.timer)
-      const stream = await spare.stream
+      const stream = await spare
       if (stream?.status === 'open' && stream.writeStatus === 'writable') return stream
       stream?.abort(new Error('spare stream no longer writable'))
     }
     return libp2p.dialProtocol(state.peerId, PROTOCOLS, { signal })
+  }
+
+  /** Lets go of what a dropped peer's state holds: queued work (and its held bytes), spare stream, retry. */
+  function releasePeer(state: PeerState): void {
+    state.queue.clear()
+    detachSpare(state)?.then((s) => s?.abort(new Error('bitswap server dropped the peer')))
+    clearTimeout(state.retryTimer)
   }
 
   /**
@@ -590,9 +593,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
     const state = peers.get(id)
     ledger.clear(id)
     if (state === undefined) return
-    state.queue.clear()
-    dropSpare(state)
-    clearTimeout(state.retryTimer)
+    releasePeer(state)
     peers.delete(id)
   }
 
@@ -620,9 +621,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       misses.clear()
       for (const state of peers.values()) {
         state.stream?.abort(new Error('bitswap server stopped'))
-        state.queue.clear()
-        dropSpare(state)
-        clearTimeout(state.retryTimer)
+        releasePeer(state)
       }
       peers.clear()
     },
