@@ -273,19 +273,23 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     for (const a of SHARD_ALPHABET) {
       for (const b of SHARD_ALPHABET) {
         if (!started) return
-        const shard = a + b
-        if (knownShards.has(shard)) continue
         try {
-          await mkdir(join(blocksDir, shard))
+          await ensureShard(a + b)
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-            logger?.debug({ err, shard }, 'could not make a shard directory ahead; puts will')
-            return
-          }
+          logger?.debug({ err, shard: a + b }, 'could not make a shard directory ahead; puts will')
+          return
         }
-        knownShards.add(shard)
       }
     }
+  }
+
+  /** Makes a shard directory once (blocks/ exists: start made it, so a plain mkdir, not a recursive one). */
+  async function ensureShard(shard: string): Promise<void> {
+    if (knownShards.has(shard)) return
+    await mkdir(join(blocksDir, shard)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
+    knownShards.add(shard)
   }
 
   const cache: BlockCache = {
@@ -337,8 +341,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       if (isIdentity(cid)) return cid.multihash.digest
       const key = keyOf(cid)
       const fresh = writing.get(key) ?? recent.peek(key)
-      if (fresh !== undefined && index.has(key)) touch(key)
-      if (fresh !== undefined) return fresh // verified by put, not long ago
+      if (fresh !== undefined) {
+        touch(key) // a block still being written is not in the index yet: nothing to touch
+        return fresh // verified by put, not long ago
+      }
       if (!index.has(key)) return undefined
       const cached = hot.get(key)
       if (cached !== undefined) {
@@ -376,13 +382,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
         const shard = key.slice(-3, -1)
         const final = pathOf(key)
-        if (!knownShards.has(shard)) {
-          // blocks/ exists (start made it): a plain mkdir, not a recursive one, which costs more.
-          await mkdir(join(blocksDir, shard)).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== 'EEXIST') throw err
-          })
-          knownShards.add(shard)
-        }
+        await ensureShard(shard)
         await writeFile(tmp, bytes, { signal: options?.signal })
         try {
           await rename(tmp, final)
