@@ -32,7 +32,7 @@ export interface RetrieverComponents {
   cache: {
     has(cid: CID): Promise<boolean>
     get(cid: CID): Promise<Uint8Array | undefined>
-    /** `hashChecked`: the engine hashed the bytes itself, before its DAG walk. */
+    /** `hashChecked`: the bytes were checked against the CID before the DAG walk (here, or by the adapter). */
     put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal; hashChecked?: boolean }): Promise<boolean>
   }
   /** The current policy snapshot (read at each decision, so a change applies at once). */
@@ -396,7 +396,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
           if (!expected.has(k)) expected.set(k, owner)
         }
         if (!block.local) {
-          // Hashed above, walked just now: the cache announces it at once and writes it behind us.
+          // Verified above (hashed, or its CID made from these bytes), walked just now: the cache
+          // announces it at once and writes it behind us.
           const write = cache.put(block.cid, block.bytes, { hashChecked: true })
           write.catch(() => {}) // awaited below; a failure ends the attempt there
           writes.push(write)
