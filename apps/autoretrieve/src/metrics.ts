@@ -15,7 +15,7 @@ const HEARTBEAT_STATES = [
 ] as const satisfies readonly HeartbeatStatus['state'][]
 
 export interface NodeMetricsSources {
-  cache: () => { blocks: number; bytes: number }
+  cache: () => { blocks: number; bytes: number; diskBytes: number }
   /** The cache's prune threshold; 0 means it is never pruned. */
   pruneThresholdBytes: number
   peers: () => number
@@ -104,7 +104,13 @@ export function createNodeMetrics(sources: NodeMetricsSources) {
     }
   })
   new Gauge({
-    ...opts('cache_prune_threshold_bytes', 'cache size above which it is pruned (0 = never)'),
+    ...opts('cache_disk_bytes', 'bytes of the block log on disk: blocks, record headers, space not yet reclaimed'),
+    collect() {
+      this.set(sources.cache().diskBytes)
+    }
+  })
+  new Gauge({
+    ...opts('cache_prune_threshold_bytes', 'block log size on disk above which the cache is pruned (0 = never)'),
     collect() {
       this.set(sources.pruneThresholdBytes)
     }

@@ -110,7 +110,6 @@ export async function startNode(
         pruneThresholdBytes: config.pruneThresholdBytes,
         pinDurationMs: config.pinDurationMs,
         recentBytes: RECENT_BLOCK_BYTES,
-        prepareShards: true,
         hotSetBytes: HOT_SET_BYTES
       }
     )
@@ -213,7 +212,7 @@ export async function startNode(
         dontHaves: b.dontHaves,
         retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
         bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
-        cache: { blocks: c.blocks, bytes: c.bytes },
+        cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
         records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
       }
     }

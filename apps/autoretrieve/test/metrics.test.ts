@@ -226,6 +226,10 @@ test('after a Helia client fetches from the cache, /metrics parses and shows Bit
   assert.equal(byType, wants, 'wants by type add up to the Go total')
   assert.ok((value(m, 'autoretrieve_blockstore_cache_hit_total') ?? 0) >= fixture.blocks.length)
   assert.ok((value(m, 'autoretrieve_cache_bytes') ?? 0) >= fixture.bytes.byteLength)
+  assert.ok(
+    (value(m, 'autoretrieve_cache_disk_bytes') ?? 0) > (value(m, 'autoretrieve_cache_bytes') ?? 0),
+    'the log on disk holds the blocks and their record headers'
+  )
   assert.equal(value(m, 'autoretrieve_cache_prune_threshold_bytes'), 1024 ** 3)
   for (const protocol of ['bitswap', 'graphsync', 'http']) {
     assert.equal(value(m, 'autoretrieve_retrieved_bytes_total', { protocol }), 0, `nothing retrieved over ${protocol}`)
@@ -245,7 +249,7 @@ test('record totals, heartbeat outcomes and the heartbeat state reach /metrics b
   const records = { buffered: 3, written: 10, dropped: 0 }
   const heartbeat = { state: 'ok' as 'ok' | 'failing', lastSuccessAt: '2026-01-02T03:04:05.000Z' as string | null }
   const metrics = createNodeMetrics({
-    cache: () => ({ blocks: 0, bytes: 0 }),
+    cache: () => ({ blocks: 0, bytes: 0, diskBytes: 0 }),
     pruneThresholdBytes: 0,
     peers: () => 0,
     records: () => records,

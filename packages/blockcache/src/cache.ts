@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { base32 } from 'multiformats/bases/base32'
 import type { CID } from 'multiformats/cid'
@@ -7,11 +6,13 @@ import {
   DEFAULT_AWAIT_TIMEOUT_MS,
   DEFAULT_LOW_WATER_RATIO,
   DEFAULT_PIN_DURATION_MS,
+  DEFAULT_SEGMENT_BYTES,
   PRUNE_INTERVAL_MS,
   TOUCH_THROTTLE_MS
 } from './constants.ts'
-import { AwaitTimeoutError, BlockVerificationError, CacheStoppedError } from './errors.ts'
+import { AwaitTimeoutError, BlockLogError, BlockVerificationError, CacheStoppedError } from './errors.ts'
 import { HotSet } from './hot-set.ts'
+import { BlockLog, HEADER_BYTES, type Location, RecordKind } from './log.ts'
 import { isIdentity, matches } from './verify.ts'
 
 export interface AbortOptions {
@@ -52,19 +53,22 @@ export interface BlockCacheInit {
    */
   hotSetBytes?: number
   /**
-   * Make the 1,024 shard directories a fresh cache lacks in the background, from start: a
-   * long-running node's first retrievals then skip a mkdir per block. One-shot commands (fetch,
-   * import) leave it off: for one DAG it costs more than it saves.
-   * @default false
+   * Size at which a segment of the block log is closed and a new one begun. Pruning frees space a
+   * segment at a time (copying a segment's live blocks forward), so smaller segments free space
+   * sooner at the cost of more files.
+   * @default 64 MiB
    */
-  prepareShards?: boolean
+  segmentBytes?: number
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
 
 export interface BlockCacheStats {
   blocks: number
+  /** Bytes of the blocks held. */
   bytes: number
+  /** Bytes of the block log on disk: the blocks, record headers, and space not yet reclaimed. */
+  diskBytes: number
   corrupt: number
   pruned: number
   awaiting: number
@@ -95,8 +99,10 @@ export interface BlockCache {
   hotSet(): HotSetStats
 }
 
-interface Entry {
+interface Entry extends Location {
   size: number
+  /** The record on disk (header, key, data): what the segment frees when the block goes. */
+  span: number
   lastUsed: number
 }
 
@@ -105,40 +111,43 @@ interface Waiter {
   reject(err: Error): void
 }
 
-/** The characters of a key (base32, lowercase): a shard is two of them. */
-const SHARD_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
-
-/** Blocks are stored by multihash: CIDv0/v1 and any codec of the same bytes are one file. */
+/** Blocks are stored by multihash: CIDv0/v1 and any codec of the same bytes are one block. */
 function keyOf(cid: CID): string {
   return base32.encode(cid.multihash.bytes).slice(1)
 }
 
+/** The multihash a key was made from. */
+function multihashOf(key: string): Uint8Array {
+  return base32.decode(`b${key}`)
+}
+
 /**
- * The block cache: one file per block under `<path>/blocks/<shard>/`, sharded by the key's
- * next-to-last two characters (as flatfs does). Writes go to `<path>/tmp/` and are renamed into
- * place, so a crash never leaves a partial block where a reader could find it. Every put is
+ * The block cache: blocks appended to a log of segment files under `<path>/log/` (see log.ts for
+ * the format and for why not a file per block), indexed in memory by multihash. Every put is
  * verified against the multihash before it is written, and every read from disk again before it
  * is served; a block read recently is served from the hot set (verified bytes in memory).
- * Sizes and last-use times live in memory, rebuilt from the files at start (last use = mtime).
+ * The index (where each block is, its size and last use) is rebuilt from the log at start; uses
+ * are recorded in the log (at most one touch record a minute per block), so LRU order and
+ * pin-duration survive a restart. A cache in the older layout (`<path>/blocks/<shard>/<key>`, a
+ * file per block) is moved into the log at start.
  * Bytes returned by `get` may be shared with other readers: never modify them.
  */
 export function createBlockCache(components: { logger?: Logger }, init: BlockCacheInit): BlockCache {
   const { logger } = components
-  const blocksDir = join(init.path, 'blocks')
-  const tmpDir = join(init.path, 'tmp')
   const now = init.now ?? Date.now
   const threshold = init.pruneThresholdBytes ?? 0
   const pinMs = init.pinDurationMs ?? DEFAULT_PIN_DURATION_MS
   const lowWater = Math.floor(threshold * (init.lowWaterRatio ?? DEFAULT_LOW_WATER_RATIO))
   const awaitTimeout = init.awaitTimeoutMs ?? DEFAULT_AWAIT_TIMEOUT_MS
+  const log = new BlockLog({ dir: join(init.path, 'log'), segmentBytes: init.segmentBytes ?? DEFAULT_SEGMENT_BYTES })
 
   const index = new Map<string, Entry>()
+  /** Bytes of each segment's records that are still the current record of a block. */
+  const live = new Map<number, number>()
   const hot = new HotSet(Math.max(0, init.hotSetBytes ?? 0))
   const inflight = new Map<string, Promise<boolean>>()
-  /** Verified blocks whose file is being written: served from memory until it is in place. */
+  /** Verified blocks whose record is being written: served from memory until it is on disk. */
   const writing = new Map<string, Uint8Array>()
-  /** Shard directories known to exist, so a put does not try a rename that fails first. */
-  const knownShards = new Set<string>()
   /**
    * The last blocks written, oldest out first, up to init.recentBytes of the buffers they keep
    * alive (not just the blocks: a view pins its whole buffer). Read with `peek`: order is by write.
@@ -162,17 +171,34 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   let pruning: Promise<{ removedBlocks: number; removedBytes: number }> | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   let started = false
-  let preparing: Promise<void> | undefined
 
-  const pathOf = (key: string) => join(blocksDir, key.slice(-3, -1), key)
+  const addLive = (segment: number, bytes: number) => live.set(segment, (live.get(segment) ?? 0) + bytes)
 
-  const forget = (key: string) => {
+  const place = (key: string, entry: Entry) => {
+    const previous = index.get(key)
+    if (previous !== undefined) {
+      addLive(previous.segment, -previous.span)
+      total -= previous.size
+    }
+    index.set(key, entry)
+    addLive(entry.segment, entry.span)
+    total += entry.size
+  }
+
+  /** Drops a block from memory and the index; `record` also writes a drop record, so a restart agrees. */
+  const forget = (key: string, record: boolean) => {
     recent.delete(key)
     hot.delete(key)
     const e = index.get(key)
     if (e === undefined) return
     index.delete(key)
+    addLive(e.segment, -e.span)
     total -= e.size
+    if (record) {
+      log.append(RecordKind.drop, multihashOf(key), now()).catch((err) => {
+        logger?.warn({ err }, 'could not record a dropped block; it may reappear after a restart')
+      })
+    }
   }
 
   const touch = (key: string) => {
@@ -184,9 +210,8 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       return
     }
     e.lastUsed = t
-    // Persist the use so LRU order survives a restart; best effort, off the read path.
-    const secs = t / 1000
-    utimes(pathOf(key), secs, secs).catch(() => {})
+    // Persist the use so LRU order and pins survive a restart; best effort, off the read path.
+    log.append(RecordKind.touch, multihashOf(key), t).catch(() => {})
   }
 
   const emit = <A extends unknown[]>(listeners: Set<(...a: A) => void>, ...args: A) => {
@@ -199,37 +224,47 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     }
   }
 
-  const markCorrupt = async (cid: CID, key: string) => {
+  const markCorrupt = (cid: CID, key: string) => {
     corrupt++
-    forget(key)
-    await unlink(pathOf(key)).catch(() => {})
+    forget(key, true)
     logger?.warn({ cid: cid.toString() }, 'cached block failed verification; removed')
     emit(corruptListeners, cid)
   }
 
   const maybePrune = () => {
-    if (threshold > 0 && total > threshold && pruning === undefined) {
+    if (threshold > 0 && log.bytes() > threshold && pruning === undefined) {
       setImmediate(() => {
         cache.prune().catch((err) => logger?.warn({ err }, 'prune failed'))
       })
     }
   }
 
-  /** Reads a block file and verifies it; a mismatch is removed and reported, never returned. */
+  /** Reads a block from the log and verifies it; a mismatch is dropped and reported, never returned. */
   async function readVerified(cid: CID, key: string): Promise<Uint8Array | undefined> {
-    let bytes: Uint8Array
-    try {
-      const buf = await readFile(pathOf(key))
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        forget(key)
-        return undefined
+    let bytes: Uint8Array | undefined
+    // Compaction may move the block while it is read: then its old segment is gone, and the index
+    // says where it went. Twice is enough: a move needs a prune, and prunes do not overlap.
+    for (let attempt = 0; attempt < 2 && bytes === undefined; attempt++) {
+      const e = index.get(key)
+      if (e === undefined) return undefined
+      try {
+        const buf = await log.read(e, e.size)
+        bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      } catch (err) {
+        if (!(err instanceof BlockLogError)) throw err
+        if (err.code === 'ERR_SHORT_READ') {
+          markCorrupt(cid, key)
+          return undefined
+        }
+        if (err.code !== 'ERR_SEGMENT_GONE' || index.get(key) === e) {
+          forget(key, false)
+          return undefined
+        }
       }
-      throw err
     }
+    if (bytes === undefined) return undefined
     if (!matches(cid, bytes)) {
-      await markCorrupt(cid, key)
+      markCorrupt(cid, key)
       return undefined
     }
     // Deleted or pruned while it was read: not ours to keep.
@@ -238,15 +273,44 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     return bytes
   }
 
+  /** Rebuilds the index from the log. */
   async function scan(): Promise<void> {
     index.clear()
+    live.clear()
     total = 0
-    let shards: string[] = []
+    await log.open(
+      (r) => {
+        if (r.kind === RecordKind.block) {
+          const key = base32.encode(r.key).slice(1)
+          place(key, { segment: r.segment, offset: r.offset, size: r.size, span: r.span, lastUsed: r.time })
+        } else {
+          const key = base32.encode(r.key).slice(1)
+          if (r.kind === RecordKind.touch) {
+            const e = index.get(key)
+            if (e !== undefined) e.lastUsed = Math.max(e.lastUsed, r.time)
+          } else forget(key, false)
+        }
+      },
+      (damage) => logger?.warn(damage, 'block log segment damaged; cut where its readable records end')
+    )
+  }
+
+  /**
+   * Moves a cache in the older layout, a file per block under blocks/<shard>/, into the log (last
+   * use = the file's mtime), one file at a time, then removes the old directories. A file whose
+   * name is not a key is left where it is.
+   */
+  async function importFileLayout(): Promise<void> {
+    const blocksDir = join(init.path, 'blocks')
+    let shards: string[]
     try {
       shards = await readdir(blocksDir)
-    } catch {}
+    } catch {
+      return
+    }
+    let moved = 0
+    let left = 0
     for (const shard of shards) {
-      knownShards.add(shard)
       let names: string[] = []
       try {
         names = await readdir(join(blocksDir, shard))
@@ -254,53 +318,91 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         continue
       }
       for (const name of names) {
+        const file = join(blocksDir, shard, name)
+        let multihash: Uint8Array
         try {
-          const s = await stat(join(blocksDir, shard, name))
-          index.set(name, { size: s.size, lastUsed: s.mtimeMs })
-          total += s.size
-        } catch {}
+          multihash = multihashOf(name)
+        } catch {
+          left++
+          continue
+        }
+        if (index.has(name)) {
+          await rm(file, { force: true })
+          continue
+        }
+        let bytes: Buffer
+        let info: Awaited<ReturnType<typeof stat>>
+        try {
+          ;[bytes, info] = await Promise.all([readFile(file), stat(file)])
+        } catch (err) {
+          logger?.warn({ err, file }, 'could not read a block file of the older layout; left where it is')
+          left++
+          continue
+        }
+        const at = await log.append(RecordKind.block, multihash, info.mtimeMs, bytes)
+        place(name, {
+          ...at,
+          size: bytes.byteLength,
+          span: HEADER_BYTES + multihash.byteLength + bytes.byteLength,
+          lastUsed: info.mtimeMs
+        })
+        await rm(file, { force: true })
+        moved++
       }
     }
+    if (left === 0) await rm(blocksDir, { recursive: true, force: true })
+    await rm(join(init.path, 'tmp'), { recursive: true, force: true })
+    logger?.info({ moved, left }, 'moved the block cache from a file per block into the block log')
   }
 
   /**
-   * Makes the shard directories a fresh cache lacks, one at a time, in the background. A new cache
-   * makes a directory with nearly every block it stores until most of the 1024 exist, and on ext4
-   * mkdir is the dearest part of a put: 256 puts of 256 KiB took 50 ms of system time into
-   * existing shards and 190 ms with a mkdir each. Done once, a node's first retrievals skip it.
+   * Frees disk space once blocks are gone: a segment with no live block is deleted, one with
+   * some is compacted (its live blocks copied to the end of the log, then deleted), most dead
+   * bytes first, until the log is down to `target` or nothing more can be freed.
    */
-  async function prepareShards(): Promise<void> {
-    for (const a of SHARD_ALPHABET) {
-      for (const b of SHARD_ALPHABET) {
-        if (!started) return
-        try {
-          await ensureShard(a + b)
-        } catch (err) {
-          logger?.debug({ err, shard: a + b }, 'could not make a shard directory ahead; puts will')
-          return
+  async function reclaim(target: number): Promise<void> {
+    const liveIn = (id: number) => live.get(id) ?? 0
+    const closed = (s: { active: boolean; pending: boolean }) => !s.active && !s.pending
+    const dead = (s: { id: number; bytes: number }) => s.bytes - liveIn(s.id)
+    // The segment being written can be reclaimed only once closed: close it when the others
+    // cannot free enough (closing it at every prune would leave a trail of small segments).
+    const segments = log.list()
+    const freeable = segments.filter(closed).reduce((n, s) => n + dead(s), 0)
+    const active = segments.find((s) => s.active)
+    if (active && !active.pending && dead(active) > 0 && log.bytes() - freeable > target) log.seal()
+    const candidates = log
+      .list()
+      .filter((s) => closed(s) && dead(s) > 0)
+      .sort((a, b) => dead(b) - dead(a))
+    const keysOf = new Map<number, string[]>(candidates.map((c) => [c.id, []]))
+    for (const [key, e] of index) keysOf.get(e.segment)?.push(key)
+    for (const segment of candidates) {
+      if (log.bytes() <= target) break
+      let keys = keysOf.get(segment.id) ?? []
+      // A put that was being written when the keys were gathered may land here meanwhile: look again.
+      for (let round = 0; round < 3 && liveIn(segment.id) > 0; round++) {
+        for (const key of keys) {
+          const e = index.get(key)
+          if (e === undefined || e.segment !== segment.id) continue
+          const buf = await log.read(e, e.size)
+          if (index.get(key) !== e) continue // dropped while it was read
+          const at = await log.append(RecordKind.block, multihashOf(key), e.lastUsed, buf)
+          if (index.get(key) === e) place(key, { ...at, size: e.size, span: e.span, lastUsed: e.lastUsed })
         }
+        keys = [...index].filter(([, e]) => e.segment === segment.id).map(([key]) => key)
       }
+      if (liveIn(segment.id) > 0) continue
+      await log.remove(segment.id)
+      live.delete(segment.id)
     }
-  }
-
-  /** Makes a shard directory once (blocks/ exists: start made it, so a plain mkdir, not a recursive one). */
-  async function ensureShard(shard: string): Promise<void> {
-    if (knownShards.has(shard)) return
-    await mkdir(join(blocksDir, shard)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err
-    })
-    knownShards.add(shard)
   }
 
   const cache: BlockCache = {
     async start() {
-      await mkdir(blocksDir, { recursive: true })
-      // Leftovers of writes interrupted by a crash: never renamed into place, so never visible.
-      await rm(tmpDir, { recursive: true, force: true })
-      await mkdir(tmpDir, { recursive: true })
+      await mkdir(init.path, { recursive: true })
       await scan()
+      await importFileLayout()
       started = true
-      if (init.prepareShards) preparing = prepareShards()
       if (threshold > 0) {
         pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
         pruneTimer.unref()
@@ -313,9 +415,9 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       started = false
       hot.clear()
       if (pruneTimer) clearInterval(pruneTimer)
-      await preparing
       await Promise.allSettled([...inflight.values()])
       await pruning?.catch(() => {})
+      await log.close()
       const stopped = new CacheStoppedError('the block cache stopped')
       for (const set of waiters.values()) for (const w of set) w.reject(stopped)
       waiters.clear()
@@ -378,21 +480,12 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         await pending
         return false
       }
+      options?.signal?.throwIfAborted()
       const write = (async () => {
-        const tmp = join(tmpDir, `${key}.${randomBytes(6).toString('hex')}`)
-        const shard = key.slice(-3, -1)
-        const final = pathOf(key)
-        await ensureShard(shard)
-        await writeFile(tmp, bytes, { signal: options?.signal })
-        try {
-          await rename(tmp, final)
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-          await mkdir(join(blocksDir, shard), { recursive: true }) // removed behind our back
-          await rename(tmp, final)
-        }
-        index.set(key, { size: bytes.byteLength, lastUsed: now() })
-        total += bytes.byteLength
+        const lastUsed = now()
+        const at = await log.append(RecordKind.block, cid.multihash.bytes, lastUsed, bytes)
+        const span = HEADER_BYTES + cid.multihash.bytes.byteLength + bytes.byteLength
+        place(key, { ...at, size: bytes.byteLength, span, lastUsed })
         return true
       })()
       inflight.set(key, write)
@@ -419,8 +512,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     async delete(cid) {
       const key = keyOf(cid)
       if (!index.has(key)) return false
-      forget(key)
-      await unlink(pathOf(key)).catch(() => {})
+      forget(key, true)
       return true
     },
 
@@ -482,25 +574,37 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     prune() {
-      if (pruning) return pruning
+      // One prune at a time; a call during one runs again after it, with the clock as it is now.
+      if (pruning) return pruning.catch(() => {}).then(() => cache.prune())
       pruning = (async () => {
         let removedBlocks = 0
         let removedBytes = 0
-        if (threshold <= 0 || total <= threshold) return { removedBlocks, removedBytes }
+        if (threshold <= 0 || log.bytes() <= threshold) return { removedBlocks, removedBytes }
         const cutoff = now() - pinMs
+        const gone: Array<[string, number]> = []
         const victims = [...index.entries()]
           .filter(([, e]) => e.lastUsed < cutoff)
           .sort((a, b) => a[1].lastUsed - b[1].lastUsed)
         for (const [key, entry] of victims) {
           if (total <= lowWater) break
           if (index.get(key) !== entry) continue
-          forget(key)
-          await unlink(pathOf(key)).catch(() => {})
+          forget(key, false)
+          gone.push([key, entry.segment])
           removedBlocks++
           removedBytes += entry.size
         }
         pruned += removedBlocks
-        if (total > threshold) {
+        // Down to the threshold, not to low water: the log always holds record headers besides
+        // the blocks, so aiming at low water could copy every segment forward on every prune.
+        await reclaim(threshold)
+        // A pruned block whose segment is still there gets a drop record, or a restart would find it.
+        const remaining = new Set(log.list().map((s) => s.id))
+        await Promise.all(
+          gone
+            .filter(([, segment]) => remaining.has(segment))
+            .map(([key]) => log.append(RecordKind.drop, multihashOf(key), now()).catch(() => {}))
+        )
+        if (log.bytes() > threshold) {
           logger?.warn(
             { bytes: total, threshold },
             'cache is over prune-threshold but every remaining block is pinned (used within pin-duration)'
@@ -517,7 +621,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     stats() {
       let awaiting = 0
       for (const s of waiters.values()) awaiting += s.size
-      return { blocks: index.size, bytes: total, corrupt, pruned, awaiting }
+      return { blocks: index.size, bytes: total, diskBytes: log.bytes(), corrupt, pruned, awaiting }
     },
 
     hotSet() {

@@ -6,5 +6,7 @@ export const DEFAULT_PIN_DURATION_MS = 60 * 60_000
 export const DEFAULT_LOW_WATER_RATIO = 0.9
 /** The Go pruner checked every 10 s. */
 export const PRUNE_INTERVAL_MS = 10_000
-/** Recording a use touches the file's mtime at most this often per block, so hits stay cheap. */
+/** A use is written to the log (a touch record) at most this often per block, so hits stay cheap. */
 export const TOUCH_THROTTLE_MS = 60_000
+/** A segment of the block log is closed at this size; pruning frees space a segment at a time. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024

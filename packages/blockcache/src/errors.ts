@@ -22,3 +22,21 @@ export class CacheStoppedError extends Error {
   override name = 'CacheStoppedError'
   readonly code = 'ERR_CACHE_STOPPED'
 }
+
+/** The block log could not read or write a segment; `code` says how. */
+export class BlockLogError extends Error {
+  static override name = 'BlockLogError'
+  override name = 'BlockLogError'
+  readonly code:
+    | 'ERR_LOG_CLOSED'
+    | 'ERR_BAD_KEY'
+    | 'ERR_SEGMENT_GONE'
+    | 'ERR_SEGMENT_BUSY'
+    | 'ERR_SHORT_READ'
+    | 'ERR_WRITE'
+
+  constructor(message: string, code: BlockLogError['code']) {
+    super(message)
+    this.code = code
+  }
+}

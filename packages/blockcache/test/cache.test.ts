@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import * as dagPb from '@ipld/dag-pb'
+import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { identity } from 'multiformats/hashes/identity'
@@ -36,7 +37,9 @@ test('put, has and get round-trip, and CIDv0/v1 of the same bytes are one block'
   assert.equal(await cache.put(v0.toV1(), node), false, 'already there')
   assert.equal(await cache.has(v0.toV1()), true)
   assert.deepEqual(await cache.get(CID.createV1(raw.code, v0.multihash)), node)
-  assert.deepEqual(cache.stats(), { blocks: 1, bytes: node.byteLength, corrupt: 0, pruned: 0, awaiting: 0 })
+  const { diskBytes, ...stats } = cache.stats()
+  assert.deepEqual(stats, { blocks: 1, bytes: node.byteLength, corrupt: 0, pruned: 0, awaiting: 0 })
+  assert.ok(diskBytes > node.byteLength, 'the block and its record header')
 })
 
 test('a block that does not match its CID is refused and nothing is written', async (t) => {
@@ -47,7 +50,8 @@ test('a block that does not match its CID is refused and nothing is written', as
     code: 'ERR_BLOCK_MISMATCH'
   })
   assert.equal(await cache.has(cid), false)
-  assert.deepEqual(await readdir(join(path, 'tmp')), [])
+  assert.equal(cache.stats().diskBytes, 0)
+  assert.deepEqual(await readdir(join(path, 'log')), [])
   const odd = CID.createV1(raw.code, {
     code: 0x1e,
     digest: new Uint8Array(32),
@@ -65,12 +69,22 @@ test('identity CIDs are answered from the CID itself', async (t) => {
   assert.deepEqual(await cache.get(cid), bytes)
 })
 
-/** Every block file as [shard, name]: the cache makes its shard directories ahead, so most are empty. */
-async function blockFiles(path: string): Promise<Array<[string, string]>> {
-  const found: Array<[string, string]> = []
-  for (const shard of await readdir(join(path, 'blocks')))
-    for (const file of await readdir(join(path, 'blocks', shard))) found.push([shard, file])
-  return found
+/** The segment files of the block log, oldest first. */
+async function segments(path: string): Promise<string[]> {
+  return (await readdir(join(path, 'log'))).sort().map((name) => join(path, 'log', name))
+}
+
+/** Overwrites a block's bytes where they lie in the log with zeros; true if they were found. */
+async function spoil(path: string, bytes: Uint8Array): Promise<boolean> {
+  for (const file of await segments(path)) {
+    const content = await readFile(file)
+    const at = content.indexOf(bytes)
+    if (at < 0) continue
+    content.fill(0, at, at + bytes.byteLength)
+    await writeFile(file, content)
+    return true
+  }
+  return false
 }
 
 test('a block corrupted on disk is detected, not served, removed and reported', async (t) => {
@@ -79,35 +93,108 @@ test('a block corrupted on disk is detected, not served, removed and reported', 
   await cache.put(cid, bytes)
   const seen: string[] = []
   cache.onCorrupt((c) => seen.push(c.toString()))
-  const [[shard, file]] = await blockFiles(path)
-  await writeFile(join(path, 'blocks', shard, file), new Uint8Array(bytes.byteLength))
+  assert.equal(await spoil(path, bytes), true)
   assert.equal(await cache.get(cid), undefined)
   assert.equal(await cache.has(cid), false)
   assert.deepEqual(seen, [cid.toString()])
   assert.equal(cache.stats().corrupt, 1)
-  assert.deepEqual(await readdir(join(path, 'blocks', shard)), [])
+  await cache.stop()
+  const again = createBlockCache({}, { path })
+  await again.start()
+  t.after(() => again.stop())
+  assert.equal(await again.has(cid), false, 'the drop was recorded: a restart does not bring it back')
 })
 
-test('size accounting survives a restart, and an interrupted write left in tmp/ is ignored and cleaned', async (t) => {
+test('the index survives a restart, and a record torn by a crash is cut off while the ones before it stay', async (t) => {
   const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
+  t.after(() => rm(path, { recursive: true, force: true }))
   const first = createBlockCache({}, { path })
   await first.start()
-  for (let i = 0; i < 20; i++) {
-    const b = await block(i, 500 + i)
-    await first.put(b.cid, b.bytes)
-  }
+  const blocks = await Promise.all(Array.from({ length: 20 }, (_, i) => block(i, 500 + i)))
+  for (const b of blocks) await first.put(b.cid, b.bytes)
+  await first.delete(blocks[3].cid)
   const before = first.stats()
   await first.stop()
-  await writeFile(join(path, 'tmp', 'half-written'), new Uint8Array(10))
+  // A crash in the middle of a write: the start of a record, its data cut short.
+  const [segment] = await segments(path)
+  const whole = await readFile(segment)
+  const torn = Buffer.alloc(40)
+  torn.writeUInt32LE(0x31425241, 0) // the magic
+  torn.writeUInt8(1, 4) // a block record
+  torn.writeUInt16LE(4, 6) // of a 4-byte key
+  torn.writeUInt32LE(10_000, 8) // and 10,000 bytes of data, of which 16 made it
+  await writeFile(segment, Buffer.concat([whole, torn]))
   const second = createBlockCache({}, { path })
   await second.start()
-  t.after(async () => {
-    await second.stop() // before the directory goes: it may still be making shard directories
-    await rm(path, { recursive: true, force: true })
-  })
-  assert.equal(second.stats().blocks, 20)
+  t.after(() => second.stop())
+  assert.equal(second.stats().blocks, 19)
   assert.equal(second.stats().bytes, before.bytes)
-  assert.deepEqual(await readdir(join(path, 'tmp')), [])
+  assert.equal(second.stats().diskBytes, before.diskBytes, 'the torn record was cut off')
+  assert.equal((await readFile(segment)).byteLength, whole.byteLength)
+  assert.equal(await second.has(blocks[3].cid), false, 'a deleted block stays deleted')
+  for (const b of blocks.filter((_, i) => i !== 3)) assert.deepEqual(await second.get(b.cid), b.bytes)
+  // New writes go to a new segment after the old one.
+  const extra = await block(99)
+  await second.put(extra.cid, extra.bytes)
+  assert.equal((await segments(path)).length, 2)
+})
+
+test('a use is recorded in the log, so pin-duration and LRU order survive a restart', async (t) => {
+  const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
+  t.after(() => rm(path, { recursive: true, force: true }))
+  let clock = 1_000_000_000
+  const init = { path, pruneThresholdBytes: 3500, pinDurationMs: 60_000, lowWaterRatio: 0.5, now: () => clock }
+  const first = createBlockCache({}, init)
+  await first.start()
+  const blocks = await Promise.all(Array.from({ length: 4 }, (_, i) => block(200 + i)))
+  for (const b of blocks.slice(0, 3)) await first.put(b.cid, b.bytes)
+  clock += 120_000 // the three are past pin-duration ...
+  await first.get(blocks[0].cid) // ... but this one was just used
+  await first.stop()
+  const second = createBlockCache({}, init)
+  await second.start()
+  t.after(() => second.stop())
+  await second.put(blocks[3].cid, blocks[3].bytes) // over the threshold
+  await second.prune()
+  assert.equal(await second.has(blocks[0].cid), true, 'used just before the restart: pinned')
+  assert.equal(await second.has(blocks[3].cid), true, 'just written: pinned')
+  assert.equal(await second.has(blocks[1].cid), false)
+  assert.equal(await second.has(blocks[2].cid), false)
+})
+
+test('pruning frees disk space: empty segments go, and live blocks are copied out of mostly dead ones', async (t) => {
+  let clock = 1_000_000_000
+  const { cache, path } = await open(t, {
+    pruneThresholdBytes: 20_000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    segmentBytes: 4300,
+    now: () => clock
+  })
+  const blocks = await Promise.all(Array.from({ length: 24 }, (_, i) => block(400 + i)))
+  // Four blocks of ~1 KiB a segment: six segments.
+  for (const b of blocks) {
+    await cache.put(b.cid, b.bytes)
+    clock += 1000
+  }
+  assert.equal((await segments(path)).length, 6)
+  clock += 120_000
+  for (const i of [1, 5, 9, 13, 17, 21]) await cache.get(blocks[i].cid) // one a segment is in use
+  await cache.prune()
+  const { bytes, diskBytes } = cache.stats()
+  assert.ok(bytes <= 10_000, `blocks over low water: ${bytes}`)
+  assert.ok(diskBytes <= 20_000, `the log over the threshold: ${diskBytes}`)
+  assert.ok((await segments(path)).length < 6, 'segments were freed')
+  for (const i of [1, 5, 9, 13, 17, 21]) {
+    assert.deepEqual(await cache.get(blocks[i].cid), blocks[i].bytes, `pinned block ${i} kept through compaction`)
+  }
+  // And after a restart the copies, not the old records, are what the index points at.
+  await cache.stop()
+  const again = createBlockCache({}, { path })
+  await again.start()
+  t.after(() => again.stop())
+  assert.equal(again.stats().bytes, bytes)
+  for (const i of [1, 5, 9, 13, 17, 21]) assert.deepEqual(await again.get(blocks[i].cid), blocks[i].bytes)
 })
 
 test('pruning keeps the cache under the threshold, least recently used first, never a pinned block, and stops at low water', async (t) => {
@@ -205,9 +292,8 @@ test('with recentBytes, the last blocks written are served from memory; older on
   const { cache, path } = await open(t, { recentBytes: 2500 })
   const blocks = await Promise.all([20, 21, 22].map((i) => block(i)))
   for (const b of blocks) await cache.put(b.cid, b.bytes)
-  // Spoil every file on disk: what still reads well came from memory.
-  for (const [shard, file] of await blockFiles(path))
-    await writeFile(join(path, 'blocks', shard, file), new Uint8Array(1000))
+  // Spoil every block on disk: what still reads well came from memory.
+  for (const b of blocks) assert.equal(await spoil(path, b.bytes), true)
   assert.deepEqual(await cache.get(blocks[2].cid), blocks[2].bytes)
   assert.deepEqual(await cache.get(blocks[1].cid), blocks[1].bytes)
   assert.equal(await cache.get(blocks[0].cid), undefined, 'past recentBytes: read from disk, caught')
@@ -225,16 +311,11 @@ test('concurrent puts of one block write it once', async (t) => {
   assert.equal(cache.stats().blocks, 1)
 })
 
-async function blockFile(path: string): Promise<string> {
-  const [[shard, file]] = await blockFiles(path)
-  return join(path, 'blocks', shard, file)
-}
-
 test('the hot set: a put is not trusted, the first read from disk is verified and detects a corrupted file', async (t) => {
   const { cache, path } = await open(t, { hotSetBytes: 64 * 1024 })
   const { cid, bytes } = await block(3)
   await cache.put(cid, bytes)
-  await writeFile(await blockFile(path), new Uint8Array(bytes.byteLength))
+  assert.equal(await spoil(path, bytes), true)
   assert.equal(await cache.get(cid), undefined, 'the corrupted file is caught on its first read')
   assert.equal(cache.stats().corrupt, 1)
   assert.equal(await cache.has(cid), false)
@@ -248,7 +329,7 @@ test('the hot set: a block read once is served again from memory, verified bytes
   assert.deepEqual(await cache.get(cid), bytes)
   assert.deepEqual(cache.hotSet(), { blocks: 1, bytes: bytes.byteLength, hits: 0 })
   // The file goes bad after it was read and verified: the verified copy is what is served.
-  await writeFile(await blockFile(path), new Uint8Array(bytes.byteLength))
+  assert.equal(await spoil(path, bytes), true)
   assert.deepEqual(await cache.get(cid), bytes)
   assert.equal(cache.hotSet().hits, 1)
   assert.equal(cache.stats().corrupt, 0)
@@ -265,13 +346,7 @@ test('the hot set is bounded by bytes, least recently used out first, and re-ver
   await cache.get(blocks[8].cid) // over the bound: blocks[1], the least recently used, goes
   assert.deepEqual(cache.hotSet(), { blocks: 8, bytes: 8000, hits: 1 })
   // blocks[1] is read from disk again, so a corruption of its file is caught.
-  for (const shard of await readdir(join(path, 'blocks'))) {
-    for (const file of await readdir(join(path, 'blocks', shard))) {
-      const p = join(path, 'blocks', shard, file)
-      const content = await readFile(p)
-      if (content[1] === 31) await writeFile(p, new Uint8Array(content.byteLength))
-    }
-  }
+  assert.equal(await spoil(path, blocks[1].bytes), true)
   assert.equal(await cache.get(blocks[1].cid), undefined)
   assert.equal(cache.stats().corrupt, 1)
   assert.equal(cache.hotSet().hits, 1, 'not a hit: it had been dropped')
@@ -323,7 +398,7 @@ test('concurrent reads of one block read and verify it once, and a corrupted fil
   assert.deepEqual(a, good.bytes)
   assert.equal(a, b, 'one read shared')
   assert.equal(b, c)
-  await writeFile(await blockFile(path), new Uint8Array(good.bytes.byteLength))
+  assert.equal(await spoil(path, good.bytes), true)
   const seen: string[] = []
   cache.onCorrupt((cid) => seen.push(cid.toString()))
   const results = await Promise.all([cache.get(good.cid), cache.get(good.cid)])
@@ -342,32 +417,21 @@ test('an aborted get rejects without spoiling the shared read for others', async
   assert.deepEqual(await cache.get(b.cid), b.bytes)
 })
 
-test('with prepareShards, a fresh cache makes its 1,024 shard directories ahead while puts go on', async (t) => {
+test('a cache in the older layout, a file per block, is moved into the log at start', async (t) => {
   const path = await mkdtemp(join(tmpdir(), 'ar-cache-'))
-  const cache = createBlockCache({}, { path, prepareShards: true })
-  await cache.start()
-  const blocks = await Promise.all(Array.from({ length: 40 }, (_, i) => block(300 + i)))
-  assert.deepEqual(
-    await Promise.all(blocks.map((b) => cache.put(b.cid, b.bytes))),
-    blocks.map(() => true)
-  )
-  let shards: string[] = []
-  for (let i = 0; i < 250 && shards.length < 1024; i++) {
-    shards = await readdir(join(path, 'blocks'))
-    await new Promise((r) => setTimeout(r, 20))
+  t.after(() => rm(path, { recursive: true, force: true }))
+  const blocks = await Promise.all(Array.from({ length: 5 }, (_, i) => block(300 + i)))
+  for (const b of blocks) {
+    const key = base32.encode(b.cid.multihash.bytes).slice(1)
+    await mkdir(join(path, 'blocks', key.slice(-3, -1)), { recursive: true })
+    await writeFile(join(path, 'blocks', key.slice(-3, -1), key), b.bytes)
   }
-  await cache.stop()
-  assert.equal(shards.length, 1024)
-  assert.ok(
-    shards.every((s) => /^[a-z2-7]{2}$/.test(s)),
-    'two base32 characters each'
-  )
-  const again = createBlockCache({}, { path })
-  await again.start()
-  t.after(async () => {
-    await again.stop()
-    await rm(path, { recursive: true, force: true })
-  })
-  for (const b of blocks) assert.deepEqual(await again.get(b.cid), b.bytes)
-  assert.equal(again.stats().blocks, 40)
+  await mkdir(join(path, 'tmp'))
+  await writeFile(join(path, 'tmp', 'half-written'), new Uint8Array(10))
+  const cache = createBlockCache({}, { path })
+  await cache.start()
+  t.after(() => cache.stop())
+  assert.equal(cache.stats().blocks, 5)
+  for (const b of blocks) assert.deepEqual(await cache.get(b.cid), b.bytes)
+  assert.deepEqual((await readdir(path)).sort(), ['log'], 'blocks/ and tmp/ are gone')
 })

@@ -16,7 +16,7 @@ export interface StatsSnapshot {
   dontHaves: number
   retrievals: { active: number; succeeded: number; failed: number }
   bytes: { in: number; out: number }
-  cache: { blocks: number; bytes: number }
+  cache: { blocks: number; bytes: number; diskBytes: number }
   records: { buffered: number; written: number; dropped: number }
 }
 
