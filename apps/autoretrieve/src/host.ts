@@ -10,6 +10,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import { StartupError } from './errors.ts'
 import type { Logger } from './logger.ts'
+import { noiseCrypto } from './noise-crypto.ts'
 
 /** Public IPFS bootstrap peers, used only when the DHT is on. */
 const BOOTSTRAP_PEERS = [
@@ -30,7 +31,7 @@ export interface HostInit {
 export type Host = Libp2p<Record<string, unknown>>
 
 /**
- * The libp2p host: TCP and WebSockets, Noise, Yamux, Identify, and a DHT client unless disabled.
+ * The libp2p host: TCP and WebSockets, Noise (with noise-crypto.ts), Yamux, Identify, and a DHT client unless disabled.
  * `full`/`fullrt` (Go's accelerated DHT client) has no JS equivalent: it runs the DHT client and
  * says so once.
  */
@@ -51,7 +52,7 @@ export async function createHost(init: HostInit): Promise<Host> {
     privateKey: init.privateKey,
     addresses: { listen: init.listenAddrs },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery: dhtOn ? [bootstrap({ list: BOOTSTRAP_PEERS })] : [],
     services,
