@@ -7,6 +7,7 @@ import {
   DEFAULT_LOW_WATER_RATIO,
   DEFAULT_PIN_DURATION_MS,
   DEFAULT_SEGMENT_BYTES,
+  MIN_RECLAIM_BYTES,
   PRUNE_INTERVAL_MS,
   TOUCH_THROTTLE_MS
 } from './constants.ts'
@@ -166,6 +167,8 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const blockListeners = new Set<(cid: CID, bytes: Uint8Array) => void>()
   const corruptListeners = new Set<(cid: CID) => void>()
   let total = 0
+  /** Bytes of the live blocks' records on disk (headers and keys too): what the log shrinks to at best. */
+  let liveSpan = 0
   let corrupt = 0
   let pruned = 0
   let pruning: Promise<{ removedBlocks: number; removedBytes: number }> | undefined
@@ -179,26 +182,29 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     if (previous !== undefined) {
       addLive(previous.segment, -previous.span)
       total -= previous.size
+      liveSpan -= previous.span
     }
     index.set(key, entry)
     addLive(entry.segment, entry.span)
     total += entry.size
+    liveSpan += entry.span
   }
 
   /** Drops a block from memory and the index; `record` also writes a drop record, so a restart agrees. */
-  const forget = (key: string, record: boolean) => {
+  const forget = (key: string, record: boolean): Promise<void> => {
     recent.delete(key)
     hot.delete(key)
     const e = index.get(key)
-    if (e === undefined) return
+    if (e === undefined) return Promise.resolve()
     index.delete(key)
     addLive(e.segment, -e.span)
     total -= e.size
-    if (record) {
-      log.append(RecordKind.drop, multihashOf(key), now()).catch((err) => {
-        logger?.warn({ err }, 'could not record a dropped block; it may reappear after a restart')
-      })
-    }
+    liveSpan -= e.span
+    if (!record) return Promise.resolve()
+    return log.append(RecordKind.drop, multihashOf(key), now()).then(
+      () => {},
+      (err) => logger?.warn({ err }, 'could not record a dropped block; it may reappear after a restart')
+    )
   }
 
   const touch = (key: string) => {
@@ -231,20 +237,26 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     emit(corruptListeners, cid)
   }
 
+  /**
+   * Prunes when the log is over the threshold, or (whatever the threshold, 0 included) when half of
+   * it is dead: deleted blocks, superseded copies, touch and drop records.
+   */
   const maybePrune = () => {
-    if (threshold > 0 && log.bytes() > threshold && pruning === undefined) {
-      setImmediate(() => {
-        cache.prune().catch((err) => logger?.warn({ err }, 'prune failed'))
-      })
-    }
+    if (!started || pruning !== undefined) return
+    const disk = log.bytes()
+    const overThreshold = threshold > 0 && disk > threshold
+    if (!overThreshold && disk - liveSpan < Math.max(disk / 2, MIN_RECLAIM_BYTES)) return
+    setImmediate(() => {
+      if (started) cache.prune().catch((err) => logger?.warn({ err }, 'prune failed'))
+    })
   }
 
   /** Reads a block from the log and verifies it; a mismatch is dropped and reported, never returned. */
   async function readVerified(cid: CID, key: string): Promise<Uint8Array | undefined> {
     let bytes: Uint8Array | undefined
     // Compaction may move the block while it is read: then its old segment is gone, and the index
-    // says where it went. Twice is enough: a move needs a prune, and prunes do not overlap.
-    for (let attempt = 0; attempt < 2 && bytes === undefined; attempt++) {
+    // says where it went. A move needs a prune, and prunes do not overlap, so a few tries do.
+    for (let attempt = 0; attempt < 3 && bytes === undefined; attempt++) {
       const e = index.get(key)
       if (e === undefined) return undefined
       try {
@@ -278,6 +290,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     index.clear()
     live.clear()
     total = 0
+    liveSpan = 0
     await log.open(
       (r) => {
         if (r.kind === RecordKind.block) {
@@ -356,44 +369,51 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   }
 
   /**
-   * Frees disk space once blocks are gone: a segment with no live block is deleted, one with
-   * some is compacted (its live blocks copied to the end of the log, then deleted), most dead
-   * bytes first, until the log is down to `target` or nothing more can be freed.
+   * Frees disk space once blocks are gone, oldest segment first: its live blocks are copied to the
+   * end of the log (with their last use), then it is deleted, until the log is down to `target`.
+   * Always the oldest: a touch or drop record only speaks of blocks written before it, in its own
+   * segment or older ones, so once those are gone it says nothing a restart needs. (Reclaiming a
+   * newer, emptier segment first lost drop records whose blocks were still on disk: a deleted block
+   * came back after a restart.) A segment is copied only while the log holds at least as many dead
+   * bytes as it has live ones: with every block pinned, no segment is rewritten to free a few bytes.
    */
   async function reclaim(target: number): Promise<void> {
     const liveIn = (id: number) => live.get(id) ?? 0
-    const closed = (s: { active: boolean; pending: boolean }) => !s.active && !s.pending
-    const dead = (s: { id: number; bytes: number }) => s.bytes - liveIn(s.id)
-    // The segment being written can be reclaimed only once closed: close it when the others
-    // cannot free enough (closing it at every prune would leave a trail of small segments).
-    const segments = log.list()
-    const freeable = segments.filter(closed).reduce((n, s) => n + dead(s), 0)
-    const active = segments.find((s) => s.active)
-    if (active && !active.pending && dead(active) > 0 && log.bytes() - freeable > target) log.seal()
-    const candidates = log
-      .list()
-      .filter((s) => closed(s) && dead(s) > 0)
-      .sort((a, b) => dead(b) - dead(a))
-    const keysOf = new Map<number, string[]>(candidates.map((c) => [c.id, []]))
-    for (const [key, e] of index) keysOf.get(e.segment)?.push(key)
-    for (const segment of candidates) {
-      if (log.bytes() <= target) break
-      let keys = keysOf.get(segment.id) ?? []
-      // A put that was being written when the keys were gathered may land here meanwhile: look again.
-      for (let round = 0; round < 3 && liveIn(segment.id) > 0; round++) {
-        for (const key of keys) {
-          const e = index.get(key)
-          if (e === undefined || e.segment !== segment.id) continue
-          const buf = await log.read(e, e.size)
-          if (index.get(key) !== e) continue // dropped while it was read
-          const at = await log.append(RecordKind.block, multihashOf(key), e.lastUsed, buf)
-          if (index.get(key) === e) place(key, { ...at, size: e.size, span: e.span, lastUsed: e.lastUsed })
-        }
-        keys = [...index].filter(([, e]) => e.segment === segment.id).map(([key]) => key)
+    for (const s of log.list()) {
+      if (s.bytes === 0 && !s.active && !s.pending) await log.remove(s.id) // left by failed writes
+    }
+    while (started && log.bytes() > target) {
+      let oldest = log.list()[0]
+      if (oldest?.pending) {
+        await log.settle() // touch or drop records on their way: let them land
+        oldest = log.list()[0]
       }
-      if (liveIn(segment.id) > 0) continue
-      await log.remove(segment.id)
-      live.delete(segment.id)
+      if (oldest === undefined || oldest.pending) break
+      const dead = log.bytes() - liveSpan
+      if (dead <= 0 || liveIn(oldest.id) > dead) break
+      if (oldest.active) log.seal()
+      const keys: string[] = []
+      for (const [key, e] of index) if (e.segment === oldest.id) keys.push(key)
+      for (const key of keys) {
+        const e = index.get(key)
+        if (e === undefined || e.segment !== oldest.id) continue
+        let buf: Buffer
+        try {
+          buf = await log.read(e, e.size)
+        } catch (err) {
+          // Unreadable (its file removed behind our back, say): it cannot be kept.
+          logger?.warn({ err, key }, 'could not copy a block out of a segment being reclaimed; dropped')
+          if (index.get(key) === e) forget(key, false)
+          continue
+        }
+        if (index.get(key) !== e) continue // dropped while it was read
+        const at = await log.append(RecordKind.block, multihashOf(key), e.lastUsed, buf)
+        if (index.get(key) === e) place(key, { ...at, size: e.size, span: e.span, lastUsed: e.lastUsed })
+      }
+      // A put that landed in it meanwhile (written when the keys were gathered): next time.
+      if (liveIn(oldest.id) > 0 || log.list()[0]?.pending) break
+      await log.remove(oldest.id)
+      live.delete(oldest.id)
     }
   }
 
@@ -403,11 +423,9 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       await scan()
       await importFileLayout()
       started = true
-      if (threshold > 0) {
-        pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
-        pruneTimer.unref()
-        maybePrune()
-      }
+      pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
+      pruneTimer.unref()
+      maybePrune()
       logger?.debug({ blocks: index.size, bytes: total }, 'block cache opened')
     },
 
@@ -511,8 +529,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
 
     async delete(cid) {
       const key = keyOf(cid)
+      // A put under way: let it land, then delete it (a denied block must not stay).
+      await inflight.get(key)?.catch(() => {})
       if (!index.has(key)) return false
-      forget(key, true)
+      await forget(key, true) // resolved once the drop is in the log: a restart agrees
       return true
     },
 
@@ -579,38 +599,46 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       pruning = (async () => {
         let removedBlocks = 0
         let removedBytes = 0
-        if (threshold <= 0 || log.bytes() <= threshold) return { removedBlocks, removedBytes }
-        const cutoff = now() - pinMs
-        const gone: Array<[string, number]> = []
-        const victims = [...index.entries()]
-          .filter(([, e]) => e.lastUsed < cutoff)
-          .sort((a, b) => a[1].lastUsed - b[1].lastUsed)
-        for (const [key, entry] of victims) {
-          if (total <= lowWater) break
-          if (index.get(key) !== entry) continue
-          forget(key, false)
-          gone.push([key, entry.segment])
-          removedBlocks++
-          removedBytes += entry.size
-        }
-        pruned += removedBlocks
-        // Down to the threshold, not to low water: the log always holds record headers besides
-        // the blocks, so aiming at low water could copy every segment forward on every prune.
-        await reclaim(threshold)
-        // A pruned block whose segment is still there gets a drop record, or a restart would find it.
-        const remaining = new Set(log.list().map((s) => s.id))
-        await Promise.all(
-          gone
-            .filter(([, segment]) => remaining.has(segment))
-            .map(([key]) => log.append(RecordKind.drop, multihashOf(key), now()).catch(() => {}))
-        )
-        if (log.bytes() > threshold) {
-          logger?.warn(
-            { bytes: total, threshold },
-            'cache is over prune-threshold but every remaining block is pinned (used within pin-duration)'
+        if (!started) return { removedBlocks, removedBytes }
+        if (threshold > 0 && log.bytes() > threshold) {
+          // Least recently used first, never a pinned block, until the blocks' records would fit
+          // under low water (records, not bytes of blocks: with small blocks the headers count).
+          const cutoff = now() - pinMs
+          const victims = [...index.entries()]
+            .filter(([, e]) => e.lastUsed < cutoff)
+            .sort((a, b) => a[1].lastUsed - b[1].lastUsed)
+          const gone: Array<[string, Entry]> = []
+          for (const [key, entry] of victims) {
+            if (liveSpan <= lowWater) break
+            if (index.get(key) !== entry) continue
+            forget(key, false)
+            gone.push([key, entry])
+            removedBlocks++
+            removedBytes += entry.size
+          }
+          pruned += removedBlocks
+          // Down to the threshold, not to low water: the log always holds more than the blocks'
+          // records, so aiming lower could copy every segment forward on every prune.
+          await reclaim(threshold)
+          // A pruned block whose segment is still there gets a drop record, or a restart would find
+          // it; not one put again meanwhile (a drop after its new record would drop that).
+          const remaining = new Set(log.list().map((s) => s.id))
+          await Promise.all(
+            gone
+              .filter(([key, e]) => remaining.has(e.segment) && !index.has(key) && !inflight.has(key))
+              .map(([key]) => log.append(RecordKind.drop, multihashOf(key), now()).catch(() => {}))
           )
+          if (log.bytes() > threshold && liveSpan > lowWater) {
+            logger?.warn(
+              { bytes: total, diskBytes: log.bytes(), threshold },
+              'cache is over prune-threshold but every remaining block is pinned (used within pin-duration)'
+            )
+          }
+        } else {
+          // Under the threshold (or none): give back dead space, as far as it is worth copying.
+          await reclaim(liveSpan)
         }
-        logger?.debug({ removedBlocks, removedBytes, bytes: total }, 'pruned the block cache')
+        logger?.debug({ removedBlocks, removedBytes, bytes: total, diskBytes: log.bytes() }, 'pruned the block cache')
         return { removedBlocks, removedBytes }
       })().finally(() => {
         pruning = undefined

@@ -10,3 +10,5 @@ export const PRUNE_INTERVAL_MS = 10_000
 export const TOUCH_THROTTLE_MS = 60_000
 /** A segment of the block log is closed at this size; pruning frees space a segment at a time. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+/** Dead space below this is never worth a compaction on its own (with no threshold, or under it). */
+export const MIN_RECLAIM_BYTES = 16 * 1024 * 1024

@@ -75,6 +75,8 @@ interface Segment {
   failed: boolean
   /** Records appended and not yet written (or failed). */
   pending: number
+  /** Batches being written to it now. */
+  flushing: number
 }
 
 interface PendingWrite {
@@ -116,13 +118,20 @@ export class BlockLog {
   /**
    * Reads every segment in order and hands each record to `onRecord`. A segment whose records stop
    * making sense (a torn tail after a crash, or damage) is cut at the last whole record, and
-   * `onDamage` says where and why. Writes then go to a new segment.
+   * `onDamage` says where and why. Empty segments are deleted. Writes then go on at the end of the
+   * last segment while it has room, so a restart does not leave a small segment behind.
    */
   async open(onRecord: (r: ScannedRecord) => void, onDamage: (d: Damage) => void): Promise<void> {
+    this.closed = false
+    this.segments.clear()
+    this.active = undefined
+    this.nextId = 1
     await mkdir(this.dir, { recursive: true })
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort()
+    let last: Segment | undefined
     for (const name of names) {
       const id = Number.parseInt(name.slice(0, 8), 16)
+      this.nextId = Math.max(this.nextId, id + 1)
       const segment = this.segment(id)
       const fh = await open(segment.path, 'r+')
       try {
@@ -134,8 +143,13 @@ export class BlockLog {
       } finally {
         await fh.close()
       }
-      this.nextId = Math.max(this.nextId, id + 1)
+      if (segment.bytes === 0) {
+        this.segments.delete(id)
+        await unlink(segment.path).catch(() => {})
+      } else last = segment
     }
+    // Its handle opens with the first use (read-write, as the segment being written).
+    if (last !== undefined && last.bytes < this.segmentBytes) this.active = last
   }
 
   /**
@@ -187,6 +201,7 @@ export class BlockLog {
 
   /** Reads `size` bytes of data at a location. Throws BlockLogError ERR_SEGMENT_GONE if its segment was removed. */
   async read(location: Location, size: number): Promise<Buffer> {
+    if (this.closed) throw new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED')
     const segment = this.segments.get(location.segment)
     if (segment === undefined || segment.removed) {
       throw new BlockLogError(`segment ${segmentName(location.segment)} is gone`, 'ERR_SEGMENT_GONE')
@@ -228,6 +243,11 @@ export class BlockLog {
     return total
   }
 
+  /** Resolves once every record appended so far is written (or failed). */
+  async settle(): Promise<void> {
+    while (this.flushing) await this.flushing
+  }
+
   /** The next record goes to a new segment, so the current one can be compacted. */
   seal(): void {
     this.active = undefined
@@ -238,6 +258,7 @@ export class BlockLog {
    * handle (the file is unlinked, not gone, until it closes); later ones get ERR_SEGMENT_GONE.
    */
   async remove(id: number): Promise<void> {
+    if (this.closed) throw new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED')
     const segment = this.segments.get(id)
     if (segment === undefined) return
     if (segment === this.active || segment.pending > 0) {
@@ -251,12 +272,12 @@ export class BlockLog {
     if (segment.users === 0) await this.closeHandle(segment)
   }
 
-  /** Waits for queued writes, then closes every handle. */
+  /** Waits for queued writes, then closes every handle (one a read is using, once the read is done). */
   async close(): Promise<void> {
     this.closed = true
     while (this.flushing) await this.flushing
     this.active = undefined
-    await Promise.all([...this.segments.values()].map((s) => this.closeHandle(s)))
+    await Promise.all([...this.segments.values()].filter((s) => s.users === 0).map((s) => this.closeHandle(s)))
   }
 
   private segment(id: number): Segment {
@@ -268,13 +289,15 @@ export class BlockLog {
       lastUse: 0,
       removed: false,
       failed: false,
-      pending: 0
+      pending: 0,
+      flushing: 0
     }
     this.segments.set(id, segment)
     return segment
   }
 
   private roll(): Segment {
+    this.trimHandles() // the segment written until now is done with its handle, unless reads use it
     const segment = this.segment(this.nextId++)
     // 'wx': a new file, never one left by a run that numbered segments differently.
     segment.handle = open(segment.path, 'wx+')
@@ -287,7 +310,7 @@ export class BlockLog {
     segment.users++
     segment.lastUse = performance.now()
     if (segment.handle === undefined) {
-      segment.handle = open(segment.path, 'r')
+      segment.handle = open(segment.path, segment === this.active ? 'r+' : 'r')
       segment.handle.catch(() => {})
       this.trimHandles()
     }
@@ -296,13 +319,20 @@ export class BlockLog {
     } catch (err) {
       segment.handle = undefined
       this.release(segment)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Deleted behind our back: as gone as a segment we removed.
+        segment.removed = true
+        if (this.segments.get(segment.id) === segment) this.segments.delete(segment.id)
+        if (this.active === segment) this.active = undefined
+        throw new BlockLogError(`segment ${segmentName(segment.id)} is gone from disk`, 'ERR_SEGMENT_GONE')
+      }
       throw err
     }
   }
 
   private release(segment: Segment): void {
     segment.users--
-    if (segment.removed && segment.users === 0) void this.closeHandle(segment)
+    if ((segment.removed || this.closed) && segment.users === 0) void this.closeHandle(segment)
   }
 
   /** Closes the least recently used idle read handles past the bound. */
@@ -310,7 +340,7 @@ export class BlockLog {
     const open = [...this.segments.values()].filter((s) => s.handle !== undefined)
     if (open.length <= this.maxOpenHandles) return
     const idle = open
-      .filter((s) => s.users === 0 && s !== this.active && s.pending === 0)
+      .filter((s) => s.users === 0 && s !== this.active && s.pending === 0 && s.flushing === 0)
       .sort((a, b) => a.lastUse - b.lastUse)
     for (const s of idle.slice(0, open.length - this.maxOpenHandles)) void this.closeHandle(s)
   }
@@ -350,6 +380,7 @@ export class BlockLog {
         if (segment.failed)
           throw new BlockLogError(`an earlier write to ${segmentName(segment.id)} failed`, 'ERR_WRITE')
         const fh = await this.use(segment)
+        segment.flushing++
         try {
           const buffers = batch.flatMap((p) => p.buffers)
           const { bytesWritten } = await fh.writev(buffers, first.at)
@@ -360,16 +391,32 @@ export class BlockLog {
             )
           }
         } finally {
+          segment.flushing--
           this.release(segment)
         }
         for (const p of batch) p.resolve()
       } catch (err) {
-        // What is on disk past this batch is unknown: no more records go to this segment, and a
-        // scan cuts it where the readable records end.
-        segment.failed = true
-        if (this.active === segment) this.active = undefined
         const error = err instanceof Error ? err : new Error(String(err))
-        for (const p of batch) p.reject(error)
+        // Nothing from this batch on counts: the records queued behind it for the same segment
+        // fail too (they would sit past a hole), and the segment is cut back to where the batch
+        // began, so the next record goes there. If it cannot be cut, no more records go to it.
+        const behind = this.queue.filter((p) => p.segment === segment)
+        this.queue = this.queue.filter((p) => p.segment !== segment)
+        for (const p of [...batch, ...behind]) p.reject(error)
+        if (!segment.failed) {
+          segment.bytes = first.at
+          try {
+            const fh = await this.use(segment)
+            try {
+              await fh.truncate(first.at)
+            } finally {
+              this.release(segment)
+            }
+          } catch {
+            segment.failed = true
+            if (this.active === segment) this.active = undefined
+          }
+        }
       }
     }
   }

@@ -133,10 +133,11 @@ test('the index survives a restart, and a record torn by a crash is cut off whil
   assert.equal((await readFile(segment)).byteLength, whole.byteLength)
   assert.equal(await second.has(blocks[3].cid), false, 'a deleted block stays deleted')
   for (const b of blocks.filter((_, i) => i !== 3)) assert.deepEqual(await second.get(b.cid), b.bytes)
-  // New writes go to a new segment after the old one.
+  // New writes go on at the end of the last segment, after the cut.
   const extra = await block(99)
   await second.put(extra.cid, extra.bytes)
-  assert.equal((await segments(path)).length, 2)
+  assert.equal((await segments(path)).length, 1)
+  assert.deepEqual(await second.get(extra.cid), extra.bytes)
 })
 
 test('a use is recorded in the log, so pin-duration and LRU order survive a restart', async (t) => {
@@ -434,4 +435,18 @@ test('a cache in the older layout, a file per block, is moved into the log at st
   assert.equal(cache.stats().blocks, 5)
   for (const b of blocks) assert.deepEqual(await cache.get(b.cid), b.bytes)
   assert.deepEqual((await readdir(path)).sort(), ['log'], 'blocks/ and tmp/ are gone')
+})
+
+test('a delete while the block is being put waits for the put and removes it (a denied block does not stay)', async (t) => {
+  const { cache, path } = await open(t)
+  const b = await block(50)
+  const put = cache.put(b.cid, b.bytes)
+  assert.equal(await cache.delete(b.cid), true)
+  assert.equal(await put, true)
+  assert.equal(cache.contains(b.cid), false)
+  await cache.stop()
+  const again = createBlockCache({}, { path })
+  await again.start()
+  t.after(() => again.stop())
+  assert.equal(again.contains(b.cid), false)
 })

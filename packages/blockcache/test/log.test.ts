@@ -1,0 +1,753 @@
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync, readlinkSync } from 'node:fs'
+import {
+  type FileHandle,
+  mkdtemp,
+  open as openFile,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  unlink,
+  writeFile
+} from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { type BlockCache, type BlockCacheInit, createBlockCache, type Logger } from '../src/index.ts'
+
+/*
+ * The block log under stress: segment rolling, compaction racing reads, puts and deletes, what a
+ * restart sees after each of them, write failures, and the handles and files the log keeps.
+ * Sizes: a sha256 multihash is 34 bytes, so a record is 20 + 34 + data bytes (1054 for a
+ * 1000-byte block) and a touch or drop record is 54 bytes.
+ */
+
+const BLOCK_SPAN = 1054
+const SMALL_RECORD = 54
+
+async function block(n: number, size = 1000) {
+  const bytes = new Uint8Array(size).fill(n % 256)
+  bytes[0] = n >> 8
+  bytes[1] = n & 0xff
+  return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+}
+
+type Block = Awaited<ReturnType<typeof block>>
+
+async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), 'ar-log-'))
+  t.after(() => rm(path, { recursive: true, force: true }))
+  return path
+}
+
+/** A started cache, stopped after the test (stopping twice is harmless). */
+async function start(t: { after(fn: () => Promise<void>): void }, init: BlockCacheInit): Promise<BlockCache> {
+  const cache = createBlockCache({}, init)
+  await cache.start()
+  t.after(() => cache.stop())
+  return cache
+}
+
+/** The segment files of the block log, oldest first. */
+async function segments(path: string): Promise<string[]> {
+  return (await readdir(join(path, 'log'))).sort()
+}
+
+async function bytesOnDisk(path: string): Promise<number> {
+  let n = 0
+  for (const name of await segments(path)) n += (await stat(join(path, 'log', name))).size
+  return n
+}
+
+/** Whether these bytes are anywhere in the log's files. */
+async function onDisk(path: string, bytes: Uint8Array): Promise<boolean> {
+  for (const name of await segments(path)) {
+    if ((await readFile(join(path, 'log', name))).indexOf(bytes) >= 0) return true
+  }
+  return false
+}
+
+/** File descriptors this process has open on files under `dir` (Linux). */
+function handlesUnder(dir: string): number {
+  let n = 0
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++
+    } catch {}
+  }
+  return n
+}
+const noProc = !existsSync('/proc/self/fd')
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+/** Waits (at most 2 s) for touch and drop records, written off the caller's path, to reach the log. */
+async function settle(cache: BlockCache, path: string): Promise<void> {
+  for (let waited = 0; waited < 2000 && (await bytesOnDisk(path)) !== cache.stats().diskBytes; waited += 5) {
+    await sleep(5)
+  }
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = []
+  return { warnings, debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg ?? '') }
+}
+
+/** FileHandle.prototype, to make writes fail the way a full disk does. */
+async function fileHandleProto(dir: string): Promise<FileHandle> {
+  const fh = await openFile(join(dir, 'probe'), 'w')
+  await fh.close()
+  await rm(join(dir, 'probe'))
+  return Object.getPrototypeOf(fh) as FileHandle
+}
+
+async function failingWrites<T>(
+  dir: string,
+  fail: (original: FileHandle['writev']) => FileHandle['writev'],
+  fn: () => Promise<T>
+): Promise<T> {
+  const proto = await fileHandleProto(dir)
+  const original = proto.writev
+  proto.writev = fail(original)
+  try {
+    return await fn()
+  } finally {
+    proto.writev = original
+  }
+}
+
+const enospc = () =>
+  async function (this: FileHandle): Promise<never> {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 })
+  } as unknown as FileHandle['writev']
+
+// ---------------------------------------------------------------------------------------------
+// Behaviour that works: pinned down.
+// ---------------------------------------------------------------------------------------------
+
+test('segments roll at segmentBytes; a block larger than a segment gets one of its own; a restart reads them all', async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path, segmentBytes: 2200 })
+  const blocks = await Promise.all(Array.from({ length: 5 }, (_, i) => block(500 + i)))
+  for (const b of blocks) await first.put(b.cid, b.bytes)
+  const big = await block(510, 5000)
+  await first.put(big.cid, big.bytes)
+  const after = await block(511)
+  await first.put(after.cid, after.bytes)
+  const sizes = await Promise.all((await segments(path)).map(async (n) => (await stat(join(path, 'log', n))).size))
+  assert.deepEqual(sizes, [2 * BLOCK_SPAN, 2 * BLOCK_SPAN, BLOCK_SPAN, 20 + 34 + 5000, BLOCK_SPAN])
+  assert.equal(first.stats().diskBytes, await bytesOnDisk(path))
+  await first.stop()
+  const second = await start(t, { path, segmentBytes: 2200 })
+  assert.equal(second.stats().blocks, 7)
+  for (const b of [...blocks, big, after]) assert.deepEqual(await second.get(b.cid), b.bytes)
+})
+
+test('reads racing a compaction all get the right bytes, and nothing is reported corrupt', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    segmentBytes: 4300,
+    pruneThresholdBytes: 20_000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const blocks = await Promise.all(Array.from({ length: 24 }, (_, i) => block(600 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await tick()
+  clock += 120_000
+  const keep = [0, 3, 6, 9, 12, 15, 18, 21]
+  for (const i of keep) await cache.get(blocks[i].cid)
+  const before = await segments(path)
+  const pruning = cache.prune()
+  // Reads of blocks being copied, issued while the prune runs, and again after each step.
+  const reads: Array<Promise<[number, Uint8Array | undefined]>> = []
+  for (let round = 0; round < 20; round++) {
+    for (const i of keep) reads.push(cache.get(blocks[i].cid).then((got) => [i, got]))
+    await tick()
+  }
+  await pruning
+  for (const [i, got] of await Promise.all(reads)) assert.deepEqual(got, blocks[i].bytes, `block ${i}`)
+  assert.notDeepEqual(await segments(path), before, 'segments were compacted')
+  assert.equal(cache.stats().corrupt, 0)
+  for (const i of keep) assert.deepEqual(await cache.get(blocks[i].cid), blocks[i].bytes)
+})
+
+test('prunes called at once run one after another and leave a consistent log', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const init = {
+    path,
+    segmentBytes: 4300,
+    pruneThresholdBytes: 12_000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  }
+  const cache = await start(t, init)
+  const blocks = await Promise.all(Array.from({ length: 24 }, (_, i) => block(700 + i)))
+  for (const b of blocks) {
+    await cache.put(b.cid, b.bytes)
+    clock += 10
+  }
+  await tick()
+  clock += 120_000
+  for (const i of [2, 7, 13, 19]) await cache.get(blocks[i].cid)
+  const results = await Promise.all([cache.prune(), cache.prune(), cache.prune(), cache.prune()])
+  assert.ok(results[0].removedBlocks > 0)
+  const stats = cache.stats()
+  assert.ok(stats.bytes <= 6000, `blocks over low water: ${stats.bytes}`)
+  await settle(cache, path)
+  assert.equal(cache.stats().diskBytes, await bytesOnDisk(path), 'diskBytes is what is on disk')
+  for (const i of [2, 7, 13, 19]) assert.deepEqual(await cache.get(blocks[i].cid), blocks[i].bytes)
+  const present = blocks.filter((b) => cache.contains(b.cid)).map((b) => b.cid.toString())
+  await cache.stop()
+  const again = await start(t, { path })
+  assert.deepEqual(
+    blocks.filter((b) => again.contains(b.cid)).map((b) => b.cid.toString()),
+    present,
+    'a restart sees the blocks the pruned cache had'
+  )
+  assert.equal(again.stats().bytes, stats.bytes)
+})
+
+test('many restarts with puts and deletes in between keep the same content, and a restart alone writes nothing', async (t) => {
+  const path = await tempDir(t)
+  const expected = new Map<string, Block>()
+  let n = 0
+  for (let round = 0; round < 8; round++) {
+    const cache = createBlockCache({}, { path, segmentBytes: 3300 })
+    await cache.start()
+    assert.deepEqual(
+      [...expected.values()].filter((b) => !cache.contains(b.cid)).map((b) => b.cid.toString()),
+      [],
+      `round ${round}: every block is back`
+    )
+    assert.equal(cache.stats().blocks, expected.size, `round ${round}: and no other`)
+    for (const b of expected.values()) assert.deepEqual(await cache.get(b.cid), b.bytes)
+    for (let i = 0; i < 3; i++) {
+      const b = await block(800 + n++)
+      await cache.put(b.cid, b.bytes)
+      expected.set(b.cid.toString(), b)
+    }
+    const victim = [...expected.values()][round % expected.size]
+    assert.equal(await cache.delete(victim.cid), true)
+    expected.delete(victim.cid.toString())
+    await cache.stop()
+  }
+  const files = await segments(path)
+  const idle = createBlockCache({}, { path })
+  await idle.start()
+  await idle.stop()
+  assert.deepEqual(await segments(path), files, 'a start and stop with no writes adds no segment')
+})
+
+test('a failed write (disk full) fails that put only; the cache keeps working and a restart sees exactly the stored blocks', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path })
+  const before = await block(900)
+  await cache.put(before.cid, before.bytes)
+  const lost = await block(901)
+  await failingWrites(path, enospc, async () => {
+    await assert.rejects(cache.put(lost.cid, lost.bytes), { code: 'ENOSPC' })
+  })
+  assert.equal(cache.contains(lost.cid), false)
+  assert.equal(await cache.get(lost.cid), undefined)
+  const after = await block(902)
+  assert.equal(await cache.put(after.cid, after.bytes), true)
+  assert.equal(await cache.put(lost.cid, lost.bytes), true, 'the failed block can be put again')
+  await cache.stop()
+  const again = await start(t, { path })
+  assert.equal(again.stats().blocks, 3)
+  for (const b of [before, after, lost]) assert.deepEqual(await again.get(b.cid), b.bytes)
+})
+
+test('a short write leaves a torn record that the next start cuts off; the blocks before it stay', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path })
+  const kept = await block(910)
+  await cache.put(kept.cid, kept.bytes)
+  const torn = await block(911)
+  await failingWrites(
+    path,
+    (original) =>
+      async function (this: FileHandle, buffers: NodeJS.ArrayBufferView[], position?: number) {
+        // Half of the record reaches the disk, then the disk is full.
+        const head = buffers[0] as Uint8Array
+        await original.call(this, [head], position)
+        return { bytesWritten: head.byteLength, buffers }
+      } as unknown as FileHandle['writev'],
+    async () => {
+      await assert.rejects(cache.put(torn.cid, torn.bytes), { code: 'ERR_WRITE' })
+    }
+  )
+  await cache.stop()
+  const again = await start(t, { path })
+  assert.equal(again.stats().blocks, 1)
+  assert.deepEqual(await again.get(kept.cid), kept.bytes)
+  assert.equal(again.stats().diskBytes, await bytesOnDisk(path), 'the torn record was cut off')
+})
+
+test('a torn tail in an older segment is cut while the newer segments are read in full', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path, segmentBytes: 2200 })
+  const blocks = await Promise.all(Array.from({ length: 6 }, (_, i) => block(920 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await cache.stop()
+  const [first] = await segments(path)
+  const whole = await readFile(join(path, 'log', first))
+  // The second record of the first segment lost its last 100 bytes.
+  await writeFile(join(path, 'log', first), whole.subarray(0, whole.byteLength - 100))
+  const again = await start(t, { path, segmentBytes: 2200 })
+  assert.equal(again.contains(blocks[1].cid), false)
+  for (const b of [blocks[0], ...blocks.slice(2)]) assert.deepEqual(await again.get(b.cid), b.bytes)
+  assert.equal((await stat(join(path, 'log', first))).size, BLOCK_SPAN)
+})
+
+test('a block deleted while a compaction copies it stays deleted, now and after a restart', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    segmentBytes: 4300,
+    pruneThresholdBytes: 8000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const blocks = await Promise.all(Array.from({ length: 12 }, (_, i) => block(940 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await tick()
+  clock += 120_000
+  const pinned = [1, 5, 9]
+  for (const i of pinned) await cache.get(blocks[i].cid)
+  let done = false
+  const pruning = cache.prune().finally(() => {
+    done = true
+  })
+  // Delete the pinned blocks while their segments are being compacted.
+  const deletes: Array<[boolean, boolean]> = []
+  for (let i = 0; i < 6; i++) {
+    await tick()
+    const b = blocks[pinned[i % 3]]
+    if (cache.contains(b.cid)) deletes.push([await cache.delete(b.cid), done])
+  }
+  await pruning
+  assert.deepEqual(
+    deletes,
+    [
+      [true, false],
+      [true, false],
+      [true, false]
+    ],
+    'deleted while the prune ran'
+  )
+  for (const i of pinned) assert.equal(cache.contains(blocks[i].cid), false)
+  await cache.stop()
+  const again = await start(t, { path })
+  for (const i of pinned) assert.equal(again.contains(blocks[i].cid), false, `block ${i} stays deleted`)
+})
+
+test('a compaction cut short by a crash (copies written, old segments not yet deleted) restarts with every block once', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    segmentBytes: 4300,
+    pruneThresholdBytes: 8000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const blocks = await Promise.all(Array.from({ length: 12 }, (_, i) => block(1000 + 50 * i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await tick()
+  clock += 120_000
+  for (const i of [0, 4, 8, 9]) await cache.get(blocks[i].cid)
+  await settle(cache, path)
+  const saved = new Map<string, Buffer>()
+  for (const name of await segments(path)) saved.set(name, await readFile(join(path, 'log', name)))
+  await cache.prune()
+  const kept = blocks.filter((b) => cache.contains(b.cid))
+  await cache.stop()
+  const removed = [...saved.keys()].filter((name) => !existsSync(join(path, 'log', name)))
+  assert.ok(removed.length > 0, 'the prune removed segments')
+  for (const name of removed) await writeFile(join(path, 'log', name), saved.get(name) as Buffer)
+  const again = await start(t, { path })
+  for (const b of kept) assert.deepEqual(await again.get(b.cid), b.bytes)
+  const held = blocks.filter((b) => again.contains(b.cid))
+  assert.equal(again.stats().blocks, held.length)
+  assert.equal(
+    again.stats().bytes,
+    held.reduce((n, b) => n + b.bytes.byteLength, 0),
+    'each block counted once'
+  )
+  assert.equal(again.stats().diskBytes, await bytesOnDisk(path))
+})
+
+test('diskBytes and bytes match the disk and the blocks through puts, deletes, touches, prunes and a restart', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const init = {
+    path,
+    segmentBytes: 5000,
+    pruneThresholdBytes: 15_000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.6,
+    now: () => clock
+  }
+  const cache = await start(t, init)
+  const all = await Promise.all(Array.from({ length: 30 }, (_, i) => block(960 + i, 500 + 37 * i)))
+  for (const [i, b] of all.entries()) {
+    await cache.put(b.cid, b.bytes)
+    clock += 5_000
+    if (i % 4 === 0) await cache.get(all[i >> 1].cid)
+    if (i % 7 === 3) await cache.delete(all[i - 1].cid)
+    await tick()
+    await cache.prune()
+    await settle(cache, path)
+    assert.equal(cache.stats().diskBytes, await bytesOnDisk(path), `diskBytes after block ${i}`)
+    const held = all.filter((x) => cache.contains(x.cid)).reduce((n, x) => n + x.bytes.byteLength, 0)
+    assert.equal(cache.stats().bytes, held, `bytes after block ${i}`)
+  }
+  const stats = cache.stats()
+  await cache.stop()
+  const again = await start(t, init)
+  assert.equal(again.stats().bytes, stats.bytes)
+  assert.equal(again.stats().blocks, stats.blocks)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Found by review of the first version of the log, each failing on it; fixed since.
+// ---------------------------------------------------------------------------------------------
+
+test('open handles stay bounded however many segments are written (a segment keeps its write handle after it is closed)', {
+  skip: noProc && 'no /proc/self/fd'
+}, async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path, segmentBytes: 1100 }) // one block a segment
+  for (let i = 0; i < 100; i++) {
+    const b = await block(1000 + i)
+    await cache.put(b.cid, b.bytes)
+  }
+  assert.equal((await segments(path)).length, 100)
+  const handles = handlesUnder(join(path, 'log'))
+  // maxOpenHandles is 32 by default, plus the segment being written.
+  assert.ok(handles <= 33, `${handles} segment files open after writing 100 segments`)
+})
+
+test('a deleted block stays deleted after a restart, even when pruning removed the segment holding its drop record', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    segmentBytes: 2200, // two blocks a segment
+    pruneThresholdBytes: 4000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const [a, b, c, d, e] = await Promise.all([0, 1, 2, 3, 4].map((i) => block(1100 + i)))
+  for (const x of [a, b, c, d]) await cache.put(x.cid, x.bytes) // segment 1: a b, segment 2: c d
+  await tick()
+  assert.equal(await cache.delete(a.cid), true) // its drop record goes to segment 2
+  clock += 120_000
+  await cache.get(b.cid) // b is in use; its touch record opens segment 3
+  await cache.put(e.cid, e.bytes)
+  // c and d are pruned: segment 2 (c, d and a's drop) is all dead and goes; segment 1 (a, b) stays.
+  await cache.prune()
+  assert.equal(cache.contains(a.cid), false)
+  await cache.stop()
+  const again = await start(t, { path })
+  assert.equal(again.contains(a.cid), false, 'the deleted (e.g. denied) block came back after a restart')
+})
+
+test('a use recorded before a restart still pins the block, even when pruning removed the segment holding its touch record', async (t) => {
+  const path = await tempDir(t)
+  const t0 = 1_000_000_000
+  let clock = t0
+  const init = { path, segmentBytes: 2200, pinDurationMs: 60_000, now: () => clock }
+  const cache = await start(t, { ...init, pruneThresholdBytes: 3000, lowWaterRatio: 0.9 })
+  const [a, x, c, d, f] = await Promise.all([0, 1, 2, 3, 4].map((i) => block(1200 + i)))
+  for (const y of [a, x, c, d]) await cache.put(y.cid, y.bytes) // segment 1: a x, segment 2: c d
+  await tick()
+  clock += 120_000
+  await cache.get(a.cid) // a is used now: its touch record goes to segment 2
+  await cache.delete(c.cid) // drops in segment 3
+  await cache.delete(d.cid)
+  await settle(cache, path) // the touch and drop records are written
+  await cache.prune() // segment 2 is all dead and goes, with a's touch record
+  assert.equal(existsSync(join(path, 'log', '00000002.seg')), false)
+  await cache.stop()
+  clock += 1000 // a was used a second ago
+  const again = await start(t, { ...init, pruneThresholdBytes: 3000, lowWaterRatio: 0.5 })
+  await again.put(f.cid, f.bytes)
+  await again.prune()
+  assert.equal(again.contains(x.cid), false, 'x, unused for two minutes, is pruned')
+  assert.equal(again.contains(a.cid), true, 'a, used a second ago (within pin-duration), was pruned')
+})
+
+test('a block put again while a prune removes it is still there after a restart', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    segmentBytes: 2300,
+    pruneThresholdBytes: 3000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  const [d1, d2, k, p] = await Promise.all([0, 1, 2, 3].map((i) => block(1300 + i)))
+  for (const y of [d1, d2, k]) await cache.put(y.cid, y.bytes) // segment 1: d1 d2, segment 2: k
+  await tick()
+  await cache.delete(d1.cid) // drops in segment 2
+  await cache.delete(d2.cid)
+  await settle(cache, path)
+  clock += 120_000
+  await cache.put(p.cid, p.bytes)
+  // k is unused and is pruned; a retrieval brings it back while the prune reclaims segment 1.
+  const pruning = cache.prune()
+  const putAgain = cache.put(k.cid, k.bytes)
+  await Promise.all([pruning, putAgain])
+  assert.equal(await putAgain, true)
+  assert.equal(cache.contains(k.cid), true)
+  assert.deepEqual(await cache.get(k.cid), k.bytes)
+  await cache.stop()
+  const again = await start(t, { path })
+  assert.equal(again.contains(k.cid), true, 'the prune’s late drop record dropped the block put after it')
+})
+
+test('a segment file removed behind the cache’s back makes get return undefined (and forget the block), not throw', async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path })
+  const b = await block(1400)
+  await first.put(b.cid, b.bytes)
+  await first.stop()
+  const cache = await start(t, { path })
+  await unlink(join(path, 'log', '00000001.seg'))
+  const got = await cache.get(b.cid).then(
+    (bytes) => bytes,
+    (err: Error) => err
+  )
+  assert.equal(got, undefined, `get rejected: ${got}`)
+  assert.equal(cache.contains(b.cid), false)
+})
+
+test('a segment file removed behind the cache’s back does not stop pruning for good', async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path, segmentBytes: 2200 })
+  const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map((i) => block(1450 + i)))
+  for (const y of [a, b, c, d]) await first.put(y.cid, y.bytes) // segment 1: a b, segment 2: c d
+  await first.delete(a.cid)
+  await first.stop()
+  const cache = await start(t, { path, segmentBytes: 2200, pruneThresholdBytes: 3000, pinDurationMs: 60_000 })
+  await unlink(join(path, 'log', '00000001.seg'))
+  // b's segment is gone; c and d are pinned; segment 2 holds a's drop record (dead bytes).
+  const result = await cache.prune().then(
+    () => 'ok',
+    (err: Error) => err
+  )
+  assert.equal(result, 'ok', `prune rejected: ${result}`)
+  assert.equal(cache.contains(b.cid), false)
+  assert.deepEqual(await cache.get(c.cid), c.bytes)
+})
+
+test('failed writes do not count as bytes on disk, nor leave a segment file each', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path })
+  const ok = await block(1500)
+  await cache.put(ok.cid, ok.bytes)
+  await failingWrites(path, enospc, async () => {
+    for (let i = 0; i < 20; i++) {
+      const b = await block(1501 + i)
+      await assert.rejects(cache.put(b.cid, b.bytes), { code: 'ENOSPC' })
+    }
+  })
+  const files = await segments(path)
+  assert.equal(cache.stats().diskBytes, await bytesOnDisk(path), 'diskBytes counts bytes never written')
+  assert.ok(files.length <= 2, `${files.length} segment files after 20 failed writes`)
+})
+
+test('empty segment files left by failed writes are removed by a later start or prune', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const first = await start(t, { path })
+  await failingWrites(path, enospc, async () => {
+    for (let i = 0; i < 10; i++) {
+      const b = await block(1600 + i)
+      await assert.rejects(first.put(b.cid, b.bytes))
+    }
+  })
+  await first.stop()
+  // Failed writes now leave at most one; empty files left by an older build or a crash are removed too.
+  assert.ok((await segments(path)).length <= 1)
+  for (let i = 0x10; i < 0x19; i++) await writeFile(join(path, 'log', `000000${i.toString(16)}.seg`), new Uint8Array(0))
+  const cache = await start(t, {
+    path,
+    pruneThresholdBytes: 3000,
+    pinDurationMs: 60_000,
+    lowWaterRatio: 0.5,
+    now: () => clock
+  })
+  for (let i = 0; i < 4; i++) {
+    const b = await block(1620 + i)
+    await cache.put(b.cid, b.bytes)
+  }
+  await tick()
+  clock += 120_000
+  await cache.prune()
+  assert.ok((await segments(path)).length <= 2, `${(await segments(path)).length} segment files`)
+})
+
+test('with small blocks, pruning gets the log under the threshold when no block is pinned', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const logger = recordingLogger()
+  const cache = createBlockCache(
+    { logger },
+    { path, pruneThresholdBytes: 10_000, pinDurationMs: 60_000, lowWaterRatio: 0.9, now: () => clock }
+  )
+  await cache.start()
+  t.after(() => cache.stop())
+  // 100-byte blocks: each record is 154 bytes on disk.
+  for (let i = 0; i < 200; i++) {
+    const b = await block(1700 + i, 100)
+    await cache.put(b.cid, b.bytes)
+  }
+  await tick()
+  clock += 120_000 // nothing is pinned any more
+  logger.warnings.length = 0 // prunes during the puts rightly found every block pinned
+  await cache.prune()
+  const { bytes, diskBytes } = cache.stats()
+  assert.ok(diskBytes <= 10_000, `the log is ${diskBytes} bytes (blocks ${bytes}) after pruning unpinned blocks`)
+  assert.ok(
+    !logger.warnings.some((w) => w.includes('pinned')),
+    'warned that every remaining block is pinned, though none is'
+  )
+})
+
+test('a prune that cannot reach the threshold does not rewrite a segment to free one touch record', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, {
+    path,
+    pruneThresholdBytes: 10_000,
+    pinDurationMs: 600_000,
+    lowWaterRatio: 0.9,
+    now: () => clock
+  })
+  const blocks = await Promise.all(Array.from({ length: 20 }, (_, i) => block(1900 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await tick()
+  await cache.prune() // every block is pinned: nothing to do
+  assert.deepEqual(await segments(path), ['00000001.seg'])
+  let rewritten = 0
+  for (let round = 0; round < 5; round++) {
+    clock += 120_000 // all still pinned (10 minutes)
+    const before = new Set(await segments(path))
+    await cache.get(blocks[round].cid) // a 54-byte touch record
+    await settle(cache, path)
+    await cache.prune()
+    for (const name of await segments(path)) {
+      if (!before.has(name)) rewritten += (await stat(join(path, 'log', name))).size
+    }
+  }
+  assert.ok(
+    rewritten <= 20 * SMALL_RECORD * 5,
+    `${rewritten} bytes rewritten by five prunes to free ${5 * SMALL_RECORD} bytes of touch records`
+  )
+})
+
+test('with no prune threshold (the default), deleted blocks still leave the disk', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path })
+  const blocks = await Promise.all(Array.from({ length: 5 }, (_, i) => block(2000 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  for (const b of blocks) assert.equal(await cache.delete(b.cid), true)
+  await cache.prune()
+  assert.equal(cache.stats().bytes, 0)
+  assert.ok(cache.stats().diskBytes < BLOCK_SPAN, `${cache.stats().diskBytes} bytes on disk for no block`)
+  assert.equal(await onDisk(path, blocks[0].bytes), false, 'a deleted (denied) block’s bytes are still on disk')
+})
+
+test('with no prune threshold (the default), reading the same blocks does not grow the log without bound', async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = await start(t, { path, now: () => clock })
+  const blocks = await Promise.all(Array.from({ length: 10 }, (_, i) => block(2100 + i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  const start0 = cache.stats().diskBytes
+  for (let round = 0; round < 60; round++) {
+    clock += 61_000
+    for (const b of blocks) await cache.get(b.cid)
+  }
+  await cache.prune()
+  const { bytes, diskBytes } = cache.stats()
+  assert.equal(bytes, 10_000)
+  assert.ok(diskBytes < 1.5 * start0, `an hour of reads grew the log from ${start0} to ${diskBytes} bytes`)
+})
+
+test('stop() leaves no prune running: nothing is pruned, deleted or opened after it resolves', {
+  skip: noProc && 'no /proc/self/fd'
+}, async (t) => {
+  const path = await tempDir(t)
+  let clock = 1_000_000_000
+  const cache = createBlockCache(
+    {},
+    { path, pruneThresholdBytes: 3000, pinDurationMs: 60_000, lowWaterRatio: 0.5, now: () => clock }
+  )
+  await cache.start()
+  const blocks = await Promise.all(Array.from({ length: 4 }, (_, i) => block(2200 + i)))
+  for (const b of blocks.slice(0, 3)) await cache.put(b.cid, b.bytes)
+  await tick()
+  clock += 120_000
+  await cache.put(blocks[3].cid, blocks[3].bytes) // over the threshold: a prune is scheduled
+  await cache.stop()
+  const pruned = cache.stats().pruned
+  const files = await segments(path)
+  await sleep(50)
+  // The prune that put scheduled ran while stop closed the log: its compaction reopened a segment.
+  assert.equal(handlesUnder(join(path, 'log')), 0, 'a segment file is open after stop')
+  assert.equal(cache.stats().pruned, pruned, 'a prune ran after stop')
+  assert.deepEqual(await segments(path), files)
+})
+
+test('a get after stop() does not leave a segment file open', {
+  skip: noProc && 'no /proc/self/fd'
+}, async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path })
+  const b = await block(2300)
+  await first.put(b.cid, b.bytes)
+  await first.stop()
+  const cache = createBlockCache({}, { path })
+  await cache.start()
+  await cache.stop()
+  await cache.get(b.cid).catch(() => undefined)
+  assert.equal(handlesUnder(join(path, 'log')), 0, 'the read after stop reopened a segment and kept it open')
+})
+
+test('a cache stopped and started again can store blocks', async (t) => {
+  const path = await tempDir(t)
+  const cache = createBlockCache({}, { path })
+  await cache.start()
+  const a = await block(2400)
+  await cache.put(a.cid, a.bytes)
+  await cache.stop()
+  await cache.start()
+  t.after(() => cache.stop())
+  assert.deepEqual(await cache.get(a.cid), a.bytes)
+  const b = await block(2401)
+  const stored = await cache.put(b.cid, b.bytes).then(
+    (r) => r,
+    (err: Error) => err
+  )
+  assert.equal(stored, true, `put after a restart of the same cache: ${stored}`)
+})
