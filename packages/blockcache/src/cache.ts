@@ -140,7 +140,21 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const pinMs = init.pinDurationMs ?? DEFAULT_PIN_DURATION_MS
   const lowWater = Math.floor(threshold * (init.lowWaterRatio ?? DEFAULT_LOW_WATER_RATIO))
   const awaitTimeout = init.awaitTimeoutMs ?? DEFAULT_AWAIT_TIMEOUT_MS
-  const log = new BlockLog({ dir: join(init.path, 'log'), segmentBytes: init.segmentBytes ?? DEFAULT_SEGMENT_BYTES })
+  const log = new BlockLog({
+    dir: join(init.path, 'log'),
+    segmentBytes: init.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    onSegmentGone: (id) => {
+      // Its file was deleted behind our back: none of its blocks can be served or copied.
+      let lost = 0
+      for (const [key, e] of [...index]) {
+        if (e.segment !== id) continue
+        void forget(key, false)
+        lost++
+      }
+      live.delete(id)
+      logger?.warn({ segment: id, blocks: lost }, 'a block log segment is gone from disk; its blocks are forgotten')
+    }
+  })
 
   const index = new Map<string, Entry>()
   /** Bytes of each segment's records that are still the current record of a block. */
@@ -245,7 +259,8 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     if (!started || pruning !== undefined) return
     const disk = log.bytes()
     const overThreshold = threshold > 0 && disk > threshold
-    if (!overThreshold && disk - liveSpan < Math.max(disk / 2, MIN_RECLAIM_BYTES)) return
+    const dead = disk - log.pendingBytes() - liveSpan
+    if (!overThreshold && dead < Math.max(disk / 2, MIN_RECLAIM_BYTES)) return
     setImmediate(() => {
       if (started) cache.prune().catch((err) => logger?.warn({ err }, 'prune failed'))
     })
@@ -352,7 +367,18 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
           left++
           continue
         }
-        const at = await log.append(RecordKind.block, multihash, info.mtimeMs, bytes)
+        let at: Location
+        try {
+          at = await log.append(RecordKind.block, multihash, info.mtimeMs, bytes)
+        } catch (err) {
+          // A full disk, say: the rest stays where it is for the next start, and this one goes on.
+          logger?.warn(
+            { err, moved },
+            'could not move the older block files into the log; the rest stay for the next start'
+          )
+          left++
+          break
+        }
         place(name, {
           ...at,
           size: bytes.byteLength,
@@ -382,19 +408,37 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     for (const s of log.list()) {
       if (s.bytes === 0 && !s.active && !s.pending) await log.remove(s.id) // left by failed writes
     }
+    // Every segment's keys, gathered once: walking the index per segment cost blocks x segments.
+    const keysOf = new Map<number, string[]>()
+    for (const [key, e] of index) {
+      const keys = keysOf.get(e.segment)
+      if (keys === undefined) keysOf.set(e.segment, [key])
+      else keys.push(key)
+    }
     while (started && log.bytes() > target) {
       let oldest = log.list()[0]
-      if (oldest?.pending) {
-        await log.settle() // touch or drop records on their way: let them land
-        oldest = log.list()[0]
+      const worth = (id: number) => {
+        // Dead: neither a live block's record nor a record still being written.
+        const dead = log.bytes() - log.pendingBytes() - liveSpan
+        return dead > 0 && liveIn(id) <= dead
       }
-      if (oldest === undefined || oldest.pending) break
-      const dead = log.bytes() - liveSpan
-      if (dead <= 0 || liveIn(oldest.id) > dead) break
+      if (oldest === undefined || !worth(oldest.id)) break
+      if (oldest.pending) {
+        // Records on their way to it (puts, touches, drops): let them land, without waiting for
+        // writes that keep coming to the segment being written, which is sealed first.
+        if (oldest.active) log.seal()
+        await log.whenWritten(oldest.id)
+        oldest = log.list()[0]
+        const id = oldest?.id
+        if (id !== undefined)
+          keysOf.set(
+            id,
+            [...index].filter(([, e]) => e.segment === id).map(([key]) => key)
+          )
+      }
+      if (oldest === undefined || oldest.pending || !worth(oldest.id)) break
       if (oldest.active) log.seal()
-      const keys: string[] = []
-      for (const [key, e] of index) if (e.segment === oldest.id) keys.push(key)
-      for (const key of keys) {
+      for (const key of keysOf.get(oldest.id) ?? []) {
         const e = index.get(key)
         if (e === undefined || e.segment !== oldest.id) continue
         let buf: Buffer
@@ -410,7 +454,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         const at = await log.append(RecordKind.block, multihashOf(key), e.lastUsed, buf)
         if (index.get(key) === e) place(key, { ...at, size: e.size, span: e.span, lastUsed: e.lastUsed })
       }
-      // A put that landed in it meanwhile (written when the keys were gathered): next time.
+      // A put that landed in it after the keys were gathered: next prune.
       if (liveIn(oldest.id) > 0 || log.list()[0]?.pending) break
       await log.remove(oldest.id)
       live.delete(oldest.id)
@@ -575,8 +619,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
           if (options.signal?.aborted) return onAbort()
           options.signal?.addEventListener('abort', onAbort, { once: true })
           set.add(waiter)
-          // The block may have landed while we looked it up.
-          if (index.has(key)) {
+          // The block may have landed while we looked it up, or be on its way to disk now.
+          const landing = writing.get(key)
+          if (landing !== undefined) waiter.resolve(landing)
+          else if (index.has(key)) {
             cache.get(cid).then((b) => (b ? waiter.resolve(b) : undefined), waiter.reject)
           }
         })

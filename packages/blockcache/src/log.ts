@@ -59,6 +59,8 @@ export interface BlockLogInit {
   segmentBytes: number
   /** Read handles kept open (segments being written keep theirs regardless). */
   maxOpenHandles?: number
+  /** A segment's file was found missing (deleted behind our back): every block in it is gone. */
+  onSegmentGone?: (id: number) => void
 }
 
 interface Segment {
@@ -73,8 +75,11 @@ interface Segment {
   removed: boolean
   /** A write failed: what follows it on disk is unknown, so nothing more is written here. */
   failed: boolean
-  /** Records appended and not yet written (or failed). */
+  /** Records appended and not yet written (or failed), and their bytes. */
   pending: number
+  pendingBytes: number
+  /** Called once `pending` is back to 0. */
+  drained: Array<() => void>
   /** Batches being written to it now. */
   flushing: number
 }
@@ -91,8 +96,10 @@ interface PendingWrite {
 /** One writev carries at most this many records or bytes (IOV_MAX is 1024 on Linux). */
 const MAX_BATCH_RECORDS = 128
 const MAX_BATCH_BYTES = 32 * 1024 * 1024
-/** Scanning reads segments in chunks this large and seeks past data that does not fit. */
+/** Scanning reads at most this much at a time, and seeks past data that does not fit. */
 const SCAN_CHUNK_BYTES = 1024 * 1024
+/** ... and at least this much: a header and its key, with room for the next few small records. */
+const SCAN_WINDOW_BYTES = 4096
 const DEFAULT_MAX_OPEN_HANDLES = 32
 
 const segmentName = (id: number) => `${id.toString(16).padStart(8, '0')}.seg`
@@ -102,6 +109,7 @@ export class BlockLog {
   private readonly dir: string
   private readonly segmentBytes: number
   private readonly maxOpenHandles: number
+  private readonly onSegmentGone: (id: number) => void
   private readonly segments = new Map<number, Segment>()
   private active: Segment | undefined
   private nextId = 1
@@ -113,6 +121,7 @@ export class BlockLog {
     this.dir = init.dir
     this.segmentBytes = init.segmentBytes
     this.maxOpenHandles = init.maxOpenHandles ?? DEFAULT_MAX_OPEN_HANDLES
+    this.onSegmentGone = init.onSegmentGone ?? (() => {})
   }
 
   /**
@@ -179,7 +188,13 @@ export class BlockLog {
     segment.bytes += span
     const location = { segment: segment.id, offset: at + head.byteLength }
     segment.pending++
+    segment.pendingBytes += span
     const written = segment
+    const done = () => {
+      written.pending--
+      written.pendingBytes -= span
+      if (written.pending === 0) for (const f of written.drained.splice(0)) f()
+    }
     return new Promise<Location>((resolve, reject) => {
       this.queue.push({
         segment,
@@ -187,11 +202,11 @@ export class BlockLog {
         buffers: data === undefined || size === 0 ? [head] : [head, data],
         bytes: span,
         resolve: () => {
-          written.pending--
+          done()
           resolve(location)
         },
         reject: (err) => {
-          written.pending--
+          done()
           reject(err)
         }
       })
@@ -243,9 +258,21 @@ export class BlockLog {
     return total
   }
 
-  /** Resolves once every record appended so far is written (or failed). */
-  async settle(): Promise<void> {
-    while (this.flushing) await this.flushing
+  /** Bytes appended and not yet written: counted in `bytes()`, not yet anybody's live or dead bytes. */
+  pendingBytes(): number {
+    let total = 0
+    for (const s of this.segments.values()) total += s.pendingBytes
+    return total
+  }
+
+  /**
+   * Resolves once the records appended to a segment so far are written (or failed). Appends to
+   * other segments do not hold it up; seal the segment first if it is the one being written.
+   */
+  whenWritten(id: number): Promise<void> {
+    const segment = this.segments.get(id)
+    if (segment === undefined || segment.pending === 0) return Promise.resolve()
+    return new Promise((resolve) => segment.drained.push(resolve))
   }
 
   /** The next record goes to a new segment, so the current one can be compacted. */
@@ -290,6 +317,8 @@ export class BlockLog {
       removed: false,
       failed: false,
       pending: 0,
+      pendingBytes: 0,
+      drained: [],
       flushing: 0
     }
     this.segments.set(id, segment)
@@ -321,9 +350,11 @@ export class BlockLog {
       this.release(segment)
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         // Deleted behind our back: as gone as a segment we removed.
+        const known = this.segments.get(segment.id) === segment
         segment.removed = true
-        if (this.segments.get(segment.id) === segment) this.segments.delete(segment.id)
+        if (known) this.segments.delete(segment.id)
         if (this.active === segment) this.active = undefined
+        if (known) this.onSegmentGone(segment.id)
         throw new BlockLogError(`segment ${segmentName(segment.id)} is gone from disk`, 'ERR_SEGMENT_GONE')
       }
       throw err
@@ -332,7 +363,9 @@ export class BlockLog {
 
   private release(segment: Segment): void {
     segment.users--
-    if ((segment.removed || this.closed) && segment.users === 0) void this.closeHandle(segment)
+    // Removed, closed, or from before a reopen (open() made new segment objects): nobody else will close it.
+    const stale = segment.removed || this.closed || this.segments.get(segment.id) !== segment
+    if (stale && segment.users === 0) void this.closeHandle(segment)
   }
 
   /** Closes the least recently used idle read handles past the bound. */
@@ -403,8 +436,8 @@ export class BlockLog {
         const behind = this.queue.filter((p) => p.segment === segment)
         this.queue = this.queue.filter((p) => p.segment !== segment)
         for (const p of [...batch, ...behind]) p.reject(error)
+        segment.bytes = Math.min(segment.bytes, first.at)
         if (!segment.failed) {
-          segment.bytes = first.at
           try {
             const fh = await this.use(segment)
             try {
@@ -437,11 +470,15 @@ async function scanSegment(
   let chunkStart = 0
   let chunkLength = 0
   /** `length` bytes at `at` (at most SCAN_CHUNK_BYTES), reading a new chunk when they are not in this one. */
+  // How much to read at a header not in the chunk: small while records are large (their data is
+  // skipped, not read), doubling up to SCAN_CHUNK_BYTES while they fit in what was read.
+  let window = SCAN_WINDOW_BYTES
   const bytesAt = async (at: number, length: number): Promise<Buffer> => {
     if (at < chunkStart || at + length > chunkStart + chunkLength) {
+      window = at < chunkStart + chunkLength + window ? Math.min(SCAN_CHUNK_BYTES, window * 2) : SCAN_WINDOW_BYTES
       chunkStart = at
       chunkLength = 0
-      const want = Math.min(SCAN_CHUNK_BYTES, size - at)
+      const want = Math.min(Math.max(window, length), size - at)
       while (chunkLength < want) {
         const { bytesRead } = await fh.read(chunk, chunkLength, want - chunkLength, at + chunkLength)
         if (bytesRead === 0) break

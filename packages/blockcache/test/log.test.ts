@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import {
   type FileHandle,
+  mkdir,
   mkdtemp,
   open as openFile,
   readdir,
@@ -14,6 +15,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -27,6 +29,7 @@ import { type BlockCache, type BlockCacheInit, createBlockCache, type Logger } f
  */
 
 const BLOCK_SPAN = 1054
+const SEG1 = '00000001.seg'
 const SMALL_RECORD = 54
 
 async function block(n: number, size = 1000) {
@@ -45,8 +48,12 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
 }
 
 /** A started cache, stopped after the test (stopping twice is harmless). */
-async function start(t: { after(fn: () => Promise<void>): void }, init: BlockCacheInit): Promise<BlockCache> {
-  const cache = createBlockCache({}, init)
+async function start(
+  t: { after(fn: () => Promise<void>): void },
+  init: BlockCacheInit,
+  logger?: Logger
+): Promise<BlockCache> {
+  const cache = createBlockCache({ logger }, init)
   await cache.start()
   t.after(() => cache.stop())
   return cache
@@ -750,4 +757,206 @@ test('a cache stopped and started again can store blocks', async (t) => {
     (err: Error) => err
   )
   assert.equal(stored, true, `put after a restart of the same cache: ${stored}`)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Found by a second review, each failing before its fix.
+// ---------------------------------------------------------------------------------------------
+
+test('blocks still being written are not dead space: a burst of puts does not make a prune rewrite a segment of pinned blocks', async (t) => {
+  const path = await tempDir(t)
+  const clock = 1_000_000_000 // the clock stands still: every block is pinned throughout
+  const cache = await start(t, {
+    path,
+    segmentBytes: 50_000,
+    pruneThresholdBytes: 20_000,
+    pinDurationMs: 60_000,
+    now: () => clock
+  })
+  const first = await Promise.all(Array.from({ length: 48 }, (_, i) => block(3000 + i)))
+  for (const b of first) await cache.put(b.cid, b.bytes) // segment 1: 47 blocks, segment 2: 1
+  await cache.prune()
+  assert.ok(existsSync(join(path, 'log', SEG1)))
+  // A retrieval writes a burst of blocks: put resolves, schedules a prune, the rest are queued.
+  const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => block(3100 + i)))
+  await Promise.all(burst.map((b) => cache.put(b.cid, b.bytes)))
+  await cache.prune()
+  assert.ok(
+    existsSync(join(path, 'log', SEG1)),
+    'segment 1 (47 pinned blocks, no dead byte) was copied forward: records queued for writing counted as dead'
+  )
+})
+
+test('a prune that needs to compact the segment being written finishes while puts keep coming', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path }) // no threshold, one 64 MiB segment: the oldest is the active one
+  const old = await Promise.all(Array.from({ length: 40 }, (_, i) => block(4000 + i)))
+  for (const b of old) await cache.put(b.cid, b.bytes)
+  for (const b of old.slice(0, 39)) await cache.delete(b.cid) // dead space to give back
+  const fresh = await Promise.all(Array.from({ length: 20 }, (_, i) => block(5000 + i, 100)))
+  // Steady writes for 1.5 s: a record a turn of the event loop (a put, or a delete of a block put
+  // before), as a retrieval filling a slow disk, or a busy Bitswap server's touch records, make.
+  let n = 0
+  const producer = (async () => {
+    const until = performance.now() + 1500
+    while (performance.now() < until) {
+      const b = fresh[n++ % fresh.length]
+      if (cache.contains(b.cid)) cache.delete(b.cid).catch(() => {})
+      else cache.put(b.cid, b.bytes).catch(() => {})
+      await tick()
+    }
+  })()
+  await sleep(20)
+  const began = performance.now()
+  let pruned = false
+  const pruning = cache.prune().then(() => {
+    pruned = true
+  })
+  while (!pruned && performance.now() - began < 700) await sleep(10)
+  const waited = Math.round(performance.now() - began)
+  const inTime = pruned
+  await producer
+  await pruning
+  assert.ok(
+    inTime,
+    `prune still waiting after ${waited} ms: settle() waits for a moment with no record queued, which steady writes never give`
+  )
+})
+
+test('a read in flight across stop() and start() does not leave its segment file open for good', {
+  skip: noProc && 'no /proc/self/fd'
+}, async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path })
+  const b = await block(6000)
+  await first.put(b.cid, b.bytes)
+  await first.stop()
+  const cache = await start(t, { path })
+  const proto = await fileHandleProto(path)
+  const original = proto.read
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let reached!: () => void
+  const atGate = new Promise<void>((resolve) => {
+    reached = resolve
+  })
+  let intercept = true
+  proto.read = async function (this: FileHandle, ...args: unknown[]) {
+    if (intercept) {
+      intercept = false
+      reached()
+      await gate
+    }
+    return (original as (...a: unknown[]) => Promise<unknown>).apply(this, args)
+  } as unknown as FileHandle['read']
+  t.after(() => {
+    proto.read = original
+  })
+  const got = cache.get(b.cid)
+  await atGate // the get's read holds segment 1's handle
+  await cache.stop()
+  await cache.start()
+  release()
+  assert.deepEqual(await got, b.bytes)
+  await cache.stop()
+  proto.read = original
+  await sleep(20)
+  assert.equal(handlesUnder(join(path, 'log')), 0, 'the handle of the read that was in flight is never closed')
+})
+
+test('a start reads the records’ headers, not every block in the log', async (t) => {
+  const path = await tempDir(t)
+  const first = await start(t, { path })
+  const blocks = await Promise.all(Array.from({ length: 32 }, (_, i) => block(7000 + i, 256 * 1024)))
+  for (const b of blocks) await first.put(b.cid, b.bytes)
+  await first.stop()
+  const proto = await fileHandleProto(path)
+  const original = proto.read
+  let read = 0
+  proto.read = async function (this: FileHandle, ...args: unknown[]) {
+    const r = await (original as (...a: unknown[]) => Promise<{ bytesRead: number }>).apply(this, args)
+    read += r.bytesRead
+    return r
+  } as unknown as FileHandle['read']
+  let cache: BlockCache
+  try {
+    cache = await start(t, { path })
+  } finally {
+    proto.read = original
+  }
+  assert.equal(cache.stats().blocks, 32)
+  const logBytes = cache.stats().diskBytes
+  assert.ok(
+    read < logBytes / 8,
+    `start read ${read} bytes of an ${logBytes}-byte log to find 32 headers (a whole 1 MiB chunk per header)`
+  )
+})
+
+test('await() resolves with a block whose put began while await looked the block up', async (t) => {
+  const path = await tempDir(t)
+  const cache = await start(t, { path })
+  const b = await block(8000)
+  const waiting = cache.await(b.cid, { timeoutMs: 500 })
+  // In the same turn (a retrieval delivering it): put hears of no waiter yet, and the block is in
+  // `writing`, not in the index, when await registers its waiter.
+  const put = cache.put(b.cid, b.bytes)
+  const got = await waiting.then(
+    (bytes) => bytes,
+    (err: Error) => err
+  )
+  await put
+  assert.ok(got instanceof Uint8Array, `await gave ${got} though the block was stored 500 ms before`)
+  assert.deepEqual(got, b.bytes)
+})
+
+test('a full disk while the older file-per-block layout is moved in does not keep the cache from starting', async (t) => {
+  const path = await tempDir(t)
+  const b = await block(9000)
+  const key = base32.encode(b.cid.multihash.bytes).slice(1)
+  const shard = join(path, 'blocks', key.slice(-3, -1))
+  await mkdir(shard, { recursive: true })
+  await writeFile(join(shard, key), b.bytes)
+  const proto = await fileHandleProto(path)
+  const original = proto.writev
+  proto.writev = (async (): Promise<never> => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 })
+  }) as unknown as FileHandle['writev']
+  const cache = createBlockCache({}, { path })
+  let started: unknown
+  try {
+    started = await cache.start().then(
+      () => 'started',
+      (err: Error) => err
+    )
+  } finally {
+    proto.writev = original
+  }
+  t.after(() => cache.stop())
+  assert.equal(started, 'started', `start rejected: ${started}`)
+  assert.equal(existsSync(join(shard, key)), true, 'the block file that could not be moved is left where it is')
+})
+
+test('once a segment file is found gone from disk, the other blocks it held are gone too (not served as HAVE, not blocking compaction)', async (t) => {
+  const path = await tempDir(t)
+  const init = { path, segmentBytes: 11_000 } // ten blocks a segment
+  const first = await start(t, init)
+  const a = await Promise.all(Array.from({ length: 10 }, (_, i) => block(9100 + i)))
+  const b = await Promise.all(Array.from({ length: 10 }, (_, i) => block(9200 + i)))
+  const c = await Promise.all(Array.from({ length: 2 }, (_, i) => block(9300 + i)))
+  for (const x of [...a, ...b, ...c]) await first.put(x.cid, x.bytes) // segments 1: a, 2: b, 3: c
+  await first.stop()
+  const cache = await start(t, init)
+  await unlink(join(path, 'log', '00000002.seg'))
+  assert.equal(await cache.get(b[0].cid), undefined) // the cache finds segment 2 gone
+  for (const x of a.slice(0, 5)) await cache.delete(x.cid)
+  await cache.prune()
+  const phantom = b.slice(1).filter((x) => cache.contains(x.cid)).length
+  const deletedOnDisk = await onDisk(path, a[0].bytes)
+  assert.deepEqual(
+    { phantom, deletedOnDisk, blocks: cache.stats().blocks },
+    { phantom: 0, deletedOnDisk: false, blocks: 5 + 2 },
+    'blocks of the vanished segment still indexed (counted as live, so dead space looks negative and nothing is compacted)'
+  )
 })
