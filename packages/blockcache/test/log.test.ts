@@ -132,6 +132,26 @@ const enospc = () =>
     throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 })
   } as unknown as FileHandle['writev']
 
+/**
+ * A cache on a clock the test holds (pin-duration 60 s, low water 50%), with `count` 1000-byte
+ * blocks put, then the clock moved past pin-duration and the blocks at `used` read (so pinned).
+ */
+async function agedCache(
+  t: { after(fn: () => Promise<void>): void },
+  init: Partial<BlockCacheInit> & { count: number; seed: number; used: number[]; seedStep?: number }
+) {
+  const { count, seed, used, seedStep = 1, ...rest } = init
+  const path = await tempDir(t)
+  const clock = { now: 1_000_000_000 }
+  const cache = await start(t, { pinDurationMs: 60_000, lowWaterRatio: 0.5, ...rest, path, now: () => clock.now })
+  const blocks = await Promise.all(Array.from({ length: count }, (_, i) => block(seed + seedStep * i)))
+  for (const b of blocks) await cache.put(b.cid, b.bytes)
+  await tick()
+  clock.now += 120_000
+  for (const i of used) await cache.get(blocks[i].cid)
+  return { path, cache, blocks, clock }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Behaviour that works: pinned down.
 // ---------------------------------------------------------------------------------------------
@@ -155,22 +175,14 @@ test('segments roll at segmentBytes; a block larger than a segment gets one of i
 })
 
 test('reads racing a compaction all get the right bytes, and nothing is reported corrupt', async (t) => {
-  const path = await tempDir(t)
-  let clock = 1_000_000_000
-  const cache = await start(t, {
-    path,
+  const keep = [0, 3, 6, 9, 12, 15, 18, 21]
+  const { path, cache, blocks } = await agedCache(t, {
     segmentBytes: 4300,
     pruneThresholdBytes: 20_000,
-    pinDurationMs: 60_000,
-    lowWaterRatio: 0.5,
-    now: () => clock
+    count: 24,
+    seed: 600,
+    used: keep
   })
-  const blocks = await Promise.all(Array.from({ length: 24 }, (_, i) => block(600 + i)))
-  for (const b of blocks) await cache.put(b.cid, b.bytes)
-  await tick()
-  clock += 120_000
-  const keep = [0, 3, 6, 9, 12, 15, 18, 21]
-  for (const i of keep) await cache.get(blocks[i].cid)
   const before = await segments(path)
   const pruning = cache.prune()
   // Reads of blocks being copied, issued while the prune runs, and again after each step.
@@ -318,22 +330,14 @@ test('a torn tail in an older segment is cut while the newer segments are read i
 })
 
 test('a block deleted while a compaction copies it stays deleted, now and after a restart', async (t) => {
-  const path = await tempDir(t)
-  let clock = 1_000_000_000
-  const cache = await start(t, {
-    path,
+  const pinned = [1, 5, 9]
+  const { path, cache, blocks } = await agedCache(t, {
     segmentBytes: 4300,
     pruneThresholdBytes: 8000,
-    pinDurationMs: 60_000,
-    lowWaterRatio: 0.5,
-    now: () => clock
+    count: 12,
+    seed: 940,
+    used: pinned
   })
-  const blocks = await Promise.all(Array.from({ length: 12 }, (_, i) => block(940 + i)))
-  for (const b of blocks) await cache.put(b.cid, b.bytes)
-  await tick()
-  clock += 120_000
-  const pinned = [1, 5, 9]
-  for (const i of pinned) await cache.get(blocks[i].cid)
   let done = false
   const pruning = cache.prune().finally(() => {
     done = true
@@ -362,21 +366,14 @@ test('a block deleted while a compaction copies it stays deleted, now and after 
 })
 
 test('a compaction cut short by a crash (copies written, old segments not yet deleted) restarts with every block once', async (t) => {
-  const path = await tempDir(t)
-  let clock = 1_000_000_000
-  const cache = await start(t, {
-    path,
+  const { path, cache, blocks } = await agedCache(t, {
     segmentBytes: 4300,
     pruneThresholdBytes: 8000,
-    pinDurationMs: 60_000,
-    lowWaterRatio: 0.5,
-    now: () => clock
+    count: 12,
+    seed: 1000,
+    seedStep: 50,
+    used: [0, 4, 8, 9]
   })
-  const blocks = await Promise.all(Array.from({ length: 12 }, (_, i) => block(1000 + 50 * i)))
-  for (const b of blocks) await cache.put(b.cid, b.bytes)
-  await tick()
-  clock += 120_000
-  for (const i of [0, 4, 8, 9]) await cache.get(blocks[i].cid)
   await settle(cache, path)
   const saved = new Map<string, Buffer>()
   for (const name of await segments(path)) saved.set(name, await readFile(join(path, 'log', name)))
