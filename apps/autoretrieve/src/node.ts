@@ -65,6 +65,17 @@ export interface RunningNode {
 const RECENT_BLOCK_BYTES = 64 * 1024 * 1024
 
 /**
+ * The block log's segment size: 64 MiB, or a sixteenth of a small prune-threshold (at least
+ * 1 MiB). Space is freed a segment at a time, so with one 64 MiB segment an 8 MiB threshold
+ * would let the log reach several times the threshold before anything could be reclaimed.
+ */
+function segmentBytesFor(pruneThresholdBytes: number): number {
+  const max = 64 * 1024 * 1024
+  if (pruneThresholdBytes <= 0) return max
+  return Math.min(max, Math.max(1024 * 1024, Math.floor(pruneThresholdBytes / 16)))
+}
+
+/**
  * The composition root: opens the store, the policy, the block cache, the libp2p host with the
  * Bitswap server and the admin API, in dependency order; `stop()` closes them in reverse. A part
  * that fails to start stops the ones already started and the error says which part.
@@ -109,6 +120,7 @@ export async function startNode(
         path: join(config.dataDir, 'blockstore'),
         pruneThresholdBytes: config.pruneThresholdBytes,
         pinDurationMs: config.pinDurationMs,
+        segmentBytes: segmentBytesFor(config.pruneThresholdBytes),
         recentBytes: RECENT_BLOCK_BYTES,
         hotSetBytes: HOT_SET_BYTES
       }
@@ -116,7 +128,14 @@ export async function startNode(
     await cache.start()
     stack.push({ name: 'block cache', stop: () => cache.stop() })
 
-    // Denying a CID also removes its cached copy (peers already waiting are refused by the Bitswap server).
+    // Denying a CID also removes its cached copy (peers already waiting are refused by the Bitswap
+    // server): those denied while the node was down (config.yaml, another node on the same
+    // database) now, those denied later as they are.
+    for (const entry of policy.holder.current().deniedCids.values()) {
+      await cache
+        .delete(CID.parse(entry.cid))
+        .catch((err) => logger.warn({ err, cid: entry.cid }, 'could not remove a denied block'))
+    }
     const unsubscribeDeny = policy.holder.subscribe((next, previous) => {
       for (const [key, entry] of next.deniedCids) {
         if (previous.deniedCids.has(key)) continue

@@ -34,8 +34,9 @@ export async function readRuntimeInfo(dataDir: string): Promise<RuntimeInfo | un
   }
   try {
     process.kill(info.pid, 0)
-  } catch {
-    return undefined
+  } catch (err) {
+    // EPERM: it runs, as another user (a node in a container, say): still the data dir's node.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined
   }
   return info
 }

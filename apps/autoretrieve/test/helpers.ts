@@ -20,7 +20,7 @@ export async function tempDataDir(t: { after(fn: () => Promise<void>): void }): 
   const dir = await mkdtemp(join(tmpdir(), 'autoretrieve-test-'))
   const dataDir = join(dir, 'data')
   // This hook runs before the daemon's own (hooks run in the order they were added), and a node
-  // still running writes into its dir (the cache makes its shard directories at start).
+  // still running writes into its dir (its block log, database and runtime file).
   t.after(async () => {
     await Promise.all([...(daemonsByDir.get(dataDir) ?? [])].map((stop) => stop()))
     daemonsByDir.delete(dataDir)

@@ -60,6 +60,13 @@ export interface BlockCacheInit {
    * @default 64 MiB
    */
   segmentBytes?: number
+  /**
+   * Open to read only, beside a node that writes this cache (check-cid): no lock, nothing written,
+   * cut, pruned or recorded (uses, drops), blocks the node writes afterwards not seen; put and
+   * delete throw. Without it, start() takes the cache's lock: one writer per cache.
+   * @default false
+   */
+  readOnly?: boolean
   /** Clock for pin-duration decisions (tests). */
   now?: () => number
 }
@@ -136,6 +143,7 @@ function multihashOf(key: string): Uint8Array {
 export function createBlockCache(components: { logger?: Logger }, init: BlockCacheInit): BlockCache {
   const { logger } = components
   const now = init.now ?? Date.now
+  const readOnly = init.readOnly ?? false
   const threshold = init.pruneThresholdBytes ?? 0
   const pinMs = init.pinDurationMs ?? DEFAULT_PIN_DURATION_MS
   const lowWater = Math.floor(threshold * (init.lowWaterRatio ?? DEFAULT_LOW_WATER_RATIO))
@@ -143,6 +151,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const log = new BlockLog({
     dir: join(init.path, 'log'),
     segmentBytes: init.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    readOnly: init.readOnly,
     onSegmentGone: (id) => {
       // Its file was deleted behind our back: none of its blocks can be served or copied.
       let lost = 0
@@ -214,7 +223,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     addLive(e.segment, -e.span)
     total -= e.size
     liveSpan -= e.span
-    if (!record) return Promise.resolve()
+    if (!record || readOnly) return Promise.resolve()
     return log.append(RecordKind.drop, multihashOf(key), now()).then(
       () => {},
       (err) => logger?.warn({ err }, 'could not record a dropped block; it may reappear after a restart')
@@ -230,6 +239,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       return
     }
     e.lastUsed = t
+    if (readOnly) return
     // Persist the use so LRU order and pins survive a restart; best effort, off the read path.
     log.append(RecordKind.touch, multihashOf(key), t).catch(() => {})
   }
@@ -256,7 +266,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
    * it is dead: deleted blocks, superseded copies, touch and drop records.
    */
   const maybePrune = () => {
-    if (!started || pruning !== undefined) return
+    if (!started || readOnly || pruning !== undefined) return
     const disk = log.bytes()
     const overThreshold = threshold > 0 && disk > threshold
     const dead = disk - log.pendingBytes() - liveSpan
@@ -465,11 +475,13 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     async start() {
       await mkdir(init.path, { recursive: true })
       await scan()
-      await importFileLayout()
+      if (!readOnly) await importFileLayout()
       started = true
-      pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
-      pruneTimer.unref()
-      maybePrune()
+      if (!readOnly) {
+        pruneTimer = setInterval(maybePrune, PRUNE_INTERVAL_MS)
+        pruneTimer.unref()
+        maybePrune()
+      }
       logger?.debug({ blocks: index.size, bytes: total }, 'block cache opened')
     },
 
@@ -528,6 +540,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async put(cid, bytes, options) {
+      if (readOnly) throw new BlockLogError('the block cache is open read-only', 'ERR_READ_ONLY')
       if (!options?.hashChecked && !matches(cid, bytes)) {
         throw new BlockVerificationError(`block does not match ${cid}: its bytes hash to something else`)
       }
@@ -572,6 +585,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     },
 
     async delete(cid) {
+      if (readOnly) throw new BlockLogError('the block cache is open read-only', 'ERR_READ_ONLY')
       const key = keyOf(cid)
       // A put under way: let it land, then delete it (a denied block must not stay).
       await inflight.get(key)?.catch(() => {})
@@ -645,7 +659,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       pruning = (async () => {
         let removedBlocks = 0
         let removedBytes = 0
-        if (!started) return { removedBlocks, removedBytes }
+        if (!started || readOnly) return { removedBlocks, removedBytes }
         if (threshold > 0 && log.bytes() > threshold) {
           // Least recently used first, never a pinned block, until the blocks' records would fit
           // under low water (records, not bytes of blocks: with small blocks the headers count).

@@ -34,6 +34,8 @@ export class BlockLogError extends Error {
     | 'ERR_SEGMENT_BUSY'
     | 'ERR_SHORT_READ'
     | 'ERR_WRITE'
+    | 'ERR_READ_ONLY'
+    | 'ERR_LOCKED'
 
   constructor(message: string, code: BlockLogError['code']) {
     super(message)

@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, readdir, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockLogError } from './errors.ts'
 
@@ -61,6 +61,24 @@ export interface BlockLogInit {
   maxOpenHandles?: number
   /** A segment's file was found missing (deleted behind our back): every block in it is gone. */
   onSegmentGone?: (id: number) => void
+  /**
+   * Open to read only, beside the process that writes the log (check-cid beside a running node):
+   * no lock, nothing appended, cut or deleted; a torn tail is where reading stops.
+   */
+  readOnly?: boolean
+}
+
+/** Logs this process holds the lock of: a lock file with our own pid and not in here is a leftover. */
+const lockedHere = new Set<string>()
+
+/** Whether a process with this pid runs (one we may not signal, EPERM, runs too). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 interface Segment {
@@ -110,6 +128,8 @@ export class BlockLog {
   private readonly segmentBytes: number
   private readonly maxOpenHandles: number
   private readonly onSegmentGone: (id: number) => void
+  private readonly readOnly: boolean
+  private locked = false
   private readonly segments = new Map<number, Segment>()
   private active: Segment | undefined
   private nextId = 1
@@ -122,6 +142,7 @@ export class BlockLog {
     this.segmentBytes = init.segmentBytes
     this.maxOpenHandles = init.maxOpenHandles ?? DEFAULT_MAX_OPEN_HANDLES
     this.onSegmentGone = init.onSegmentGone ?? (() => {})
+    this.readOnly = init.readOnly ?? false
   }
 
   /**
@@ -136,22 +157,35 @@ export class BlockLog {
     this.active = undefined
     this.nextId = 1
     await mkdir(this.dir, { recursive: true })
+    if (!this.readOnly) await this.lock()
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort()
     let last: Segment | undefined
     for (const name of names) {
       const id = Number.parseInt(name.slice(0, 8), 16)
       this.nextId = Math.max(this.nextId, id + 1)
       const segment = this.segment(id)
-      const fh = await open(segment.path, 'r+')
+      let fh: FileHandle
       try {
+        fh = await open(segment.path, this.readOnly ? 'r' : 'r+')
+      } catch (err) {
+        // Read-only beside a writer: a segment it removed since the listing is simply gone.
+        if (this.readOnly && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+          this.segments.delete(id)
+          continue
+        }
+        throw err
+      }
+      try {
+        // Read-only, the writer may be in the middle of a record at the end: stop there, quietly.
         segment.bytes = await scanSegment(fh, id, onRecord, (at, size, reason) => {
-          onDamage({ segment: id, at, lostBytes: size - at, reason })
+          if (!this.readOnly) onDamage({ segment: id, at, lostBytes: size - at, reason })
         })
         const { size } = await fh.stat()
-        if (size > segment.bytes) await fh.truncate(segment.bytes)
+        if (size > segment.bytes && !this.readOnly) await fh.truncate(segment.bytes)
       } finally {
         await fh.close()
       }
+      if (this.readOnly) continue
       if (segment.bytes === 0) {
         this.segments.delete(id)
         await unlink(segment.path).catch(() => {})
@@ -167,6 +201,7 @@ export class BlockLog {
    */
   append(kind: RecordKind, key: Uint8Array, time: number, data?: Uint8Array): Promise<Location> {
     if (this.closed) return Promise.reject(new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED'))
+    if (this.readOnly) return Promise.reject(new BlockLogError('the block log is open read-only', 'ERR_READ_ONLY'))
     if (key.byteLength === 0 || key.byteLength > MAX_KEY_BYTES) {
       return Promise.reject(new BlockLogError(`a key of ${key.byteLength} bytes cannot be stored`, 'ERR_BAD_KEY'))
     }
@@ -286,6 +321,7 @@ export class BlockLog {
    */
   async remove(id: number): Promise<void> {
     if (this.closed) throw new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED')
+    if (this.readOnly) throw new BlockLogError('the block log is open read-only', 'ERR_READ_ONLY')
     const segment = this.segments.get(id)
     if (segment === undefined) return
     if (segment === this.active || segment.pending > 0) {
@@ -305,6 +341,46 @@ export class BlockLog {
     while (this.flushing) await this.flushing
     this.active = undefined
     await Promise.all([...this.segments.values()].filter((s) => s.users === 0).map((s) => this.closeHandle(s)))
+    if (this.locked) {
+      this.locked = false
+      lockedHere.delete(this.dir)
+      await unlink(`${this.dir}.lock`).catch(() => {})
+    }
+  }
+
+  /**
+   * One writer per log: two processes appending at their own idea of the end overwrite each other's
+   * records. The lock is a file holding the writer's pid; one left by a process that is gone is
+   * taken over.
+   */
+  private async lock(): Promise<void> {
+    const path = `${this.dir}.lock` // beside the segments, not among them
+    if (lockedHere.has(this.dir)) {
+      throw new BlockLogError(`the block cache at ${this.dir} is already open in this process`, 'ERR_LOCKED')
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fh = await open(path, 'wx', 0o600)
+        await fh.writeFile(`${process.pid}\n`)
+        await fh.close()
+        this.locked = true
+        lockedHere.add(this.dir)
+        return
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
+      // Our own pid but not held here: left by an earlier process that had it (pid 1 in a container).
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new BlockLogError(
+          `the block cache at ${this.dir} is in use by another autoretrieve process (pid ${pid}); ` +
+            `if no autoretrieve runs with that pid, remove ${path}`,
+          'ERR_LOCKED'
+        )
+      }
+      await unlink(path).catch(() => {}) // left by a process that is gone (or by this one, reopened)
+    }
+    throw new BlockLogError(`could not lock the block cache at ${this.dir}`, 'ERR_LOCKED')
   }
 
   private segment(id: number): Segment {

@@ -434,7 +434,7 @@ test('a cache in the older layout, a file per block, is moved into the log at st
   t.after(() => cache.stop())
   assert.equal(cache.stats().blocks, 5)
   for (const b of blocks) assert.deepEqual(await cache.get(b.cid), b.bytes)
-  assert.deepEqual((await readdir(path)).sort(), ['log'], 'blocks/ and tmp/ are gone')
+  assert.deepEqual((await readdir(path)).sort(), ['log', 'log.lock'], 'blocks/ and tmp/ are gone')
 })
 
 test('a delete while the block is being put waits for the put and removes it (a denied block does not stay)', async (t) => {
@@ -449,4 +449,24 @@ test('a delete while the block is being put waits for the put and removes it (a 
   await again.start()
   t.after(() => again.stop())
   assert.equal(again.contains(b.cid), false)
+})
+
+test('one writer per cache: a second open is refused while the first runs, a lock left by a dead process is taken over, read-only opens need none', async (t) => {
+  const { cache, path } = await open(t)
+  const b = await block(60)
+  await cache.put(b.cid, b.bytes)
+  const second = createBlockCache({}, { path })
+  await assert.rejects(second.start(), { code: 'ERR_LOCKED' })
+  const reader = createBlockCache({}, { path, readOnly: true })
+  await reader.start()
+  assert.deepEqual(await reader.get(b.cid), b.bytes)
+  await assert.rejects(reader.put(b.cid, b.bytes), { code: 'ERR_READ_ONLY' })
+  await reader.stop()
+  await cache.stop()
+  // A crash leaves the lock behind, with a pid nobody has.
+  await writeFile(join(path, 'log.lock'), '2147483646\n')
+  const after = createBlockCache({}, { path })
+  await after.start()
+  t.after(() => after.stop())
+  assert.deepEqual(await after.get(b.cid), b.bytes)
 })

@@ -19,33 +19,51 @@ export function cacheCommands(program: Command, flags: FlagsGetter): void {
     )
     .action(async (file: string) => {
       const { config } = await loadConfig({ flags: flags() })
-      const running = await readRuntimeInfo(config.dataDir)
       const open = () => createReadStream(file).on('error', () => {})
       await assertReadable(file)
-      let result: Awaited<ReturnType<typeof importCar>>
-      if (running !== undefined) {
-        // Hand it to the node, so peers waiting for these blocks get them at once.
-        const token = await ensureAdminToken(config)
-        const res = await fetch(`${running.adminUrl}/api/v1/cache/import`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.ipld.car' },
-          body: Readable.toWeb(open()) as ReadableStream,
-          duplex: 'half'
-        } as RequestInit)
-        const body = (await res.json()) as typeof result & { error?: { message: string } }
-        if (!res.ok) throw new Error(`the running node refused ${file}: ${body.error?.message ?? res.status}`)
-        result = body
-      } else {
+      // The cache has one writer. A node running on this data dir takes the CAR (its peers get
+      // the blocks at once); one starting or stopping holds the cache's lock without being
+      // reachable yet, so wait a little for it to come up or let go.
+      const deadline = Date.now() + LOCKED_WAIT_MS
+      for (;;) {
+        const running = await readRuntimeInfo(config.dataDir)
+        if (running !== undefined) {
+          const result = await importViaNode(running.adminUrl, await ensureAdminToken(config), open(), file)
+          process.stdout.write(`${JSON.stringify({ ...result, via: 'node' })}\n`)
+          return
+        }
         const blocks = createBlockCache({}, { path: join(config.dataDir, 'blockstore') })
-        await blocks.start()
         try {
-          result = await importCar(blocks, open())
+          await blocks.start()
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'ERR_LOCKED' || Date.now() > deadline) throw err
+          await new Promise((r) => setTimeout(r, 200))
+          continue
+        }
+        try {
+          const result = await importCar(blocks, open())
+          process.stdout.write(`${JSON.stringify({ ...result, via: 'direct' })}\n`)
+          return
         } finally {
           await blocks.stop()
         }
       }
-      process.stdout.write(`${JSON.stringify({ ...result, via: running ? 'node' : 'direct' })}\n`)
     })
+}
+
+/** How long `cache import` waits for a node that holds the cache's lock to start or stop. */
+const LOCKED_WAIT_MS = 30_000
+
+async function importViaNode(adminUrl: string, token: string, car: NodeJS.ReadableStream, file: string) {
+  const res = await fetch(`${adminUrl}/api/v1/cache/import`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.ipld.car' },
+    body: Readable.toWeb(car as Readable) as ReadableStream,
+    duplex: 'half'
+  } as RequestInit)
+  const body = (await res.json()) as Awaited<ReturnType<typeof importCar>> & { error?: { message: string } }
+  if (!res.ok) throw new Error(`the running node refused ${file}: ${body.error?.message ?? res.status}`)
+  return body
 }
 
 async function assertReadable(file: string): Promise<void> {

@@ -19,8 +19,9 @@ export function checkCidCommand(program: Command, flags: FlagsGetter): void {
         throw new UsageError(`check-cid: "${text}" is not a CID`, { cause })
       }
       const { config } = await loadConfig({ flags: flags() })
-      // Read-only use of the cache: safe beside a running node (blocks are written atomically).
-      const cache = createBlockCache({}, { path: join(config.dataDir, 'blockstore') })
+      // Read-only: beside a running node it reads the log as it is now and writes nothing (a
+      // writer's records land at the end of the log, so a second writer would overwrite them).
+      const cache = createBlockCache({}, { path: join(config.dataDir, 'blockstore'), readOnly: true })
       await cache.start()
       try {
         const result = await checkDag(root, (cid) => cache.get(cid))

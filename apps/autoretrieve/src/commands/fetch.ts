@@ -76,11 +76,19 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
         throw new UsageError('fetch: refusing to write a CAR to a terminal; use -o <file>')
       const { config } = await loadConfig({ flags: flags() })
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' })
-      // Beside a running node, use a scratch cache: the node owns the data dir's cache index.
+      // Beside a running node, use a scratch cache: the node owns the data dir's cache (one writer
+      // per block log). So too when the log is locked by a node still starting or stopping.
       const running = await readRuntimeInfo(config.dataDir)
-      const scratch = running ? await mkdtemp(join(tmpdir(), 'autoretrieve-fetch-')) : undefined
-      const cache = createBlockCache({ logger }, { path: scratch ?? join(config.dataDir, 'blockstore') })
-      await cache.start()
+      let scratch = running ? await mkdtemp(join(tmpdir(), 'autoretrieve-fetch-')) : undefined
+      let cache = createBlockCache({ logger }, { path: scratch ?? join(config.dataDir, 'blockstore') })
+      try {
+        await cache.start()
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_LOCKED' || scratch !== undefined) throw err
+        scratch = await mkdtemp(join(tmpdir(), 'autoretrieve-fetch-'))
+        cache = createBlockCache({ logger }, { path: scratch })
+        await cache.start()
+      }
       const privateKey = await loadOrCreatePeerKey(config.dataDir)
       const host = await createHost({ privateKey, listenAddrs: [], routingTableType: 'disabled', logger })
       const none = () => () => {}
