@@ -13,7 +13,7 @@ import {
 } from './constants.ts'
 import { AwaitTimeoutError, BlockLogError, BlockVerificationError, CacheStoppedError } from './errors.ts'
 import { HotSet } from './hot-set.ts'
-import { BlockLog, HEADER_BYTES, type Location, RecordKind } from './log.ts'
+import { type Appended, BlockLog, RecordKind } from './log.ts'
 import { isIdentity, matches } from './verify.ts'
 
 export interface AbortOptions {
@@ -107,10 +107,9 @@ export interface BlockCache {
   hotSet(): HotSetStats
 }
 
-interface Entry extends Location {
+/** A block's record: where its data is, and its span (header, key, data: what the segment frees when it goes). */
+interface Entry extends Appended {
   size: number
-  /** The record on disk (header, key, data): what the segment frees when the block goes. */
-  span: number
   lastUsed: number
 }
 
@@ -121,7 +120,11 @@ interface Waiter {
 
 /** Blocks are stored by multihash: CIDv0/v1 and any codec of the same bytes are one block. */
 function keyOf(cid: CID): string {
-  return base32.encode(cid.multihash.bytes).slice(1)
+  return keyOfMultihash(cid.multihash.bytes)
+}
+
+function keyOfMultihash(multihash: Uint8Array): string {
+  return base32.encode(multihash).slice(1)
 }
 
 /** The multihash a key was made from. */
@@ -151,7 +154,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
   const log = new BlockLog({
     dir: join(init.path, 'log'),
     segmentBytes: init.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
-    readOnly: init.readOnly,
+    readOnly,
     onSegmentGone: (id) => {
       // Its file was deleted behind our back: none of its blocks can be served or copied.
       let lost = 0
@@ -318,16 +321,13 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     liveSpan = 0
     await log.open(
       (r) => {
+        const key = keyOfMultihash(r.key)
         if (r.kind === RecordKind.block) {
-          const key = base32.encode(r.key).slice(1)
           place(key, { segment: r.segment, offset: r.offset, size: r.size, span: r.span, lastUsed: r.time })
-        } else {
-          const key = base32.encode(r.key).slice(1)
-          if (r.kind === RecordKind.touch) {
-            const e = index.get(key)
-            if (e !== undefined) e.lastUsed = Math.max(e.lastUsed, r.time)
-          } else forget(key, false)
-        }
+        } else if (r.kind === RecordKind.touch) {
+          const e = index.get(key)
+          if (e !== undefined) e.lastUsed = Math.max(e.lastUsed, r.time)
+        } else forget(key, false)
       },
       (damage) => logger?.warn(damage, 'block log segment damaged; cut where its readable records end')
     )
@@ -377,7 +377,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
           left++
           continue
         }
-        let at: Location
+        let at: Appended
         try {
           at = await log.append(RecordKind.block, multihash, info.mtimeMs, bytes)
         } catch (err) {
@@ -389,12 +389,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
           left++
           break
         }
-        place(name, {
-          ...at,
-          size: bytes.byteLength,
-          span: HEADER_BYTES + multihash.byteLength + bytes.byteLength,
-          lastUsed: info.mtimeMs
-        })
+        place(name, { ...at, size: bytes.byteLength, lastUsed: info.mtimeMs })
         await rm(file, { force: true })
         moved++
       }
@@ -425,20 +420,20 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       if (keys === undefined) keysOf.set(e.segment, [key])
       else keys.push(key)
     }
+    const worth = (id: number) => {
+      // Dead: neither a live block's record nor a record still being written.
+      const dead = log.bytes() - log.pendingBytes() - liveSpan
+      return dead > 0 && liveIn(id) <= dead
+    }
     while (started && log.bytes() > target) {
-      let oldest = log.list()[0]
-      const worth = (id: number) => {
-        // Dead: neither a live block's record nor a record still being written.
-        const dead = log.bytes() - log.pendingBytes() - liveSpan
-        return dead > 0 && liveIn(id) <= dead
-      }
+      let oldest = log.oldest()
       if (oldest === undefined || !worth(oldest.id)) break
       if (oldest.pending) {
         // Records on their way to it (puts, touches, drops): let them land, without waiting for
         // writes that keep coming to the segment being written, which is sealed first.
         if (oldest.active) log.seal()
         await log.whenWritten(oldest.id)
-        oldest = log.list()[0]
+        oldest = log.oldest()
         const id = oldest?.id
         if (id !== undefined)
           keysOf.set(
@@ -462,10 +457,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
         }
         if (index.get(key) !== e) continue // dropped while it was read
         const at = await log.append(RecordKind.block, multihashOf(key), e.lastUsed, buf)
-        if (index.get(key) === e) place(key, { ...at, size: e.size, span: e.span, lastUsed: e.lastUsed })
+        if (index.get(key) === e) place(key, { ...at, size: e.size, lastUsed: e.lastUsed })
       }
       // A put that landed in it after the keys were gathered: next prune.
-      if (liveIn(oldest.id) > 0 || log.list()[0]?.pending) break
+      if (liveIn(oldest.id) > 0 || log.oldest()?.pending) break
       await log.remove(oldest.id)
       live.delete(oldest.id)
     }
@@ -559,8 +554,7 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
       const write = (async () => {
         const lastUsed = now()
         const at = await log.append(RecordKind.block, cid.multihash.bytes, lastUsed, bytes)
-        const span = HEADER_BYTES + cid.multihash.bytes.byteLength + bytes.byteLength
-        place(key, { ...at, size: bytes.byteLength, span, lastUsed })
+        place(key, { ...at, size: bytes.byteLength, lastUsed })
         return true
       })()
       inflight.set(key, write)

@@ -22,8 +22,8 @@ import { BlockLogError } from './errors.ts'
  * against its multihash before it is served.
  */
 
-export const RECORD_MAGIC = 0x31425241 // "ARB1" read little-endian
-export const HEADER_BYTES = 20
+const RECORD_MAGIC = 0x31425241 // "ARB1" read little-endian
+const HEADER_BYTES = 20
 const MAX_KEY_BYTES = 1024
 
 export const RecordKind = { block: 1, touch: 2, drop: 3 } as const
@@ -33,6 +33,11 @@ export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind]
 export interface Location {
   segment: number
   offset: number
+}
+
+/** Where an appended record's data went, and the record's whole size on disk. */
+export interface Appended extends Location {
+  span: number
 }
 
 export interface ScannedRecord extends Location {
@@ -133,6 +138,9 @@ export class BlockLog {
   private readonly segments = new Map<number, Segment>()
   private active: Segment | undefined
   private nextId = 1
+  /** Sums over the segments of `bytes` and `pendingBytes`, kept as they change (read on every put). */
+  private totalBytes = 0
+  private totalPending = 0
   private queue: PendingWrite[] = []
   private flushing: Promise<void> | undefined
   private closed = false
@@ -156,6 +164,8 @@ export class BlockLog {
     this.segments.clear()
     this.active = undefined
     this.nextId = 1
+    this.totalBytes = 0
+    this.totalPending = 0
     await mkdir(this.dir, { recursive: true })
     if (!this.readOnly) await this.lock()
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort()
@@ -185,6 +195,7 @@ export class BlockLog {
       } finally {
         await fh.close()
       }
+      this.totalBytes += segment.bytes
       if (this.readOnly) continue
       if (segment.bytes === 0) {
         this.segments.delete(id)
@@ -199,7 +210,7 @@ export class BlockLog {
    * Appends a record. Resolves once it is on disk (in the page cache) with where its data is;
    * records are written in the order they were appended, many to one writev.
    */
-  append(kind: RecordKind, key: Uint8Array, time: number, data?: Uint8Array): Promise<Location> {
+  append(kind: RecordKind, key: Uint8Array, time: number, data?: Uint8Array): Promise<Appended> {
     if (this.closed) return Promise.reject(new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED'))
     if (this.readOnly) return Promise.reject(new BlockLogError('the block log is open read-only', 'ERR_READ_ONLY'))
     if (key.byteLength === 0 || key.byteLength > MAX_KEY_BYTES) {
@@ -221,16 +232,20 @@ export class BlockLog {
     head.set(key, HEADER_BYTES)
     const at = segment.bytes
     segment.bytes += span
-    const location = { segment: segment.id, offset: at + head.byteLength }
+    this.totalBytes += span
+    const appended = { segment: segment.id, offset: at + head.byteLength, span }
     segment.pending++
     segment.pendingBytes += span
+    this.totalPending += span
     const written = segment
     const done = () => {
       written.pending--
       written.pendingBytes -= span
+      // A segment found gone meanwhile already left the totals, pending bytes and all.
+      if (this.segments.get(written.id) === written) this.totalPending -= span
       if (written.pending === 0) for (const f of written.drained.splice(0)) f()
     }
-    return new Promise<Location>((resolve, reject) => {
+    return new Promise<Appended>((resolve, reject) => {
       this.queue.push({
         segment,
         at,
@@ -238,7 +253,7 @@ export class BlockLog {
         bytes: span,
         resolve: () => {
           done()
-          resolve(location)
+          resolve(appended)
         },
         reject: (err) => {
           done()
@@ -286,18 +301,23 @@ export class BlockLog {
       .map((s) => ({ id: s.id, bytes: s.bytes, active: s === this.active, pending: s.pending > 0 }))
   }
 
+  /**
+   * The oldest segment (the map holds segments in the order they were made: listed in order at
+   * open, numbered upwards by roll), as `list()` describes it.
+   */
+  oldest(): { id: number; bytes: number; active: boolean; pending: boolean } | undefined {
+    const s = this.segments.values().next().value
+    return s === undefined ? undefined : { id: s.id, bytes: s.bytes, active: s === this.active, pending: s.pending > 0 }
+  }
+
   /** Bytes of all segments on disk. */
   bytes(): number {
-    let total = 0
-    for (const s of this.segments.values()) total += s.bytes
-    return total
+    return this.totalBytes
   }
 
   /** Bytes appended and not yet written: counted in `bytes()`, not yet anybody's live or dead bytes. */
   pendingBytes(): number {
-    let total = 0
-    for (const s of this.segments.values()) total += s.pendingBytes
-    return total
+    return this.totalPending
   }
 
   /**
@@ -328,7 +348,7 @@ export class BlockLog {
       throw new BlockLogError(`segment ${segmentName(id)} is being written`, 'ERR_SEGMENT_BUSY')
     }
     segment.removed = true
-    this.segments.delete(id)
+    this.forgetSegment(segment)
     await unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
@@ -383,6 +403,13 @@ export class BlockLog {
     throw new BlockLogError(`could not lock the block cache at ${this.dir}`, 'ERR_LOCKED')
   }
 
+  /** Takes a segment out of the map and the totals. */
+  private forgetSegment(segment: Segment): void {
+    this.segments.delete(segment.id)
+    this.totalBytes -= segment.bytes
+    this.totalPending -= segment.pendingBytes
+  }
+
   private segment(id: number): Segment {
     const segment: Segment = {
       id,
@@ -428,7 +455,7 @@ export class BlockLog {
         // Deleted behind our back: as gone as a segment we removed.
         const known = this.segments.get(segment.id) === segment
         segment.removed = true
-        if (known) this.segments.delete(segment.id)
+        if (known) this.forgetSegment(segment)
         if (this.active === segment) this.active = undefined
         if (known) this.onSegmentGone(segment.id)
         throw new BlockLogError(`segment ${segmentName(segment.id)} is gone from disk`, 'ERR_SEGMENT_GONE')
@@ -512,7 +539,9 @@ export class BlockLog {
         const behind = this.queue.filter((p) => p.segment === segment)
         this.queue = this.queue.filter((p) => p.segment !== segment)
         for (const p of [...batch, ...behind]) p.reject(error)
-        segment.bytes = Math.min(segment.bytes, first.at)
+        const cut = Math.min(segment.bytes, first.at)
+        if (this.segments.get(segment.id) === segment) this.totalBytes -= segment.bytes - cut
+        segment.bytes = cut
         if (!segment.failed) {
           try {
             const fh = await this.use(segment)
@@ -545,10 +574,10 @@ async function scanSegment(
   const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
   let chunkStart = 0
   let chunkLength = 0
-  /** `length` bytes at `at` (at most SCAN_CHUNK_BYTES), reading a new chunk when they are not in this one. */
   // How much to read at a header not in the chunk: small while records are large (their data is
   // skipped, not read), doubling up to SCAN_CHUNK_BYTES while they fit in what was read.
   let window = SCAN_WINDOW_BYTES
+  /** `length` bytes at `at` (at most SCAN_CHUNK_BYTES), reading a new chunk when they are not in this one. */
   const bytesAt = async (at: number, length: number): Promise<Buffer> => {
     if (at < chunkStart || at + length > chunkStart + chunkLength) {
       window = at < chunkStart + chunkLength + window ? Math.min(SCAN_CHUNK_BYTES, window * 2) : SCAN_WINDOW_BYTES
