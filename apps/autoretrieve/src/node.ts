@@ -131,18 +131,11 @@ export async function startNode(
     // Denying a CID also removes its cached copy (peers already waiting are refused by the Bitswap
     // server): those denied while the node was down (config.yaml, another node on the same
     // database) now, those denied later as they are.
-    for (const entry of policy.holder.current().deniedCids.values()) {
-      await cache
-        .delete(CID.parse(entry.cid))
-        .catch((err) => logger.warn({ err, cid: entry.cid }, 'could not remove a denied block'))
-    }
+    const removeDenied = (cid: string) =>
+      cache.delete(CID.parse(cid)).catch((err) => logger.warn({ err, cid }, 'could not remove a denied block'))
+    for (const entry of policy.holder.current().deniedCids.values()) await removeDenied(entry.cid)
     const unsubscribeDeny = policy.holder.subscribe((next, previous) => {
-      for (const [key, entry] of next.deniedCids) {
-        if (previous.deniedCids.has(key)) continue
-        cache
-          .delete(CID.parse(entry.cid))
-          .catch((err) => logger.warn({ err, cid: entry.cid }, 'could not remove a denied block'))
-      }
+      for (const [key, entry] of next.deniedCids) if (!previous.deniedCids.has(key)) void removeDenied(entry.cid)
     })
     stack.push({ name: 'deny watcher', stop: async () => unsubscribeDeny() })
 

@@ -24,7 +24,7 @@ const keys = new WeakMap<Uint8Array, CachedKey>()
 
 function keyFor(k: Uint8Array): KeyObject {
   const cached = keys.get(k)
-  if (cached !== undefined && cached.bytes.equals(k)) return cached.key
+  if (cached?.bytes.equals(k)) return cached.key
   const bytes = Buffer.from(k) // a copy: the comparison must not see later changes to k
   const key = createSecretKey(bytes)
   keys.set(k, { bytes, key })

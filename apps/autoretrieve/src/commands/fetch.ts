@@ -78,14 +78,15 @@ export function fetchCommand(program: Command, flags: FlagsGetter): void {
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' })
       // Beside a running node, use a scratch cache: the node owns the data dir's cache (one writer
       // per block log). So too when the log is locked by a node still starting or stopping.
+      const newScratch = () => mkdtemp(join(tmpdir(), 'autoretrieve-fetch-'))
       const running = await readRuntimeInfo(config.dataDir)
-      let scratch = running ? await mkdtemp(join(tmpdir(), 'autoretrieve-fetch-')) : undefined
+      let scratch = running ? await newScratch() : undefined
       let cache = createBlockCache({ logger }, { path: scratch ?? join(config.dataDir, 'blockstore') })
       try {
         await cache.start()
       } catch (err) {
         if ((err as { code?: string }).code !== 'ERR_LOCKED' || scratch !== undefined) throw err
-        scratch = await mkdtemp(join(tmpdir(), 'autoretrieve-fetch-'))
+        scratch = await newScratch()
         cache = createBlockCache({ logger }, { path: scratch })
         await cache.start()
       }
