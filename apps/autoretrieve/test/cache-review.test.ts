@@ -5,7 +5,16 @@ import { dirname, join } from 'node:path'
 import { test } from 'node:test'
 import { createBlockCache } from '@autoretrieve/blockcache'
 import { createUnixfsFixture, type UnixfsFixture } from '@autoretrieve/testkit'
-import { catFile, cliEnv, type DaemonHandle, heliaClient, runCli, startDaemon, tempDataDir } from './helpers.ts'
+import {
+  catFile,
+  cliEnv,
+  type DaemonHandle,
+  heliaClient,
+  importCarViaNode,
+  runCli,
+  startDaemon,
+  tempDataDir
+} from './helpers.ts'
 
 /** Puts a fixture's blocks into the data dir's cache with a clock two hours back (blocks last used long ago). */
 async function seedOld(dataDir: string, fixture: UnixfsFixture) {
@@ -23,15 +32,6 @@ async function logDigest(dataDir: string) {
       .update(await readFile(join(dir, name)))
       .digest('hex')
   return out
-}
-
-async function importViaNode(node: DaemonHandle, car: Uint8Array) {
-  const res = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: Buffer.from(car)
-  })
-  assert.equal(res.status, 200, await res.text())
 }
 
 async function writeCar(dataDir: string, name: string, car: Uint8Array) {
@@ -68,7 +68,7 @@ test('blocks a running node writes while check-cid has the log open are still se
   const checker = createBlockCache({}, { path: join(dataDir, 'blockstore'), readOnly: true })
   await checker.start()
   // ... the node meanwhile stores a retrieval's (here: an import's) blocks ...
-  await importViaNode(node, fresh.car)
+  await importCarViaNode(node, fresh.car)
   // ... and check-cid walks its DAG (each read of a block last used over a minute ago records a use).
   for (const b of old.blocks) assert.ok(await checker.get(b.cid))
   await checker.stop()
@@ -101,7 +101,7 @@ test('a CID denied through the admin API is removed from the cache, and stays re
   const dataDir = await tempDataDir(t)
   const fixture = await createUnixfsFixture({ size: 300_000, chunkSize: 100_000, seed: 75 })
   let node = await startDaemon(t, dataDir, env())
-  await importViaNode(node, fixture.car)
+  await importCarViaNode(node, fixture.car)
   const leaf = fixture.blocks[fixture.blocks.length - 1].cid
   const res = await fetch(`${node.adminUrl}/api/v1/blacklist/cids`, {
     method: 'POST',
@@ -126,7 +126,7 @@ test('with prune-threshold 8MiB and pin-duration 0s, disk use stays near the thr
   const series: string[] = []
   for (let i = 0; i < 6; i++) {
     const f = await createUnixfsFixture({ size: 4 * 1024 * 1024, chunkSize: 256 * 1024, seed: 80 + i })
-    await importViaNode(node, f.car)
+    await importCarViaNode(node, f.car)
     await new Promise((r) => setTimeout(r, 200)) // prune runs right after a put
     const stats = (await (
       await fetch(`${node.adminUrl}/api/v1/stats`, { headers: { Authorization: `Bearer ${node.token}` } })
@@ -215,7 +215,7 @@ test('after SIGKILL in the middle of storing blocks, a restarted node serves wha
   const a = await createUnixfsFixture({ size: 2 * 1024 * 1024, chunkSize: 256 * 1024, seed: 90 })
   const b = await createUnixfsFixture({ size: 8 * 1024 * 1024, chunkSize: 256 * 1024, seed: 91 })
   let node = await startDaemon(t, dataDir, env())
-  await importViaNode(node, a.car)
+  await importCarViaNode(node, a.car)
   // Stream b slowly, and kill the node while it is being stored.
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -238,7 +238,7 @@ test('after SIGKILL in the middle of storing blocks, a restarted node serves wha
   node = await startDaemon(t, dataDir, env())
   const helia = await heliaClient(t, node.multiaddrs)
   assert.deepEqual(await catFile(helia, a.root, 10_000), Buffer.from(a.bytes))
-  await importViaNode(node, b.car)
+  await importCarViaNode(node, b.car)
   await node.stop()
   node = await startDaemon(t, dataDir, env())
   const helia2 = await heliaClient(t, node.multiaddrs)

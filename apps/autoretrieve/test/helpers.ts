@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -173,4 +174,14 @@ export async function heliaClient(t: { after(fn: () => Promise<unknown>): void }
   t.after(() => helia.stop())
   await helia.libp2p.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
   return helia
+}
+
+/** Hands a CAR to a running node through its admin API (as `cache import` does); it must take it. */
+export async function importCarViaNode(node: DaemonHandle, car: Uint8Array): Promise<void> {
+  const res = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
+    body: Buffer.from(car)
+  })
+  assert.equal(res.status, 200, await res.text())
 }

@@ -4,7 +4,7 @@ import { createHeliaPeer, createUnixfsFixture, type HeliaPeer } from '@autoretri
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { cliEnv, type DaemonHandle, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
+import { cliEnv, type DaemonHandle, importCarViaNode, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
 
 async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   const parts: Uint8Array[] = []
@@ -21,15 +21,6 @@ async function api(node: DaemonHandle, method: string, path: string, body?: unkn
   return { status: res.status, body: (await res.json()) as Record<string, any> }
 }
 
-async function importCar(node: DaemonHandle, car: Uint8Array) {
-  const res = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: Buffer.from(car)
-  })
-  assert.equal(res.status, 200, await res.text())
-}
-
 test('two nodes on one PostgreSQL: a deny through the first is in force on the second within a second; removing it serves again', async (t) => {
   const databaseUrl = await scratchDatabase(t)
   if (databaseUrl === undefined) return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
@@ -40,7 +31,7 @@ test('two nodes on one PostgreSQL: a deny through the first is in force on the s
   const first = await startDaemon(t, await tempDataDir(t), env)
   const second = await startDaemon(t, await tempDataDir(t), env)
   const fixture = await createUnixfsFixture({ size: 600_000, chunkSize: 200_000, seed: 41 })
-  await importCar(second, fixture.car)
+  await importCarViaNode(second, fixture.car)
 
   const denied = await api(first, 'POST', '/api/v1/blacklist/cids', { cid: fixture.root.toString(), reason: 'test' })
   assert.equal(denied.status, 201)
@@ -62,7 +53,7 @@ test('two nodes on one PostgreSQL: a deny through the first is in force on the s
   assert.equal(why.body.cachedNow, false, 'denying removed the cached copy')
 
   await api(first, 'DELETE', `/api/v1/blacklist/cids/${fixture.root}`)
-  await importCar(second, fixture.car)
+  await importCarViaNode(second, fixture.car)
   const helia2 = await createHeliaPeer()
   t.after(() => helia2.stop())
   await helia2.libp2p.dial(multiaddr(second.multiaddrs.find((a) => !a.includes('/ws'))!))
