@@ -10,17 +10,16 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
 
-/** The shared protocol vectors, as @autoretrieve/testkit finds them (not a dependency here: cycle). */
-export function vectorsDir(): string | undefined {
-  const candidates = [
-    process.env.AUTORETRIEVE_TEST_VECTORS,
-    fileURLToPath(new URL('../../../../shared/specs/test-vectors/', import.meta.url))
-  ]
-  return candidates.find((d): d is string => d !== undefined && d !== '' && existsSync(d))
+/**
+ * The repository's test-vectors/, as @autoretrieve/testkit finds it (not a dependency here: cycle).
+ * Throws, naming the path, when it is missing: a vector test never skips.
+ */
+export function vectorsDir(): string {
+  const dir = fileURLToPath(new URL('../../../test-vectors/', import.meta.url))
+  if (!existsSync(dir))
+    throw new Error(`protocol test vectors not found at ${dir}: the repository's test-vectors/ is missing`)
+  return dir
 }
-
-export const NO_VECTORS =
-  'protocol test vectors not found: set AUTORETRIEVE_TEST_VECTORS or place shared/specs beside the repository'
 
 export const mhKey = (cid: CID) => Buffer.from(cid.multihash.bytes).toString('base64')
 

@@ -32,4 +32,4 @@ export {
   startProvider
 } from './provider.ts'
 export { serveLoopback } from './serve-http.ts'
-export { NO_VECTORS_MESSAGE, testVectorsDir } from './vectors.ts'
+export { testVectorsDir } from './vectors.ts'

@@ -1,0 +1,33 @@
+/**
+ * Why a retrieval, or one attempt of it against one provider, failed: a stable code stored in the
+ * retrieval records (`error_class`), shown by explain and the API, and used as the `error_class`
+ * label of `autoretrieve_retrieval_errors_total`. Documented in docs/INTERFACE.md; a test keeps
+ * the two lists equal.
+ */
+export const ERROR_CLASSES = Object.freeze([
+  // the retrieval as a whole
+  'no_candidates', // the indexer named no provider we may use
+  'retrieval_failed', // every candidate failed (each attempt keeps its own class)
+  'timeout', // no verified bytes for `retrieval-timeout`, or every attempt timed out
+  // one attempt
+  'connect_failed', // could not dial or reach the provider
+  'http_status', // an HTTP provider answered with a non-2xx status
+  'bad_response', // the answer was not a CAR (content type, header)
+  'bad_block', // a block that does not decode or whose hash function we cannot check
+  'wrong_block', // bytes that do not hash to the CID they came under
+  'unexpected_block', // a block the DAG walk did not ask for
+  'incomplete', // the provider stopped before the DAG was whole
+  'dont_have', // a Bitswap provider said DONT_HAVE
+  // a Filecoin provider's refusal, by its own words (packages/filecoin classify)
+  'rejected',
+  'too_many_deals',
+  'under_maintenance',
+  'access_control',
+  'other' // anything else; the message says what
+] as const)
+
+export type ErrorClass = (typeof ERROR_CLASSES)[number]
+
+export function isErrorClass(value: unknown): value is ErrorClass {
+  return typeof value === 'string' && (ERROR_CLASSES as readonly string[]).includes(value)
+}
