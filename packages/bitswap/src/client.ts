@@ -1,9 +1,9 @@
+import { multihashKey } from '@autoretrieve/interface'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { cidFromPrefix, type DecodedMessage, encodeMessage, frame, PresenceType, WantType } from './codec.ts'
 import { PROTOCOL_110, PROTOCOL_120 } from './constants.ts'
-import { mhKey } from './ledger.ts'
 import type { BitswapServer } from './types.ts'
 
 export type SessionEvent = { type: 'block'; cid: CID; bytes: Uint8Array } | { type: 'dont-have'; cid: CID }
@@ -44,7 +44,7 @@ export function createBitswapClient(components: {
           } catch {
             continue
           }
-          const key = mhKey(cid)
+          const key = multihashKey(cid)
           const want = wanted.get(key)
           if (want === undefined) continue // unrequested: ignored, as Go clients do
           wanted.delete(key)
@@ -54,7 +54,7 @@ export function createBitswapClient(components: {
           if (p.type !== PresenceType.DontHave) continue
           let key: string
           try {
-            key = mhKey(CID.decode(p.cid))
+            key = multihashKey(CID.decode(p.cid))
           } catch {
             continue
           }
@@ -71,7 +71,7 @@ export function createBitswapClient(components: {
       }
       const session: BitswapSession = {
         async want(cids) {
-          for (const cid of cids) wanted.set(mhKey(cid), cid)
+          for (const cid of cids) wanted.set(multihashKey(cid), cid)
           await send({
             wantlist: {
               entries: cids.map((cid) => ({ cid, priority: 1, wantType: WantType.Block, sendDontHave: true }))
@@ -79,7 +79,7 @@ export function createBitswapClient(components: {
           })
         },
         async cancel(cids) {
-          for (const cid of cids) wanted.delete(mhKey(cid))
+          for (const cid of cids) wanted.delete(multihashKey(cid))
           if (cids.length > 0 && stream.status === 'open')
             await send({ wantlist: { entries: cids.map((cid) => ({ cid, cancel: true })) } })
         },

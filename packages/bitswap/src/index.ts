@@ -1,7 +1,9 @@
 /**
  * @autoretrieve/bitswap: Bitswap 1.2.0 / 1.1.0 / 1.0.0 spoken by us. A server that answers wants
- * from the block cache, hands misses to a pluggable handler (the retrieval engine) and delivers
- * late blocks to every peer still wanting them; and the wire codec, shared with our client.
+ * from the block cache, hands misses to a pluggable handler (the retrieval engine), delivers late
+ * blocks to every peer still wanting them and packs its answers into messages up to the 4 MiB
+ * limit; a client for one provider's blocks, whose answers reach it through the server; and the
+ * wire codec they share.
  */
 
 export { type BitswapSession, createBitswapClient, type SessionEvent } from './client.ts'
@@ -27,7 +29,5 @@ export {
   PROTOCOLS
 } from './constants.ts'
 export { BlockTooLargeError, MalformedMessageError, MessageTooLargeError } from './errors.ts'
-export { readFrames } from './frame-reader.ts'
-export { mhKey } from './ledger.ts'
 export { createBitswapServer } from './server.ts'
 export type * from './types.ts'

@@ -8,14 +8,8 @@ export interface Want {
   sendDontHave: boolean
 }
 
-/** A multihash as a map key: CIDv0/v1 and codec do not matter. */
-export function mhKey(cid: CID): string {
-  const b = cid.multihash.bytes
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
-}
-
 /**
- * Who wants what: per peer, wants keyed by multihash; and per multihash, the peers that want it,
+ * Who wants what: per peer, wants keyed by multihash (`multihashKey`); and per multihash, the peers that want it,
  * so a landed block finds its waiters without scanning every peer (Helia's receivedBlock loops
  * over all ledgers). Plain data, no I/O: unit-testable on its own.
  */

@@ -1,16 +1,7 @@
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-
-export interface AbortOptions {
-  signal?: AbortSignal
-}
-
-export interface Logger {
-  trace?(obj: unknown, msg?: string): void
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-}
+import type { DecodedMessage } from './codec.ts'
 
 /** The block cache satisfies this. */
 export interface BlockSource {
@@ -63,6 +54,7 @@ export interface BitswapServerComponents {
   libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'addEventListener' | 'removeEventListener'>
   blocks: BlockSource
   policy: PolicyView
+  /** Default: silent. */
   logger?: Logger
   events?: BitswapEvents
 }
@@ -115,7 +107,7 @@ export interface BitswapServer {
    * Blocks and presences other peers send us (answers to our client's wants arrive on the same
    * protocol handler as wants do). Returns an unsubscribe function.
    */
-  onResponse(listener: (peer: string, msg: import('./codec.ts').DecodedMessage) => void): () => void
+  onResponse(listener: (peer: string, msg: DecodedMessage) => void): () => void
   stats(): BitswapStats
   peers(): PeerStats[]
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBlockCache } from '@autoretrieve/blockcache'
+import { readFrames } from '@autoretrieve/frames'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
@@ -19,8 +20,7 @@ import {
   encodeMessage,
   frame,
   type OutgoingMessage,
-  PROTOCOLS,
-  readFrames
+  PROTOCOLS
 } from '../src/index.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
@@ -111,7 +111,7 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
       return
     }
     ;(async () => {
-      for await (const bytes of readFrames(stream, 8 * 1024 * 1024)) {
+      for await (const bytes of readFrames(stream, { maxLength: 8 * 1024 * 1024 })) {
         received.push(decodeMessage(bytes))
         for (const w of waiters.splice(0)) w()
       }
