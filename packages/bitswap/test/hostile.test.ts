@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
@@ -36,7 +37,8 @@ test('random bytes, truncated frames and an oversized length prefix reset only t
     await peer.sendRaw(bytes)
     await peer.stream.close().catch(() => {})
   }
-  await new Promise((r) => setTimeout(r, 300))
+  // Bounded wait for the three resets to be counted, not a fixed sleep.
+  for (let tries = 0; server.stats().malformed < 3 && tries < 250; tries++) await sleep(20)
   assert.ok(server.stats().malformed >= 3, `malformed counted: ${server.stats().malformed}`)
   assert.deepEqual(await helloFetch(t, tcpAddr, fixture.root), Buffer.from(fixture.bytes))
 })
@@ -51,8 +53,7 @@ test('a 10,000-entry wantlist is capped per peer', async (t) => {
   // Split into messages under 4 MiB, as a client must.
   for (let i = 0; i < entries.length; i += 2500) await peer.send({ wantlist: { entries: entries.slice(i, i + 2500) } })
   const deadline = Date.now() + 10_000
-  while (server.stats().wantsReceived + server.stats().droppedEntries < 10_000 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50))
+  while (server.stats().wantsReceived + server.stats().droppedEntries < 10_000 && Date.now() < deadline) await sleep(50)
   assert.equal(server.stats().wants, 1024)
   assert.equal(server.stats().droppedEntries, 10_000 - 1024)
 })
@@ -65,7 +66,7 @@ test('a peer that never reads does not hold up others, and its queue stays bound
   for (const b of small.blocks) await cache.put(b.cid, b.bytes)
   const stuck = await rawPeer(t, node, { read: false })
   await stuck.send({ wantlist: { entries: big.blocks.map((b) => ({ cid: b.cid })) } })
-  await new Promise((r) => setTimeout(r, 300))
+  await sleep(300)
   assert.deepEqual(await helloFetch(t, tcpAddr, small.root), Buffer.from(small.bytes))
   const mine = server.peers().find((p) => p.peer === stuck.node.peerId.toString())!
   assert.ok(mine.bytesSent < 12 * 1024 * 1024, `sent ${mine.bytesSent} bytes to a peer that reads nothing`)

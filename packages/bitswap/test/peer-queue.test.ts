@@ -101,3 +101,15 @@ test('recent keys are bounded by bytes, oldest forgotten first', () => {
   assert.equal(r.has('huge'), false, 'larger than the bound: never kept')
   assert.equal(r.size, 2)
 })
+
+test('recent keys take estimated sizes as they come: fractional, zero, and a bound of zero', () => {
+  const r = new RecentKeys(1000)
+  r.add('avg', 333.4) // a peer's running average block size
+  r.add('empty', 0) // an empty block
+  assert.equal(r.has('avg'), true)
+  assert.equal(r.has('empty'), true)
+  assert.ok(r.bytes >= 334 && r.bytes <= 1000)
+  const none = new RecentKeys(0)
+  none.add('a', 10)
+  assert.equal(none.has('a'), false, 'a bound of zero keeps nothing')
+})
