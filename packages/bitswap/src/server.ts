@@ -59,18 +59,10 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
   const ledger = new WantLedger(maxEntries)
   const peers = new PeerRegistry()
   const streams = new OutboundStreams({ libp2p })
+  // What the engine and the sender both work on: the ledger, the peers' queues, the counters.
+  const shared = { blocks, policy, logger, events, ledger, peers, counters }
   const sender = new BatchSender(
-    {
-      blocks,
-      policy,
-      logger,
-      events,
-      ledger,
-      peers,
-      counters,
-      streams,
-      recent: new RecentKeys(init.hotBytes ?? DEFAULT_HOT_BYTES)
-    },
+    { ...shared, streams, recent: new RecentKeys(init.hotBytes ?? DEFAULT_HOT_BYTES) },
     { targetMessageSize }
   )
   const scheduler = new SendScheduler(
@@ -86,7 +78,7 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
   )
   const schedule = (peer: PeerState) => scheduler.schedule(peer.id)
   const engine = new WantEngine(
-    { blocks, policy, logger, events, ledger, peers, counters, schedule },
+    { ...shared, schedule },
     {
       missHandler: init.missHandler,
       maxHeldBytesPerPeer: init.maxHeldBytesPerPeer ?? DEFAULT_MAX_HELD_BYTES_PER_PEER,
