@@ -101,7 +101,7 @@ test('a value that fills the bound exactly is read; one byte more is too large',
   assert.deepEqual(await collect(chunks([one]), one.length), [messages[0]])
   await assert.rejects(collect(chunks([one]), one.length - 1), {
     name: 'TransferMessageTooLargeError',
-    code: 'FIL_TRANSFER_MESSAGE_TOO_LARGE'
+    code: 'ERR_TRANSFER_MESSAGE_TOO_LARGE'
   })
 })
 
@@ -129,7 +129,7 @@ test('a stream that ends inside a message is truncated after the whole ones', as
     async () => {
       for await (const m of readTransferMessages(chunks([wire.subarray(0, wire.length - 3)]))) out.push(m)
     },
-    { name: 'TruncatedTransferMessageError', code: 'FIL_TRUNCATED_TRANSFER_MESSAGE' }
+    { name: 'TruncatedTransferMessageError', code: 'ERR_TRUNCATED_TRANSFER_MESSAGE' }
   )
   assert.deepEqual(out, messages.slice(0, 2))
 })
@@ -204,7 +204,7 @@ test('a peer that sends nothing for longer than the message deadline times out, 
   const started = Date.now()
   await assert.rejects(collectWith(stalled, { messageTimeoutMs: 50 }), {
     name: 'TransferReadTimeoutError',
-    code: 'FIL_TRANSFER_READ_TIMEOUT'
+    code: 'ERR_TRANSFER_READ_TIMEOUT'
   })
   assert.ok(Date.now() - started < 5_000)
   await new Promise((resolve) => setImmediate(resolve))

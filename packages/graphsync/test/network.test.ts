@@ -165,7 +165,7 @@ test('a stream reset midway fails the request promptly instead of hanging', asyn
   const started = Date.now()
   await assert.rejects(
     fetchAll(bigRoot),
-    (e: Error) => e instanceof ReceiveError && e.code === 'GS_RECEIVE_ERROR' && /reset/.test(e.message)
+    (e: Error) => e instanceof ReceiveError && e.code === 'ERR_GRAPHSYNC_RECEIVE_ERROR' && /reset/.test(e.message)
   )
   assert.ok(Date.now() - started < 10_000)
   faults = {}
