@@ -1,5 +1,7 @@
 // Reading `/fil/datatransfer/1.2.0` streams: consecutive DAG-CBOR TransferMessages with no length
-// prefix (go-data-transfer writes one a stream and closes it; a reader loops until EOF).
+// prefix (go-data-transfer writes one a stream and closes it; a reader loops until EOF;
+// data-transfer.md §1). Not @autoretrieve/frames: there is no varint frame to read, so where one
+// value ends is found by walking its CBOR headers (cbor-extent.ts), bounded the same way.
 import { decodeDagCbor } from '@autoretrieve/graphsync'
 import { cborExtent, newExtentState } from './cbor-extent.ts'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MESSAGE_TIMEOUT_MS } from './constants.ts'
