@@ -2,8 +2,7 @@ import type { BitswapServer } from '@autoretrieve/bitswap'
 import { createBitswapClient } from '@autoretrieve/bitswap'
 import type { BlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ConfigError } from '@autoretrieve/config'
-import { DATA_TRANSFER_PROTOCOL, interpretTransferMessage, readTransferMessages } from '@autoretrieve/filecoin'
-import { createGraphsync } from '@autoretrieve/graphsync'
+import { createFilecoinRetrievalTransport } from '@autoretrieve/filecoin'
 import {
   createBitswapAdapter,
   createGraphsyncAdapter,
@@ -37,49 +36,6 @@ export function candidateSource(config: AutoretrieveConfig, selfPeerId: string, 
   return createIpniSource({ logger }, { endpointUrl: config.lookupEndpointUrl, selfPeerId })
 }
 
-/**
- * Graphsync for retrievals, started on first use: its handler for `/ipfs/graphsync/2.0.0` receives
- * the providers' responses, and the `/fil/datatransfer/1.2.0` handler takes the Complete (or
- * Cancel) messages Boost sends on a stream of its own; Boost counts a transfer failed when it
- * cannot deliver them. The Graphsync status already tells us the outcome, so they are logged.
- */
-function graphsyncForRetrievals(host: Host, logger: Logger) {
-  const graphsync = createGraphsync({ libp2p: host, logger: logger.child({ component: 'graphsync' }) })
-  let started: Promise<void> | undefined
-  const start = () =>
-    (started ??= (async () => {
-      await host.handle(
-        DATA_TRANSFER_PROTOCOL,
-        async (stream, connection) => {
-          try {
-            for await (const message of readTransferMessages(stream)) {
-              const outcome = interpretTransferMessage(message)
-              logger.debug(
-                {
-                  provider: connection.remotePeer.toString(),
-                  transferId: String(outcome.transferId),
-                  kind: outcome.kind
-                },
-                'data-transfer message from a provider'
-              )
-            }
-          } catch (err) {
-            logger.debug({ err: (err as Error).message }, 'bad data-transfer message; resetting the stream')
-            stream.abort(err as Error)
-          }
-        },
-        { maxInboundStreams: 32, runOnLimitedConnection: false }
-      )
-      await graphsync.start()
-    })())
-  return {
-    async *request(...args: Parameters<typeof graphsync.request>) {
-      await start()
-      return yield* graphsync.request(...args)
-    }
-  }
-}
-
 /** The protocol adapters the node and `fetch` retrieve with: HTTP CAR, Bitswap and Graphsync. */
 export function createRetrievalAdapters(parts: {
   host: Host
@@ -90,7 +46,14 @@ export function createRetrievalAdapters(parts: {
   return [
     createHttpAdapter(),
     createBitswapAdapter({ client }),
-    createGraphsyncAdapter({ libp2p: parts.host, graphsync: graphsyncForRetrievals(parts.host, parts.logger) })
+    createGraphsyncAdapter({
+      libp2p: parts.host,
+      // Graphsync and the `/fil/datatransfer/1.2.0` handler, both registered on the first request.
+      graphsync: createFilecoinRetrievalTransport({
+        libp2p: parts.host,
+        logger: parts.logger.child({ component: 'graphsync' })
+      })
+    })
   ]
 }
 

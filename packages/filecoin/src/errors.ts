@@ -6,35 +6,35 @@
 export class MalformedTransferMessageError extends Error {
   static override name = 'MalformedTransferMessageError'
   override name = 'MalformedTransferMessageError'
-  readonly code = 'FIL_MALFORMED_TRANSFER_MESSAGE'
+  readonly code = 'ERR_MALFORMED_TRANSFER_MESSAGE'
 }
 
 /** Filecoin big-int bytes whose sign byte is neither 0x00 nor 0x01. */
 export class InvalidBigIntBytesError extends Error {
   static override name = 'InvalidBigIntBytesError'
   override name = 'InvalidBigIntBytesError'
-  readonly code = 'FIL_INVALID_BIGINT_BYTES'
+  readonly code = 'ERR_INVALID_BIGINT_BYTES'
 }
 
 /** A value on a data-transfer stream grew past the reader's bound before it was complete. */
 export class TransferMessageTooLargeError extends Error {
   static override name = 'TransferMessageTooLargeError'
   override name = 'TransferMessageTooLargeError'
-  readonly code = 'FIL_TRANSFER_MESSAGE_TOO_LARGE'
+  readonly code = 'ERR_TRANSFER_MESSAGE_TOO_LARGE'
 }
 
 /** A data-transfer stream ended in the middle of a value. */
 export class TruncatedTransferMessageError extends Error {
   static override name = 'TruncatedTransferMessageError'
   override name = 'TruncatedTransferMessageError'
-  readonly code = 'FIL_TRUNCATED_TRANSFER_MESSAGE'
+  readonly code = 'ERR_TRUNCATED_TRANSFER_MESSAGE'
 }
 
 /** A data-transfer stream went longer than the reader's per-message deadline without a whole message. */
 export class TransferReadTimeoutError extends Error {
   static override name = 'TransferReadTimeoutError'
   override name = 'TransferReadTimeoutError'
-  readonly code = 'FIL_TRANSFER_READ_TIMEOUT'
+  readonly code = 'ERR_TRANSFER_READ_TIMEOUT'
 }
 
 /** Details a provider gave with a failure: its deal status and its own words. */
@@ -49,7 +49,7 @@ export interface ProviderFailureDetails {
 export class DealRejectedError extends Error {
   static override name = 'DealRejectedError'
   override name = 'DealRejectedError'
-  readonly code = 'FIL_DEAL_REJECTED'
+  readonly code = 'ERR_DEAL_REJECTED'
   readonly providerMessage: string
   readonly dealStatus?: number
   constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {
@@ -63,7 +63,7 @@ export class DealRejectedError extends Error {
 export class PaymentRequiredError extends Error {
   static override name = 'PaymentRequiredError'
   override name = 'PaymentRequiredError'
-  readonly code = 'FIL_PAYMENT_REQUIRED'
+  readonly code = 'ERR_PAYMENT_REQUIRED'
   /** attoFIL the provider asks for (DealResponse `PaymentOwed`). */
   readonly paymentOwed: bigint
   readonly dealStatus?: number
@@ -78,7 +78,7 @@ export class PaymentRequiredError extends Error {
 export class TransferCancelledError extends Error {
   static override name = 'TransferCancelledError'
   override name = 'TransferCancelledError'
-  readonly code = 'FIL_TRANSFER_CANCELLED'
+  readonly code = 'ERR_TRANSFER_CANCELLED'
   readonly providerMessage: string
   constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {
     super(message, options)
@@ -90,7 +90,7 @@ export class TransferCancelledError extends Error {
 export class DealFailedError extends Error {
   static override name = 'DealFailedError'
   override name = 'DealFailedError'
-  readonly code = 'FIL_DEAL_FAILED'
+  readonly code = 'ERR_DEAL_FAILED'
   readonly providerMessage: string
   readonly dealStatus?: number
   constructor(message: string, details: ProviderFailureDetails = {}, options?: ErrorOptions) {

@@ -1,3 +1,11 @@
+/**
+ * @autoretrieve/filecoin: free retrievals from Filecoin storage providers over Graphsync with
+ * data-transfer, as Lassie does from Boost. The data-transfer messages and retrieval vouchers
+ * (DAG-CBOR codecs, Filecoin big-ints), the free deal proposal and pull request a client sends,
+ * what a provider's answer means (`interpretTransferMessage`) and how its failures are classed
+ * for records and metrics, the `/fil/datatransfer/1.2.0` stream reader, and
+ * `createFilecoinRetrievalTransport`: Graphsync plus the data-transfer handler, started on first use.
+ */
 export { decodeBigIntBytes, encodeBigIntBytes } from './big-int.ts'
 export { classifyProviderError, ProviderErrorClass } from './classify.ts'
 export {
@@ -42,12 +50,23 @@ export {
   transferOutcomeError
 } from './outcome.ts'
 export {
+  createDataTransferReceiver,
+  type DataTransferReceiver,
+  type DataTransferReceiverComponents,
+  DEFAULT_MAX_INBOUND_TRANSFER_STREAMS
+} from './receiver.ts'
+export {
   createFreeRetrievalProposal,
   createTransferPullRequest,
   type FreeRetrievalProposalInit,
   type TransferPullRequestInit
 } from './retrieval.ts'
 export { type ByteListLike, type ReadTransferMessagesOptions, readTransferMessages } from './stream.ts'
+export {
+  createFilecoinRetrievalTransport,
+  type FilecoinRetrievalTransport,
+  type FilecoinRetrievalTransportComponents
+} from './transport.ts'
 export {
   type DealParams,
   type DealProposal,

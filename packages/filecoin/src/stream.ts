@@ -1,6 +1,9 @@
 // Reading `/fil/datatransfer/1.2.0` streams: consecutive DAG-CBOR TransferMessages with no length
-// prefix (go-data-transfer writes one a stream and closes it; a reader loops until EOF).
+// prefix (go-data-transfer writes one a stream and closes it; a reader loops until EOF;
+// data-transfer.md §1). Not @autoretrieve/frames: there is no varint frame to read, so where one
+// value ends is found by walking its CBOR headers (cbor-extent.ts), bounded the same way.
 import { decodeDagCbor } from '@autoretrieve/graphsync'
+import type { AbortOptions } from '@autoretrieve/interface'
 import { cborExtent, newExtentState } from './cbor-extent.ts'
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MESSAGE_TIMEOUT_MS } from './constants.ts'
 import { MalformedTransferMessageError, TransferReadTimeoutError, TruncatedTransferMessageError } from './errors.ts'
@@ -11,7 +14,8 @@ export interface ByteListLike {
   subarray(): Uint8Array
 }
 
-export interface ReadTransferMessagesOptions {
+/** `signal` stops reading: the iterator throws the signal's reason and ends the source. */
+export interface ReadTransferMessagesOptions extends AbortOptions {
   /**
    * Largest message buffered before giving up with TransferMessageTooLargeError.
    * @default 4194304 (DEFAULT_MAX_MESSAGE_BYTES, 4 MiB)
@@ -23,8 +27,6 @@ export interface ReadTransferMessagesOptions {
    * @default 10000 (DEFAULT_MESSAGE_TIMEOUT_MS)
    */
   messageTimeoutMs?: number
-  /** Stops reading: the iterator throws the signal's reason and ends the source. */
-  signal?: AbortSignal
 }
 
 /** A buffer that grows by doubling, so appending byte-sized chunks stays linear. */

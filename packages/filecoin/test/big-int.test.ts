@@ -36,7 +36,7 @@ test('refuses a first byte that is not a sign byte', () => {
   for (const hex of ['02', 'ff01', '8000']) {
     assert.throws(() => decodeBigIntBytes(fromHex(hex)), {
       name: 'InvalidBigIntBytesError',
-      code: 'FIL_INVALID_BIGINT_BYTES'
+      code: 'ERR_INVALID_BIGINT_BYTES'
     })
   }
 })

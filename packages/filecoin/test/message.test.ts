@@ -36,7 +36,7 @@ function rejects(value: unknown, ...fragments: string[]): void {
     () => transferMessageFromNode(value),
     (err: Error & { code?: string }) => {
       assert.equal(err.name, 'MalformedTransferMessageError')
-      assert.equal(err.code, 'FIL_MALFORMED_TRANSFER_MESSAGE')
+      assert.equal(err.code, 'ERR_MALFORMED_TRANSFER_MESSAGE')
       for (const fragment of fragments) assert.ok(err.message.includes(fragment), `"${err.message}" names ${fragment}`)
       return true
     }

@@ -111,7 +111,7 @@ test('failed outcomes become typed errors that keep the provider message', () =>
   const error = (message: TransferMessage) => transferOutcomeError(interpretTransferMessage(message), '12D3KooWProv')
   const rejected = error(response(MessageType.New, false, DealStatus.Rejected, 'under maintenance'))
   assert.equal(rejected?.name, 'DealRejectedError')
-  assert.equal((rejected as Error & { code: string }).code, 'FIL_DEAL_REJECTED')
+  assert.equal((rejected as Error & { code: string }).code, 'ERR_DEAL_REJECTED')
   assert.equal((rejected as Error & { providerMessage: string }).providerMessage, 'under maintenance')
   assert.match(rejected?.message ?? '', /12D3KooWProv rejected the deal: under maintenance/)
   const payment = error(response(MessageType.VoucherResult, true, DealStatus.FundsNeeded, '', 100n))

@@ -2,21 +2,21 @@
 export class MalformedMessageError extends Error {
   static override name = 'MalformedMessageError'
   override name = 'MalformedMessageError'
-  readonly code = 'GS_MALFORMED_MESSAGE'
+  readonly code = 'ERR_GRAPHSYNC_MALFORMED_MESSAGE'
 }
 
 /** A frame whose declared length is over the 4 MiB bound Go readers enforce. */
 export class MessageTooLargeError extends Error {
   static override name = 'MessageTooLargeError'
   override name = 'MessageTooLargeError'
-  readonly code = 'GS_MESSAGE_TOO_LARGE'
+  readonly code = 'ERR_GRAPHSYNC_MESSAGE_TOO_LARGE'
 }
 
 /** A selector we cannot parse or run. */
 export class UnsupportedSelectorError extends Error {
   static override name = 'UnsupportedSelectorError'
   override name = 'UnsupportedSelectorError'
-  readonly code = 'GS_UNSUPPORTED_SELECTOR'
+  readonly code = 'ERR_GRAPHSYNC_UNSUPPORTED_SELECTOR'
 }
 
 /**
@@ -27,14 +27,14 @@ export class UnsupportedSelectorError extends Error {
 export class RemoteIncorrectResponseError extends Error {
   static override name = 'RemoteIncorrectResponseError'
   override name = 'RemoteIncorrectResponseError'
-  readonly code = 'GS_INCORRECT_RESPONSE'
+  readonly code = 'ERR_GRAPHSYNC_INCORRECT_RESPONSE'
 }
 
 /** The responder ended the request with an error status (30–35). */
 export class RequestFailedError extends Error {
   static override name = 'RequestFailedError'
   override name = 'RequestFailedError'
-  readonly code = 'GS_REQUEST_FAILED'
+  readonly code = 'ERR_GRAPHSYNC_REQUEST_FAILED'
   readonly status: number
   /** The extensions of the terminal response (data-transfer rejections travel here). */
   readonly extensions: Record<string, unknown>
@@ -49,7 +49,7 @@ export class RequestFailedError extends Error {
 export class RequestCancelledError extends Error {
   static override name = 'RequestCancelledError'
   override name = 'RequestCancelledError'
-  readonly code = 'GS_REQUEST_CANCELLED'
+  readonly code = 'ERR_GRAPHSYNC_REQUEST_CANCELLED'
 }
 
 /**
@@ -59,5 +59,5 @@ export class RequestCancelledError extends Error {
 export class ReceiveError extends Error {
   static override name = 'ReceiveError'
   override name = 'ReceiveError'
-  readonly code = 'GS_RECEIVE_ERROR'
+  readonly code = 'ERR_GRAPHSYNC_RECEIVE_ERROR'
 }

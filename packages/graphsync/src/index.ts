@@ -1,16 +1,15 @@
+/**
+ * @autoretrieve/graphsync: Graphsync 2.0.0 (`/ipfs/graphsync/2.0.0`) over libp2p, both sides. The
+ * requester sends a request and yields the blocks of its own walk of the selector, checking every
+ * link the responder names against it; the responder serves requests from a blockstore, a few at
+ * a time, with a hook for data-transfer validation (the test stand-in for Boost uses it). Also the
+ * wire codec (DAG-CBOR messages, varint frames), the selector subset Lassie and Boost use, and the
+ * DAG-CBOR helpers Filecoin data-transfer shares.
+ */
 export { BinaryString, decodeDagCbor, decodeDagCborFirst, encodeDagCbor } from './cbor.ts'
 export * from './constants.ts'
 export * from './errors.ts'
-export {
-  createGraphsync,
-  type Graphsync,
-  type GraphsyncComponents,
-  type GraphsyncInit,
-  type GraphsyncRequestResult,
-  type ReceivedBlock,
-  type RequestOptions,
-  type ValidationResult
-} from './graphsync.ts'
+export { createGraphsync } from './graphsync.ts'
 export {
   cidPrefix,
   decodeMessage,
@@ -42,4 +41,14 @@ export {
   type TraversalResult,
   traverse
 } from './selector.ts'
+export type {
+  Graphsync,
+  GraphsyncComponents,
+  GraphsyncInit,
+  GraphsyncLibp2p,
+  GraphsyncRequestResult,
+  ReceivedBlock,
+  RequestOptions,
+  ValidationResult
+} from './types.ts'
 export { blockCid, blockToWire, encodeFrame, MAX_MESSAGE_BYTES, readFrames } from './wire.ts'

@@ -1,3 +1,4 @@
+import type { AbortOptions } from '@autoretrieve/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
@@ -212,8 +213,7 @@ function children(node: unknown): Array<[Segment, unknown]> {
   return Object.entries(node as Record<string, unknown>)
 }
 
-export interface TraversalOptions {
-  signal?: AbortSignal
+export interface TraversalOptions extends AbortOptions {
   /** Bound on link loads for one traversal (Boost and Lassie: 32 × 2^20). */
   maxLinks?: number
 }

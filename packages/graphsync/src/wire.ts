@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { FrameTooLargeError, readFrames as readLengthPrefixed } from '@autoretrieve/frames'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
@@ -34,47 +35,21 @@ export function encodeFrame(payload: Uint8Array | Uint8ArrayList): Uint8ArrayLis
 }
 
 /**
- * Splits a stream into frames, refusing a declared length above `maxLength` before buffering it.
- * A stream that ends inside a frame is malformed.
+ * Graphsync's frames from a stream: @autoretrieve/frames' reader with Go's 4 MiB bound, failing
+ * with this package's MessageTooLargeError / MalformedMessageError (the cause keeps the original).
  */
-export async function* readFrames(
+export function readFrames(
   source: AsyncIterable<Uint8Array | Uint8ArrayList>,
   maxLength = MAX_MESSAGE_BYTES
 ): AsyncGenerator<Uint8Array> {
-  const buffer = new Uint8ArrayList()
-  let want = -1
-  for await (const chunk of source) {
-    buffer.append(chunk)
-    while (true) {
-      if (want < 0) {
-        let len = 0
-        let complete = false
-        let i = 0
-        for (; i < buffer.byteLength && i < 10; i++) {
-          const b = buffer.get(i)
-          len += (b & 0x7f) * 2 ** (7 * i)
-          if ((b & 0x80) === 0) {
-            complete = true
-            break
-          }
-        }
-        if (!complete) {
-          if (buffer.byteLength >= 10) throw new MalformedMessageError('graphsync frame: length prefix over 10 bytes')
-          break
-        }
-        if (len > maxLength)
-          throw new MessageTooLargeError(`graphsync frame of ${len} bytes is over the ${maxLength}-byte limit`)
-        buffer.consume(i + 1)
-        want = len
-      }
-      if (buffer.byteLength < want) break
-      const frame = buffer.subarray(0, want)
-      buffer.consume(want)
-      want = -1
-      yield frame
-    }
-  }
-  if (want >= 0 || buffer.byteLength > 0) throw new MalformedMessageError('graphsync stream ended inside a message')
+  return readLengthPrefixed(source, {
+    maxLength,
+    label: 'graphsync message',
+    mapError: (err) =>
+      err instanceof FrameTooLargeError
+        ? new MessageTooLargeError(err.message, { cause: err })
+        : new MalformedMessageError(err.message, { cause: err })
+  })
 }
 
 function readUvarints(bytes: Uint8Array, count: number): number[] {

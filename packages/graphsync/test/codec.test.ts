@@ -167,14 +167,20 @@ test('frames split at every byte boundary reassemble; a length over 4 MiB is ref
     ))
       void _
   }, MessageTooLargeError)
-  await assert.rejects(async () => {
-    for await (const _ of readFrames(
-      (async function* () {
-        yield wire.subarray(0, wire.byteLength - 1)
-      })()
-    ))
-      void _
-  }, /ended inside a message/)
+  await assert.rejects(
+    async () => {
+      for await (const _ of readFrames(
+        (async function* () {
+          yield wire.subarray(0, wire.byteLength - 1)
+        })()
+      ))
+        void _
+    },
+    (e: Error) =>
+      e instanceof MalformedMessageError &&
+      e.code === 'ERR_GRAPHSYNC_MALFORMED_MESSAGE' &&
+      /ended inside/.test(e.message)
+  )
 })
 
 test('text strings that are not UTF-8 survive decode and encode byte for byte', () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { multihashKey } from '@autoretrieve/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
@@ -21,8 +22,6 @@ export function vectorsDir(): string {
   return dir
 }
 
-export const mhKey = (cid: CID) => Buffer.from(cid.multihash.bytes).toString('base64')
-
 /** A CAR as a map-backed blockstore plus its roots and blocks in file order. */
 export async function carStore(bytes: Uint8Array) {
   const iter = await CarBlockIterator.fromBytes(bytes)
@@ -30,7 +29,7 @@ export async function carStore(bytes: Uint8Array) {
   const blocks = new Map<string, Uint8Array>()
   const order: CID[] = []
   for await (const b of iter) {
-    blocks.set(mhKey(b.cid), b.bytes)
+    blocks.set(multihashKey(b.cid), b.bytes)
     order.push(b.cid)
   }
   return {
@@ -38,7 +37,7 @@ export async function carStore(bytes: Uint8Array) {
     order,
     blocks,
     async get(cid: CID) {
-      return blocks.get(mhKey(cid))
+      return blocks.get(multihashKey(cid))
     }
   }
 }

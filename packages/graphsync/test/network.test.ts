@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { multihashKey } from '@autoretrieve/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
@@ -16,12 +17,12 @@ import {
   RequestFailedError,
   ResponseStatus
 } from '../src/index.ts'
-import { loopbackNode, mhKey } from './helpers.ts'
+import { loopbackNode } from './helpers.ts'
 
 const blocks = new Map<string, Uint8Array>()
 async function put(codec: number, bytes: Uint8Array): Promise<CID> {
   const cid = CID.createV1(codec, await sha256.digest(bytes))
-  blocks.set(mhKey(cid), bytes)
+  blocks.set(multihashKey(cid), bytes)
   return cid
 }
 /** Deterministic bytes so runs are reproducible. */
@@ -57,7 +58,7 @@ before(async () => {
   providerNode = await loopbackNode()
   clientNode = await loopbackNode()
   provider = createGraphsync(
-    { libp2p: providerNode, blockstore: { get: async (cid) => blocks.get(mhKey(cid)) } },
+    { libp2p: providerNode, blockstore: { get: async (cid) => blocks.get(multihashKey(cid)) } },
     {
       validateRequest: () =>
         faults.reject
@@ -89,7 +90,7 @@ async function fetchAll(root: CID, signal?: AbortSignal) {
       result = next.value
       break
     }
-    assert.ok(Buffer.from(next.value.bytes).equals(blocks.get(mhKey(next.value.cid))!), 'bytes are the block')
+    assert.ok(Buffer.from(next.value.bytes).equals(blocks.get(multihashKey(next.value.cid))!), 'bytes are the block')
     got.push(next.value.cid)
   }
   return { got, result: result as { status: number; missing: CID[] } }
@@ -101,7 +102,7 @@ test('a whole 6 MiB DAG arrives in traversal order over many messages, each bloc
   assert.equal(result.status, ResponseStatus.RequestCompletedFull)
   assert.equal(got.length, 25)
   assert.ok(got[0].equals(bigRoot))
-  const node = dagCbor.decode(blocks.get(mhKey(bigRoot))!) as { leaves: CID[] }
+  const node = dagCbor.decode(blocks.get(multihashKey(bigRoot))!) as { leaves: CID[] }
   assert.deepEqual(got.slice(1).map(String), node.leaves.map(String))
 })
 
@@ -165,7 +166,7 @@ test('a stream reset midway fails the request promptly instead of hanging', asyn
   const started = Date.now()
   await assert.rejects(
     fetchAll(bigRoot),
-    (e: Error) => e instanceof ReceiveError && e.code === 'GS_RECEIVE_ERROR' && /reset/.test(e.message)
+    (e: Error) => e instanceof ReceiveError && e.code === 'ERR_GRAPHSYNC_RECEIVE_ERROR' && /reset/.test(e.message)
   )
   assert.ok(Date.now() - started < 10_000)
   faults = {}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { multihashKey } from '@autoretrieve/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -12,7 +13,7 @@ import {
   traverse,
   UnsupportedSelectorError
 } from '../src/index.ts'
-import { mhKey, readCar, vectorsDir } from './helpers.ts'
+import { readCar, vectorsDir } from './helpers.ts'
 
 const dir = vectorsDir()
 
@@ -62,11 +63,11 @@ test('the matcher loads only the root; a depth limit stops the walk where go-ipl
   const top = dagCbor.encode({ a: midCid })
   const topCid = CID.createV1(dagCbor.code, await sha256.digest(top))
   const blocks = new Map<string, Uint8Array>([
-    [mhKey(leafCid), leaf],
-    [mhKey(midCid), mid],
-    [mhKey(topCid), top]
+    [multihashKey(leafCid), leaf],
+    [multihashKey(midCid), mid],
+    [multihashKey(topCid), top]
   ])
-  const store = { get: async (c: CID) => blocks.get(mhKey(c)) }
+  const store = { get: async (c: CID) => blocks.get(multihashKey(c)) }
   assert.deepEqual((await walk(store, topCid, MATCH_ROOT)).loads, [topCid.toString()])
   const depth = (n: number) => ({ R: { l: { depth: n }, ':>': { a: { '>': { '@': {} } } } } })
   // As go-ipld-prime counts: depth 1 stops at the root's edges, each further level follows one more.

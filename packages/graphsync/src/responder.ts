@@ -1,0 +1,209 @@
+// The responding side: serves incoming requests from a blockstore by walking the selector, a
+// fixed number at a time, and sends each block once per peer across its concurrent requests
+// (go-graphsync's de-duplication: the others get a "present" link for it).
+import { type Logger, multihashKey } from '@autoretrieve/interface'
+import type { PeerId } from '@libp2p/interface'
+import PQueue from 'p-queue'
+import { DEFAULT_MAX_CONCURRENT_RESPONSES, TARGET_MESSAGE_BLOCK_BYTES } from './constants.ts'
+import {
+  encodeMessageParts,
+  type GraphsyncMessage,
+  type GraphsyncRequest,
+  type GraphsyncResponse,
+  LinkAction,
+  type LinkMetadatum,
+  RequestType,
+  ResponseStatus
+} from './message.ts'
+import { createPeerSenders } from './peer-sender.ts'
+import { idKey } from './request-id.ts'
+import { parseSelector, traverse } from './selector.ts'
+import type { GraphsyncComponents, GraphsyncInit, GraphsyncLibp2p, ValidationResult } from './types.ts'
+import { blockToWire, encodeFrame } from './wire.ts'
+
+export interface Responder {
+  /** A request (New, Cancel or Update) from `peer`. */
+  receive(peer: PeerId, request: GraphsyncRequest): void
+  /** Stops the responses to `peer`: they can no longer be delivered. */
+  abortPeer(peer: string): void
+  /** Stops every response and drops the ones waiting their turn. */
+  stop(): void
+  inProgress(): number
+}
+
+interface ResponseEntry {
+  controller: AbortController
+  peer: string
+  started: boolean
+}
+
+export function createResponder(
+  components: Pick<GraphsyncComponents, 'blockstore'> & {
+    libp2p: Pick<GraphsyncLibp2p, 'dialProtocol'>
+    logger: Logger
+  },
+  init: GraphsyncInit = {}
+): Responder {
+  const { blockstore, logger } = components
+  const senders = createPeerSenders(components)
+  const responses = new Map<string, ResponseEntry>()
+  // Go processes a fixed number of requests at once and queues the rest silently, in order.
+  const queue = new PQueue({ concurrency: init.maxConcurrentResponses ?? DEFAULT_MAX_CONCURRENT_RESPONSES })
+  /** Per peer: how many of its responses in progress have sent each block (by multihash key). */
+  const sentByPeer = new Map<string, Map<string, number>>()
+
+  async function enqueue(peer: PeerId, msg: GraphsyncMessage, signal: AbortSignal): Promise<void> {
+    const transformed = init.transformOutgoing?.(msg, peer) ?? msg
+    await senders.send(peer, transformed === 'reset' ? 'reset' : encodeFrame(encodeMessageParts(transformed)), signal)
+  }
+
+  async function respond(peer: PeerId, req: GraphsyncRequest, signal: AbortSignal): Promise<number | undefined> {
+    let ended: number | undefined
+    const peerKey = peer.toString()
+    let validation: ValidationResult
+    if (init.validateRequest !== undefined) {
+      try {
+        validation = await init.validateRequest(req, peer)
+      } catch (err) {
+        logger.info({ peer: peerKey, err: (err as Error).message }, 'graphsync request hook failed')
+        validation = { accept: false, status: ResponseStatus.RequestFailedUnknown }
+      }
+    } else validation = { accept: blockstore !== undefined }
+    const finish = async (
+      status: number,
+      extra: Partial<GraphsyncResponse> = {},
+      blocks: GraphsyncMessage['blocks'] = []
+    ) => {
+      if (signal.aborted) return
+      await enqueue(peer, { responses: [{ requestId: req.id, status, ...extra }], blocks }, signal)
+      ended = status
+    }
+    if (!validation.accept || blockstore === undefined || req.root === undefined || req.selector === undefined) {
+      await finish(validation.status ?? ResponseStatus.RequestRejected, { extensions: validation.extensions })
+      return ended
+    }
+    let selector: ReturnType<typeof parseSelector>
+    try {
+      selector = parseSelector(req.selector)
+    } catch {
+      await finish(ResponseStatus.RequestFailedUnknown, { extensions: validation.extensions })
+      return ended
+    }
+    const root = req.root
+    let peerSent = sentByPeer.get(peerKey)
+    if (peerSent === undefined) {
+      peerSent = new Map()
+      sentByPeer.set(peerKey, peerSent)
+    }
+    const sentHere = new Set<string>()
+    let metadata: LinkMetadatum[] = []
+    let blocks: NonNullable<GraphsyncMessage['blocks']> = []
+    let blockBytes = 0
+    let extensions = validation.extensions
+    const flush = async () => {
+      if (metadata.length === 0 && blocks.length === 0 && extensions === undefined) return
+      const rsp: GraphsyncResponse = { requestId: req.id, status: ResponseStatus.PartialResponse, metadata, extensions }
+      const msg = { responses: [rsp], blocks }
+      metadata = []
+      blocks = []
+      blockBytes = 0
+      extensions = undefined
+      await enqueue(peer, msg, signal)
+    }
+    let rootFound = true
+    try {
+      const result = await traverse(
+        root,
+        selector,
+        async (cid) => {
+          signal.throwIfAborted()
+          const bytes = await blockstore.get(cid, { signal })
+          if (bytes === undefined && cid.equals(root)) {
+            rootFound = false
+            return undefined
+          }
+          if (bytes !== undefined) {
+            const k = multihashKey(cid)
+            if (!sentHere.has(k) && !peerSent.has(k)) {
+              if (blockBytes > 0 && blockBytes + bytes.byteLength > TARGET_MESSAGE_BLOCK_BYTES) await flush()
+              blocks.push(blockToWire(cid, bytes))
+              blockBytes += bytes.byteLength
+              sentHere.add(k)
+              peerSent.set(k, (peerSent.get(k) ?? 0) + 1)
+            }
+          }
+          metadata.push({ link: cid, action: bytes === undefined ? LinkAction.Missing : LinkAction.Present })
+          return bytes
+        },
+        { signal }
+      )
+      if (!rootFound) {
+        await finish(ResponseStatus.RequestFailedContentNotFound, { extensions })
+        return ended
+      }
+      const status =
+        result.missing.length > 0 ? ResponseStatus.RequestCompletedPartial : ResponseStatus.RequestCompletedFull
+      const last = blocks
+      const meta = metadata
+      blocks = []
+      metadata = []
+      await finish(status, { metadata: meta.length > 0 ? meta : undefined, extensions }, last)
+      return ended
+    } catch (err) {
+      if (signal.aborted) return undefined // cancelled: Go sends nothing more for the request
+      logger.info({ peer: peerKey, err: (err as Error).message }, 'graphsync traversal failed')
+      await finish(ResponseStatus.RequestFailedUnknown)
+      return ended
+    } finally {
+      for (const k of sentHere) {
+        const n = (peerSent.get(k) ?? 1) - 1
+        if (n <= 0) peerSent.delete(k)
+        else peerSent.set(k, n)
+      }
+      if (peerSent.size === 0) sentByPeer.delete(peerKey)
+    }
+  }
+
+  function receive(peer: PeerId, req: GraphsyncRequest): void {
+    const key = idKey(req.id)
+    if (req.type === RequestType.Cancel) {
+      responses.get(key)?.controller.abort()
+      return
+    }
+    if (req.type === RequestType.Update) return // paid retrievals only; nothing to update here
+    if (responses.has(key)) return // an ID already in progress: Go leaves this undefined; we ignore it
+    const entry: ResponseEntry = { controller: new AbortController(), peer: peer.toString(), started: false }
+    responses.set(key, entry)
+    queue
+      .add(async () => {
+        entry.started = true
+        let status: number | undefined
+        try {
+          status = await respond(peer, req, entry.controller.signal)
+        } catch (err) {
+          logger.debug({ err: (err as Error).message }, 'graphsync response failed')
+        }
+        try {
+          init.onResponseEnded?.(req, peer, status)
+        } finally {
+          responses.delete(key)
+        }
+      })
+      .catch((err) => logger.debug({ err: (err as Error).message }, 'graphsync onResponseEnded failed'))
+  }
+
+  return {
+    receive,
+    abortPeer(peer) {
+      for (const r of responses.values()) if (r.peer === peer) r.controller.abort()
+    },
+    stop() {
+      for (const r of responses.values()) r.controller.abort()
+      queue.clear()
+      // Those still waiting their turn never run: they end here.
+      for (const [key, r] of responses) if (!r.started) responses.delete(key)
+      senders.stop()
+    },
+    inProgress: () => responses.size
+  }
+}

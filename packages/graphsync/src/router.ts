@@ -1,0 +1,71 @@
+// One handler for `/ipfs/graphsync/2.0.0`, shared by both sides: a message may carry requests and
+// responses together, on any stream the peer opened (go-graphsync tells responses apart by request
+// ID only), so each message is split here and its parts handed to the responder and the requester.
+import type { Logger } from '@autoretrieve/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { PROTOCOL_GRAPHSYNC } from './constants.ts'
+import { ReceiveError } from './errors.ts'
+import { decodeMessage, type GraphsyncMessage, type GraphsyncRequest } from './message.ts'
+import type { GraphsyncLibp2p } from './types.ts'
+import { readFrames } from './wire.ts'
+
+export interface MessageHandlers {
+  onRequest(peer: PeerId, request: GraphsyncRequest): void
+  /** A message with responses or blocks in it. */
+  onResponses(peer: PeerId, message: GraphsyncMessage): void
+  /** A stream from `peer` broke (reset, malformed message): it has been reset. */
+  onReceiveError(peer: PeerId, error: ReceiveError): void
+  onDisconnect(peer: PeerId): void
+}
+
+export interface ProtocolRouter {
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export function createProtocolRouter(
+  components: { libp2p: GraphsyncLibp2p; logger: Logger },
+  handlers: MessageHandlers
+): ProtocolRouter {
+  const { libp2p, logger } = components
+
+  async function handleStream(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer
+    try {
+      for await (const frame of readFrames(stream)) {
+        const msg = decodeMessage(frame)
+        for (const req of msg.requests ?? []) handlers.onRequest(peer, req)
+        if (msg.responses !== undefined || msg.blocks !== undefined) handlers.onResponses(peer, msg)
+      }
+    } catch (err) {
+      logger.debug(
+        { peer: peer.toString(), err: (err as Error).message },
+        'graphsync receive error; resetting the stream'
+      )
+      stream.abort(err as Error)
+      handlers.onReceiveError(
+        peer,
+        new ReceiveError(`receive error from ${peer}: ${(err as Error).message}`, { cause: err })
+      )
+    }
+  }
+
+  const onDisconnect = (evt: CustomEvent<PeerId>) => handlers.onDisconnect(evt.detail)
+
+  return {
+    async start() {
+      await libp2p.handle(
+        PROTOCOL_GRAPHSYNC,
+        (stream, connection) => {
+          handleStream(stream, connection).catch(() => {})
+        },
+        { maxInboundStreams: 64, runOnLimitedConnection: false }
+      )
+      libp2p.addEventListener('peer:disconnect', onDisconnect)
+    },
+    async stop() {
+      libp2p.removeEventListener('peer:disconnect', onDisconnect)
+      await libp2p.unhandle(PROTOCOL_GRAPHSYNC)
+    }
+  }
+}
