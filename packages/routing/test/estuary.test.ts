@@ -117,6 +117,20 @@ test('the resolver: token auth, shared concurrent calls, failures retried after 
   await assert.rejects(resolver.resolve('f01234', { signal: AbortSignal.abort() }), isError('AbortError'))
 })
 
+test('the resolver forgets an answer after cacheTtlMs and a failure after failureTtlMs, not before', async (t) => {
+  const l = await lotus(t)
+  const resolver = createLotusMinerResolver({}, { apiInfo: l.apiInfo, cacheTtlMs: 200, failureTtlMs: 200 })
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  assert.equal(l.calls, 2, 'within the TTLs both come from the cache')
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  assert.equal(l.calls, 4, 'past the TTLs Lotus is asked again')
+})
+
 test('Lotus unreachable or Estuary answering garbage are typed errors', async (t) => {
   const l = await startLotus({ miners: MINERS })
   await l.close()
