@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import test from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startLotus } from '@autoretrieve/testkit'
 import { createEstuarySource, createLotusMinerResolver, type MinerResolver } from '../src/index.ts'
 import { cidOf, collect, isError, PEERS } from './helpers.ts'
@@ -125,7 +126,7 @@ test('the resolver forgets an answer after cacheTtlMs and a failure after failur
   await resolver.resolve('f01234')
   await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
   assert.equal(l.calls, 2, 'within the TTLs both come from the cache')
-  await new Promise((resolve) => setTimeout(resolve, 250))
+  await sleep(250)
   await resolver.resolve('f01234')
   await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
   assert.equal(l.calls, 4, 'past the TTLs Lotus is asked again')
