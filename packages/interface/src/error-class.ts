@@ -6,7 +6,8 @@
  */
 export const ERROR_CLASSES = Object.freeze([
   // the retrieval as a whole
-  'no_candidates', // the indexer named no provider we may use
+  'no_candidates', // the indexer named no provider
+  'all_filtered', // every provider named was excluded by policy (deny/allow lists, protocols)
   'retrieval_failed', // every candidate failed (each attempt keeps its own class)
   'timeout', // no verified bytes for `retrieval-timeout`, or every attempt timed out
   // one attempt
@@ -18,6 +19,7 @@ export const ERROR_CLASSES = Object.freeze([
   'unexpected_block', // a block the DAG walk did not ask for
   'incomplete', // the provider stopped before the DAG was whole
   'dont_have', // a Bitswap provider said DONT_HAVE
+  'not_found', // a Graphsync provider answered status 34 (RequestFailedContentNotFound)
   // a Filecoin provider's refusal, by its own words (packages/filecoin classify)
   'rejected',
   'too_many_deals',

@@ -1,4 +1,6 @@
-import { cidKey, createSnapshot } from './snapshot.ts'
+import { cidKey } from '@autoretrieve/interface'
+import { CID } from 'multiformats/cid'
+import { createSnapshot } from './snapshot.ts'
 import type {
   CidEntry,
   MinerConfig,
@@ -53,14 +55,8 @@ export interface PolicyOverrides {
  * 5. The snapshot's version is the store's policy version, so every instance agrees on it.
  */
 export function mergePolicy(base: ConfigPolicy, overrides: PolicyOverrides): PolicySnapshot {
-  const cidKeyOf = (value: string): string => {
-    try {
-      return cidKey(value)
-    } catch {
-      return value
-    }
-  }
-  const keyFor = (list: OverrideList, value: string) => (list === 'cid-deny' ? cidKeyOf(value) : value)
+  // A value that is not a CID is its own key (cidKey's rule), so a stored one can still be removed.
+  const keyFor = (list: OverrideList, value: string) => (list === 'cid-deny' ? cidKey(value) : value)
   const lists = {
     'cid-deny': new Map<string, { value: string; origin: 'config' | 'api'; reason?: string }>(),
     'provider-deny': new Map<string, { value: string; origin: 'config' | 'api'; reason?: string }>(),
@@ -126,7 +122,7 @@ function fill(
 
 function isParsableCid(value: string): boolean {
   try {
-    cidKey(value)
+    CID.parse(value)
     return true
   } catch {
     return false

@@ -1,4 +1,4 @@
-import { base58btc } from 'multiformats/bases/base58'
+import { cidKey } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import type {
   CidEntry,
@@ -9,12 +9,6 @@ import type {
   ProviderVerdict,
   RetrievalProtocol
 } from './types.ts'
-
-/** The key a CID is denied under: its multihash, so every CID version and codec of one content matches. */
-export function cidKey(cid: CID | string): string {
-  const parsed = typeof cid === 'string' ? CID.parse(cid) : cid
-  return base58btc.encode(parsed.multihash.bytes)
-}
 
 export interface SnapshotInit {
   version: number
@@ -29,7 +23,9 @@ export interface SnapshotInit {
 /** Builds a frozen snapshot. Throws on an unparsable CID: callers validate operator input first. */
 export function createSnapshot(init: SnapshotInit): PolicySnapshot {
   const deniedCids = new Map<string, CidEntry>()
-  for (const entry of init.deniedCids ?? []) deniedCids.set(cidKey(entry.cid), entry)
+  // Parsed here, not left to cidKey (which keeps a non-CID string as its own key): a deny entry
+  // that is not a CID would never match, so it is refused loudly.
+  for (const entry of init.deniedCids ?? []) deniedCids.set(cidKey(CID.parse(entry.cid)), entry)
   const byProvider = <T extends { provider: string }>(entries: Iterable<T> | undefined) =>
     new Map<string, T>([...(entries ?? [])].map((e) => [e.provider, e]))
   return Object.freeze({

@@ -1,3 +1,5 @@
+import type { TransportProtocol } from '@autoretrieve/routing'
+
 /** Start the next protocol this long after the previous one if it has not delivered (Lassie staggers its protocols similarly). */
 export const DEFAULT_PROTOCOL_STAGGER_MS = 100
 /** Outstanding want-blocks per Bitswap attempt: enough to fill a loopback pipe with 256 KiB blocks. */
@@ -6,6 +8,19 @@ export const DEFAULT_BITSWAP_WINDOW = 32
 export const MAX_REQUEUES = 2
 /** Weight of the newest observation in a provider's moving averages. */
 export const SCORE_ALPHA = 0.3
+/**
+ * Providers whose scores are remembered; past this the least recently used is forgotten (and
+ * scores neutral again). The same bound as routing's miner cache (DEFAULT_MINER_CACHE_SIZE):
+ * Filecoin has a few thousand active storage providers, so every one we could meet fits, while a
+ * flood of made-up peer IDs from an indexer cannot grow the map past a few MB (a score and its
+ * 52-character peer ID key take a few hundred bytes).
+ */
+export const MAX_SCORED_PROVIDERS = 10_000
+/**
+ * The order protocols start in a race, each a stagger after the one before: HTTP first (a CAR in
+ * one request, cheapest to serve), then Bitswap, then Graphsync (a deal proposal per retrieval).
+ */
+export const PROTOCOL_ORDER: readonly TransportProtocol[] = Object.freeze(['http', 'bitswap', 'graphsync'])
 /**
  * Cache writes an attempt lets run while it reads on: the next blocks are parsed and verified
  * while earlier files are written by libuv's thread pool (4 threads by default). Each block is

@@ -1,13 +1,15 @@
+import type { ErrorClass } from '@autoretrieve/interface'
+import type { FailureReason } from './types.ts'
+
 /**
  * Why one attempt against one provider failed. `errorClass` is a stable code for records and
- * metrics: http_status, bad_response, wrong_block, unexpected_block, incomplete, timeout,
- * dont_have, connect_failed, not_found (graphsync 34), rejected, too_many_deals, under_maintenance, access_control, other.
+ * metrics, one of `ERROR_CLASSES` (documented in docs/INTERFACE.md "Retrieval error classes").
  */
 export class AttemptError extends Error {
   static override name = 'AttemptError'
   override name = 'AttemptError'
-  readonly errorClass: string
-  constructor(errorClass: string, message: string, options?: ErrorOptions) {
+  readonly errorClass: ErrorClass
+  constructor(errorClass: ErrorClass, message: string, options?: ErrorOptions) {
     super(message, options)
     this.errorClass = errorClass
   }
@@ -18,8 +20,8 @@ export class RetrievalFailedError extends AggregateError {
   static override name = 'RetrievalFailedError'
   override name = 'RetrievalFailedError'
   readonly code = 'ERR_RETRIEVAL_FAILED'
-  readonly reason: string
-  constructor(reason: string, errors: Error[], message: string) {
+  readonly reason: FailureReason
+  constructor(reason: FailureReason, errors: Error[], message: string) {
     super(errors, message)
     this.reason = reason
   }

@@ -1,20 +1,15 @@
 /**
- * @autoretrieve/retriever: the miss path. Candidates from routing pass the policy, protocol
- * adapters (HTTP trustless CAR, Bitswap; Graphsync plugs in the same way) race, and every
- * verified block lands in the cache while the retrieval goes on.
+ * @autoretrieve/retriever: the miss path. `createRetriever` returns a `Retriever` that fetches a
+ * DAG from Filecoin storage providers into the block cache. Candidates come from routing (or the
+ * operator, for `fetch --provider`), pass the policy (deny/allow lists, enabled protocols) and are
+ * ordered by what past attempts taught about each provider; the protocol adapters (HTTP trustless
+ * CAR, Bitswap, Graphsync with data-transfer) race, the first to deliver a verified block winning.
+ * Every block is checked against its CID and the DAG walk and lands in the cache while the
+ * retrieval goes on; one retrieval per root is shared by every want for it or for a block under it.
  */
 export { createBitswapAdapter } from './adapters/bitswap.ts'
 export { createGraphsyncAdapter } from './adapters/graphsync.ts'
 export { CAR_ACCEPT, createHttpAdapter } from './adapters/http.ts'
-export {
-  createRetriever,
-  type RetrieveOptions,
-  type Retriever,
-  type RetrieverComponents,
-  type RetrieverEvents,
-  type RetrieverInit
-} from './engine.ts'
 export { AttemptError, RetrievalFailedError } from './errors.ts'
-export { KeyedLimiter } from './limiter.ts'
+export { createRetriever } from './retriever.ts'
 export type * from './types.ts'
-export { DagVerifier } from './verifier.ts'

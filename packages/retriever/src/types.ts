@@ -1,15 +1,7 @@
-import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
+import type { AbortOptions, ErrorClass, Logger } from '@autoretrieve/interface'
+import type { PolicySnapshot } from '@autoretrieve/policy'
+import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
-
-export interface AbortOptions {
-  signal?: AbortSignal
-}
-
-export interface Logger {
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-}
 
 /** A block from a provider, or (local) one the cache already held, passed so the walk can go on. */
 export interface AdapterBlock {
@@ -46,7 +38,8 @@ export interface ProtocolAdapter {
   retrieve(candidate: Candidate, root: CID, ctx: AdapterContext): AsyncIterable<AdapterBlock>
 }
 
-export type FailureReason = 'no_candidates' | 'all_filtered' | 'retrieval_failed' | 'timeout'
+/** Why a whole retrieval failed: the retrieval-level members of `ErrorClass`. */
+export type FailureReason = Extract<ErrorClass, 'no_candidates' | 'all_filtered' | 'retrieval_failed' | 'timeout'>
 
 export type RetrievalResult =
   | { ok: true; id: string; root: string; blocks: number; bytes: number; provider: string; protocol: TransportProtocol }
@@ -56,4 +49,146 @@ export type RetrievalProgress =
   | { type: 'candidates'; found: number; accepted: number }
   | { type: 'attempt-started'; provider: string; protocol: TransportProtocol }
   | { type: 'block'; blocks: number; bytes: number }
-  | { type: 'attempt-failed'; provider: string; protocol: TransportProtocol; errorClass: string; message: string }
+  | { type: 'attempt-failed'; provider: string; protocol: TransportProtocol; errorClass: ErrorClass; message: string }
+
+export type AttemptOutcomeName = 'running' | 'success' | 'failed' | 'cancelled'
+
+/**
+ * What the retriever tells its record writer, event by event. The store's `RecordEvent` is a
+ * superset (it also holds the Bitswap server's refusals), so its `RecordWriter` fits `records`
+ * as it is; the retriever does not depend on the store for it.
+ */
+export type RetrievalRecord =
+  | {
+      type: 'retrieval-started'
+      id: string
+      rootCid: string
+      requestedCid: string
+      requestedBy: string[]
+      policyVersion: number
+      at: Date
+    }
+  | {
+      type: 'candidates'
+      retrievalId: string
+      source: Candidate['source']
+      candidates: Array<{
+        provider: string
+        protocols: string[]
+        addrs: string[]
+        verdict: 'accepted' | 'dropped'
+        reason: string | null
+        policyVersion: number
+      }>
+      at: Date
+    }
+  | {
+      type: 'attempt'
+      id: string
+      retrievalId: string
+      provider: string
+      protocol: TransportProtocol
+      startedAt: Date
+      connectedAt: Date | null
+      firstByteAt: Date | null
+      endedAt: Date | null
+      bytes: number
+      blocks: number
+      outcome: AttemptOutcomeName
+      errorClass: ErrorClass | null
+      errorMessage: string | null
+    }
+  | {
+      type: 'retrieval-finished'
+      id: string
+      status: 'success' | 'failed'
+      reason: FailureReason | null
+      bytes: number
+      blocks: number
+      at: Date
+    }
+
+/** Where records go: the store's RecordWriter, or a test's array. Called on hot paths: must not throw. */
+export interface RecordSink {
+  record(event: RetrievalRecord): void
+}
+
+/** Hooks the app maps to metrics. Called synchronously; keep them cheap. */
+export interface RetrieverEvents {
+  onCandidates?(found: number, accepted: number): void
+  onAttemptStarted?(protocol: TransportProtocol): void
+  onAttemptEnded?(
+    protocol: TransportProtocol,
+    outcome: 'success' | 'failed' | 'cancelled',
+    info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: ErrorClass }
+  ): void
+  onRetrievalEnded?(ok: boolean, reason?: FailureReason): void
+  onBytes?(protocol: TransportProtocol, bytes: number): void
+}
+
+/** The block cache as the retriever uses it (the blockcache package's `BlockCache` fits). */
+export interface RetrieverCache {
+  has(cid: CID): Promise<boolean>
+  get(cid: CID): Promise<Uint8Array | undefined>
+  /** `hashChecked`: the bytes were checked against the CID before the DAG walk (here, or by the adapter). */
+  put(cid: CID, bytes: Uint8Array, options?: AbortOptions & { hashChecked?: boolean }): Promise<boolean>
+}
+
+export interface RetrieverComponents {
+  cache: RetrieverCache
+  /** The current policy snapshot (read at each decision, so a change applies at once). */
+  policy: () => PolicySnapshot
+  candidates: CandidateSource
+  adapters: ProtocolAdapter[]
+  records?: RecordSink
+  events?: RetrieverEvents
+  logger?: Logger
+}
+
+export interface RetrieverInit {
+  /** Retrievals at once across all providers; 0 = unlimited. @default 0 */
+  maxConcurrentRetrievals?: number
+  /** Start the next protocol this long after the previous one. @default 100 (DEFAULT_PROTOCOL_STAGGER_MS) */
+  staggerMs?: number
+}
+
+export interface RetrieveOptions extends AbortOptions {
+  /** The peer whose want started this (records "who asked"). */
+  requestedBy?: string
+  /** Use these instead of asking the indexer (the `fetch --provider` command). */
+  providers?: Candidate[]
+  onProgress?(event: RetrievalProgress): void
+}
+
+/** What `missHandler` answers the Bitswap server (its `MissResult`). */
+export type MissOutcome = { ok: true } | { ok: false; reason: FailureReason }
+
+export interface RetrieverStats {
+  /** Retrievals running now. */
+  active: number
+  succeeded: number
+  failed: number
+  /** Bytes and blocks written to the cache from providers, across all retrievals. */
+  bytes: number
+  blocks: number
+  /** Roots with a retrieval in flight (waiters of one root share it). */
+  inflight: number
+}
+
+/**
+ * The miss path: fetches a DAG from storage providers into the cache. One retrieval per root at a
+ * time, shared by every waiter; a want for a block that a running retrieval has seen a link to
+ * joins that retrieval.
+ */
+export interface Retriever {
+  /**
+   * Retrieves the DAG under `cid` into the cache, or joins the retrieval already fetching it.
+   * Resolves with the outcome (a failure is a result, not a rejection); rejects only when
+   * `options.signal` aborts, and the retrieval stops once no waiter is left.
+   */
+  retrieve(cid: CID, options?: RetrieveOptions): Promise<RetrievalResult>
+  /** The Bitswap server's miss handler: a want for a block we lack starts (or joins) its retrieval. */
+  missHandler(miss: { cid: CID; peer: { toString(): string } }, options: { signal: AbortSignal }): Promise<MissOutcome>
+  /** Running totals for the admin API's stats. */
+  stats(): RetrieverStats
+}

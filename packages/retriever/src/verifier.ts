@@ -1,18 +1,14 @@
 import { blockLinks } from '@autoretrieve/dag'
+import { multihashKey } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 import { AttemptError } from './errors.ts'
-
-const keyOf = (cid: CID) => {
-  const b = cid.multihash.bytes
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
-}
 
 /**
  * Checks that what a provider sends is the DAG we asked for, block by block, as it arrives.
  * Ordered (a DFS CAR): each block must be the next one the depth-first walk expects; blocks seen
  * before in this walk are skipped (dups=n) and a repeat is accepted (dups=y). Unordered (Bitswap,
- * where we pick the order): a block must be one the walk is waiting for. Hashes are checked by the
- * cache before a block is stored; this checks the shape.
+ * where we pick the order): a block must be one the walk is waiting for. The intake checks each
+ * block's hash before it gets here; this checks the shape.
  */
 export class DagVerifier {
   private readonly ordered: boolean
@@ -25,17 +21,17 @@ export class DagVerifier {
   constructor(root: CID, ordered: boolean) {
     this.ordered = ordered
     if (ordered) this.stack.push(root)
-    else this.pending.set(keyOf(root), root)
+    else this.pending.set(multihashKey(root), root)
   }
 
   /** Accepts the next block or throws AttemptError('unexpected_block'). Returns its links. */
   accept(cid: CID, bytes: Uint8Array): CID[] {
-    const key = keyOf(cid)
+    const key = multihashKey(cid)
     if (this.ordered) {
-      while (this.stack.length > 0 && this.seen.has(keyOf(this.stack[this.stack.length - 1]))) this.stack.pop()
+      while (this.stack.length > 0 && this.seen.has(multihashKey(this.stack[this.stack.length - 1]))) this.stack.pop()
       if (this.seen.has(key)) return [] // a duplicate (dups=y): already verified
       const next = this.stack.pop()
-      if (next === undefined || keyOf(next) !== key) {
+      if (next === undefined || multihashKey(next) !== key) {
         throw new AttemptError(
           'unexpected_block',
           `block ${cid} is not the next block of the DAG walk (expected ${next ?? 'the end'})`
@@ -61,7 +57,7 @@ export class DagVerifier {
       for (let i = links.length - 1; i >= 0; i--) this.stack.push(links[i])
     } else {
       for (const link of links) {
-        const k = keyOf(link)
+        const k = multihashKey(link)
         if (!this.seen.has(k)) this.pending.set(k, link)
       }
     }
@@ -75,7 +71,7 @@ export class DagVerifier {
 
   get complete(): boolean {
     if (this.ordered) {
-      while (this.stack.length > 0 && this.seen.has(keyOf(this.stack[this.stack.length - 1]))) this.stack.pop()
+      while (this.stack.length > 0 && this.seen.has(multihashKey(this.stack[this.stack.length - 1]))) this.stack.pop()
       return this.stack.length === 0
     }
     return this.pending.size === 0

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { checkDag } from '@autoretrieve/dag'
-import type { RecordEvent } from '@autoretrieve/store'
 import { createUnixfsFixture, type ProviderFault, startProvider } from '@autoretrieve/testkit'
+import type { RetrievalRecord } from '../src/index.ts'
 import { indexed, setup } from './helpers.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
@@ -18,8 +18,10 @@ async function provider(
   return p
 }
 
-const attempts = (events: RecordEvent[]) =>
-  events.filter((e): e is Extract<RecordEvent, { type: 'attempt' }> => e.type === 'attempt' && e.outcome !== 'running')
+const attempts = (events: RetrievalRecord[]) =>
+  events.filter(
+    (e): e is Extract<RetrievalRecord, { type: 'attempt' }> => e.type === 'attempt' && e.outcome !== 'running'
+  )
 
 test('retrieves a whole multi-MiB DAG over HTTP into the cache, every block verified', async (t) => {
   const fixture = await createUnixfsFixture({ size: 3 * 1024 * 1024, chunkSize: 256 * 1024, seed: 21 })

@@ -5,14 +5,19 @@ import { createBitswapClient, createBitswapServer } from '@autoretrieve/bitswap'
 import { createBlockCache } from '@autoretrieve/blockcache'
 import { createSnapshot, type PolicySnapshot, type SnapshotInit } from '@autoretrieve/policy'
 import { createIpniSource } from '@autoretrieve/routing'
-import type { RecordEvent } from '@autoretrieve/store'
 import { type IndexerProviderRecord, type ProviderStandIn, startIndexer } from '@autoretrieve/testkit'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
-import { createBitswapAdapter, createHttpAdapter, createRetriever, type RetrieverInit } from '../src/index.ts'
+import {
+  createBitswapAdapter,
+  createHttpAdapter,
+  createRetriever,
+  type RetrievalRecord,
+  type RetrieverInit
+} from '../src/index.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
 
@@ -53,7 +58,7 @@ export async function setup(
   })
   await server.start()
   let snapshot: PolicySnapshot = createSnapshot({ version: 1, defaultMinerConfig: DEFAULTS, ...policy })
-  const events: RecordEvent[] = []
+  const events: RetrievalRecord[] = []
   const retriever = createRetriever(
     {
       cache,

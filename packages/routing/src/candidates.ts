@@ -1,8 +1,9 @@
+import type { Logger } from '@autoretrieve/interface'
 import { IndexerResponseError } from './errors.ts'
 import { decodeBase64, decodeMetadata, type MetadataEntry } from './metadata.ts'
 import { multiaddrToHttpUrl } from './multiaddr-url.ts'
 import { canonicalPeerId } from './peer-id.ts'
-import type { Candidate, GraphsyncMetadata, Logger, TransportProtocol } from './types.ts'
+import type { Candidate, GraphsyncMetadata, TransportProtocol } from './types.ts'
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 

@@ -1,3 +1,4 @@
+import type { Logger } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 import { candidateFromRecord } from './candidates.ts'
 import { DEFAULT_LOOKUP_TIMEOUT_MS } from './constants.ts'
@@ -5,7 +6,7 @@ import { IndexerResponseError } from './errors.ts'
 import { ProviderGrouper } from './group.ts'
 import { isNdjson, openLookup, readJson } from './http.ts'
 import { ndjsonBatches } from './ndjson.ts'
-import type { Candidate, CandidateSource, Fetch, Logger } from './types.ts'
+import type { Candidate, CandidateSource, Fetch } from './types.ts'
 
 export interface DelegatedRoutingSourceInit {
   /** The routing server, e.g. https://cid.contact or https://delegated-ipfs.dev. */

@@ -1,8 +1,9 @@
+import type { Logger } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import { DEFAULT_LOOKUP_TIMEOUT_MS } from './constants.ts'
 import { IndexerResponseError } from './errors.ts'
 import { openLookup, readJson } from './http.ts'
-import type { CandidateSource, Fetch, Logger, MinerResolver } from './types.ts'
+import type { CandidateSource, Fetch, MinerResolver } from './types.ts'
 
 export interface EstuarySourceInit {
   /** Estuary's candidates endpoint, e.g. https://api.estuary.tech/retrieval-candidates. */

@@ -1,7 +1,12 @@
 /**
- * @autoretrieve/routing: where a CID can be retrieved from. IPNI find (JSON and NDJSON), Delegated
- * Routing V1, Estuary retrieval candidates (miners resolved through Lotus StateMinerInfo), IPNI
- * metadata decoding and HTTP multiaddrs as URLs.
+ * @autoretrieve/routing: where a CID can be retrieved from, as a `CandidateSource` of candidates
+ * (a provider's peer ID, addresses, HTTP URLs and protocols). The node uses IPNI find
+ * (`createIpniSource`: JSON or streamed NDJSON, the 0x0900/0x0910/0x0920 metadata decoded, one
+ * candidate per provider, our own peer left out) or, with `lookup-endpoint-type: estuary`,
+ * Estuary's retrieval candidates (`createEstuarySource`), whose miner addresses resolve to peers
+ * through Lotus StateMinerInfo (`createLotusMinerResolver`, answers cached with lru-cache). A
+ * Delegated Routing V1 source is here too, though the node does not wire it today. Lookups are
+ * bounded in time and size and fail with typed errors.
  */
 export { type LotusEndpoint, parseApiInfo } from './api-info.ts'
 export { candidateFromRecord, candidateFromResult } from './candidates.ts'

@@ -1,3 +1,4 @@
+import type { Logger } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 import { candidateFromResult } from './candidates.ts'
 import { DEFAULT_LOOKUP_TIMEOUT_MS } from './constants.ts'
@@ -6,7 +7,7 @@ import { ProviderGrouper } from './group.ts'
 import { isNdjson, openLookup, readJson } from './http.ts'
 import { decodeBase64 } from './metadata.ts'
 import { ndjsonBatches } from './ndjson.ts'
-import type { Candidate, CandidateSource, Fetch, Logger } from './types.ts'
+import type { Candidate, CandidateSource, Fetch } from './types.ts'
 
 export interface IpniSourceInit {
   /** The indexer, e.g. https://cid.contact. */

@@ -1,4 +1,6 @@
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { LRUCache } from 'lru-cache'
 import { parseApiInfo } from './api-info.ts'
 import {
   DEFAULT_LOTUS_TIMEOUT_MS,
@@ -8,7 +10,7 @@ import {
 } from './constants.ts'
 import { MinerResolutionError } from './errors.ts'
 import { decodeBase64 } from './metadata.ts'
-import type { AbortOptions, Fetch, Logger, MinerResolver } from './types.ts'
+import type { Fetch, MinerResolver } from './types.ts'
 
 /** A Filecoin ID address of a miner: f0123 on mainnet, t0123 on test networks. */
 export function isMinerAddress(s: string): boolean {
@@ -27,7 +29,7 @@ export interface LotusMinerResolverInit {
 }
 
 type Peer = { peerId: string; addrs: string[] }
-type Entry = { expires: number; peer?: Peer; error?: MinerResolutionError }
+type Entry = { peer: Peer; error?: undefined } | { peer?: undefined; error: MinerResolutionError }
 
 /**
  * Miner address -> peer through Lotus `Filecoin.StateMinerInfo` (JSON-RPC 2.0 over HTTP POST).
@@ -43,13 +45,13 @@ export function createLotusMinerResolver(
   const ttl = init.cacheTtlMs ?? DEFAULT_MINER_CACHE_TTL_MS
   const failureTtl = init.failureTtlMs ?? DEFAULT_MINER_FAILURE_TTL_MS
   const timeoutMs = init.timeoutMs ?? DEFAULT_LOTUS_TIMEOUT_MS
-  const cache = new Map<string, Entry>()
+  const cache = new LRUCache<string, Entry>({ max: DEFAULT_MINER_CACHE_SIZE })
   const inflight = new Map<string, Promise<Peer>>()
 
-  const remember = (miner: string, entry: Entry) => {
-    cache.delete(miner)
-    if (cache.size >= DEFAULT_MINER_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
-    cache.set(miner, entry)
+  /** A TTL of 0 means "do not remember" here; to lru-cache it would mean "forever". */
+  const remember = (miner: string, entry: Entry, ttlMs: number) => {
+    if (ttlMs > 0) cache.set(miner, entry, { ttl: ttlMs })
+    else cache.delete(miner)
   }
 
   const call = async (miner: string): Promise<Peer> => {
@@ -92,12 +94,12 @@ export function createLotusMinerResolver(
     if (p === undefined) {
       p = call(miner).then(
         (peer) => {
-          remember(miner, { expires: Date.now() + ttl, peer })
+          remember(miner, { peer }, ttl)
           return peer
         },
         (error: MinerResolutionError) => {
           components.logger?.warn({ miner, err: error.message }, 'miner resolution failed')
-          remember(miner, { expires: Date.now() + failureTtl, error })
+          remember(miner, { error }, failureTtl)
           throw error
         }
       )
@@ -111,9 +113,9 @@ export function createLotusMinerResolver(
     async resolve(miner: string, options: AbortOptions = {}): Promise<Peer> {
       options.signal?.throwIfAborted()
       const hit = cache.get(miner)
-      if (hit !== undefined && hit.expires > Date.now()) {
+      if (hit !== undefined) {
         if (hit.error) throw hit.error
-        return hit.peer as Peer
+        return hit.peer
       }
       const p = shared(miner)
       if (options.signal === undefined) return p

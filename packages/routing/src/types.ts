@@ -1,3 +1,4 @@
+import type { AbortOptions } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 
 export type TransportProtocol = 'bitswap' | 'graphsync' | 'http'
@@ -28,10 +29,6 @@ export interface Candidate {
   source: 'ipni' | 'delegated-routing' | 'estuary' | 'static'
 }
 
-export interface AbortOptions {
-  signal?: AbortSignal
-}
-
 export interface CandidateSource {
   /** Candidates for a CID as the source finds them. Zero candidates is an empty stream, not an error. */
   find(cid: CID, options?: AbortOptions): AsyncIterable<Candidate>
@@ -40,17 +37,6 @@ export interface CandidateSource {
 export interface MinerResolver {
   /** A miner address (f0…) as its libp2p peer and addresses, from the chain. */
   resolve(minerAddress: string, options?: AbortOptions): Promise<{ peerId: string; addrs: string[] }>
-}
-
-type LogFn = (objOrMsg: unknown, msg?: string) => void
-
-/** The pino-like shape every component accepts. */
-export interface Logger {
-  trace: LogFn
-  debug: LogFn
-  info: LogFn
-  warn: LogFn
-  error: LogFn
 }
 
 export type Fetch = typeof fetch

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import test from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startLotus } from '@autoretrieve/testkit'
 import { createEstuarySource, createLotusMinerResolver, type MinerResolver } from '../src/index.ts'
 import { cidOf, collect, isError, PEERS } from './helpers.ts'
@@ -115,6 +116,20 @@ test('the resolver: token auth, shared concurrent calls, failures retried after 
   await assert.rejects(wrongToken.resolve('f01234'), isError('MinerResolutionError', 'ERR_MINER_RESOLUTION'))
 
   await assert.rejects(resolver.resolve('f01234', { signal: AbortSignal.abort() }), isError('AbortError'))
+})
+
+test('the resolver forgets an answer after cacheTtlMs and a failure after failureTtlMs, not before', async (t) => {
+  const l = await lotus(t)
+  const resolver = createLotusMinerResolver({}, { apiInfo: l.apiInfo, cacheTtlMs: 200, failureTtlMs: 200 })
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  assert.equal(l.calls, 2, 'within the TTLs both come from the cache')
+  await sleep(250)
+  await resolver.resolve('f01234')
+  await assert.rejects(resolver.resolve('f0999'), isError('MinerResolutionError'))
+  assert.equal(l.calls, 4, 'past the TTLs Lotus is asked again')
 })
 
 test('Lotus unreachable or Estuary answering garbage are typed errors', async (t) => {

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from '@autoretrieve/interface'
 import postgres from 'postgres'
 import { DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_LISTEN_RETRY_MAX_MS } from './constants.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { POLICY_CHANNEL } from './repositories/policy.ts'
-import type { Logger } from './types.ts'
 
 export interface ChangeFeed {
   /** Called with each new policy version (increasing; a version is reported once). */
@@ -40,7 +41,8 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed & { local(ver
   /** Set by every close: a close that lands while we re-LISTEN makes the loop go round again. */
   let closedSinceListen = false
   let lastReported = 0
-  let retryTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined
+  /** Aborted by stop(): cuts short the wait between LISTEN retries. */
+  let stopping = new AbortController()
 
   const emit = (version: number) => {
     if (!Number.isInteger(version) || version <= lastReported) return
@@ -58,13 +60,6 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed & { local(ver
     await sql.unsafe(`listen "${POLICY_CHANNEL}"`)
   }
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      retryTimer = { timer: setTimeout(resolve, ms), resolve }
-    }).finally(() => {
-      retryTimer = undefined
-    })
-
   const relisten = () => {
     if (relistening !== undefined || !running) return
     relistening = (async () => {
@@ -80,7 +75,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed & { local(ver
         } catch (err) {
           if (attempt === 1 || attempt % 20 === 0)
             deps.logger?.warn({ err: (err as Error).message, attempt }, 'policy change feed cannot LISTEN; retrying')
-          await sleep(delay)
+          await sleep(delay, undefined, { signal: stopping.signal }).catch(() => {}) // stop() ends the loop
           delay = Math.min(retryMaxMs, delay * 2)
         }
       }
@@ -100,6 +95,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed & { local(ver
     async start() {
       if (deps.url === undefined || running) return
       running = true
+      stopping = new AbortController()
       // `onnotify` is a postgres-js connection option (its own listen() uses it) missing from its types.
       const clientOptions: postgres.Options<Record<string, postgres.PostgresType>> & {
         onnotify(channel: string, payload: string): void
@@ -134,10 +130,7 @@ export function createChangeFeed(deps: ChangeFeedDeps): ChangeFeed & { local(ver
     async stop() {
       if (!running) return
       running = false
-      if (retryTimer) {
-        clearTimeout(retryTimer.timer)
-        retryTimer.resolve()
-      }
+      stopping.abort()
       await relistening?.catch(() => {})
       const c = client
       client = undefined

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { AbortOptions } from '@autoretrieve/interface'
 import { PGlite } from '@electric-sql/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -11,7 +12,6 @@ import postgres from 'postgres'
 import { DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_POOL_SIZE } from './constants.ts'
 import { MigrationError, StoreUnavailableError, throwIfAborted } from './errors.ts'
 import * as schema from './schema/index.ts'
-import type { AbortOptions } from './types.ts'
 
 export type Schema = typeof schema
 /** The drizzle handle: PGlite and postgres-js both implement it, so queries are written once. */

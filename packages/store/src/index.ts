@@ -1,8 +1,10 @@
 /**
- * @autoretrieve/store: the node's database. PGlite embedded in the data dir when no URL is
- * given, PostgreSQL (postgres-js) otherwise, one drizzle schema and one migrations folder for
- * both. Holds the policy overrides (versioned, with a change feed across instances) and the
- * retrieval records (written in batches by the RecordWriter).
+ * @autoretrieve/store: the node's database. PostgreSQL (postgres-js) when a URL is given, else
+ * PGlite embedded in the data dir (in memory without one); one drizzle schema and one migrations
+ * folder serve both. Holds the admin API's policy overrides (versioned, with a change feed that
+ * tells every instance of a new version) and the retrieval records: retrievals, their candidates
+ * and attempts, and refusals, written in batches off the hot path by the RecordWriter and read
+ * back as lists, details and a CID's explanation. CIDs are stored under `cidKey` (the multihash).
  */
 export type { ChangeFeed } from './change-feed.ts'
 export { type Database, type DbOrTx, MIGRATIONS_FOLDER } from './connect.ts'
@@ -14,7 +16,6 @@ export {
   MAX_LIST_LIMIT
 } from './constants.ts'
 export { AbortError, InvalidCursorError, MigrationError, NotFoundError, StoreUnavailableError } from './errors.ts'
-export { cidKey } from './keys.ts'
 export {
   createRecordWriter,
   type RecordWriter,

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
 import { BoundedQueue } from './bounded-queue.ts'
 import {
   DEFAULT_BATCH_SIZE,
@@ -8,7 +10,7 @@ import {
 } from './constants.ts'
 import { throwIfAborted } from './errors.ts'
 import type { RetrievalRepository } from './repositories/retrievals.ts'
-import type { AbortOptions, Logger, RecordEvent } from './types.ts'
+import type { RecordEvent } from './types.ts'
 
 export interface RecordWriterInit {
   /** Events held while the database is away; past this the oldest are dropped and counted. @default 10000 */
@@ -147,14 +149,12 @@ export function createRecordWriter(
       running = false
       if (timer) clearTimeout(timer)
       timer = undefined
-      let deadline: NodeJS.Timeout | undefined
+      const deadline = new AbortController()
       await Promise.race([
         writeAll(),
-        new Promise((resolve) => {
-          deadline = setTimeout(resolve, stopTimeout)
-        })
+        sleep(stopTimeout, undefined, { signal: deadline.signal }).catch(() => {}) // aborted below once written
       ])
-      clearTimeout(deadline)
+      deadline.abort()
       if (queue.size > 0) logger?.warn({ lost: queue.size }, 'retrieval records not written at shutdown')
     }
   }

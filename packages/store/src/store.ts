@@ -1,3 +1,4 @@
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
 import { sql } from 'drizzle-orm'
 import { type ChangeFeed, createChangeFeed } from './change-feed.ts'
 import { connect, type Database } from './connect.ts'
@@ -5,7 +6,6 @@ import { DEFAULT_PING_TIMEOUT_MS } from './constants.ts'
 import { StoreUnavailableError, throwIfAborted } from './errors.ts'
 import { createPolicyRepository, type PolicyRepository } from './repositories/policy.ts'
 import { createRetrievalRepository, type RetrievalRepository } from './repositories/retrievals.ts'
-import type { AbortOptions, Logger } from './types.ts'
 
 export interface StoreInit {
   /** '' or undefined: embedded PGlite in <dataDir>/db (in memory without a dataDir); else PostgreSQL. */

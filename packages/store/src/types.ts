@@ -1,3 +1,5 @@
+import type { ErrorClass } from '@autoretrieve/interface'
+
 export type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
 
 export interface StoredEntry {
@@ -76,7 +78,7 @@ export type RecordEvent =
       bytes: number
       blocks: number
       outcome: AttemptOutcome
-      errorClass: string | null
+      errorClass: ErrorClass | null
       errorMessage: string | null
     }
   | {
@@ -134,7 +136,7 @@ export interface AttemptRecord {
   bytes: number
   blocks: number
   outcome: AttemptOutcome
-  errorClass: string | null
+  errorClass: ErrorClass | null
   errorMessage: string | null
 }
 
@@ -157,17 +159,4 @@ export interface RetrievalQuery {
   status?: string
   limit?: number
   cursor?: string
-}
-
-export interface AbortOptions {
-  signal?: AbortSignal
-}
-
-/** pino-like; `trace` is optional so a smaller logger fits too. */
-export interface Logger {
-  trace?(obj: unknown, msg?: string): void
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
-  error(obj: unknown, msg?: string): void
 }

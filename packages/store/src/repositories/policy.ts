@@ -1,9 +1,9 @@
+import { type AbortOptions, cidKey } from '@autoretrieve/interface'
 import { desc, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../connect.ts'
 import { throwIfAborted, toStoreError } from '../errors.ts'
-import { cidKey } from '../keys.ts'
 import { minerConfigs, policyEntries, policyVersions } from '../schema/index.ts'
-import type { AbortOptions, PolicyChange, PolicyVersion, StoredEntry, StoredMinerConfig } from '../types.ts'
+import type { PolicyChange, PolicyVersion, StoredEntry, StoredMinerConfig } from '../types.ts'
 
 export interface PolicyRepository {
   /** One transaction: a new policy_versions row, the entries stamped with it, then NOTIFY. */

@@ -1,6 +1,6 @@
+import { cidKey } from '@autoretrieve/interface'
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../connect.ts'
-import { cidKey } from '../keys.ts'
 import { refusals, retrievalAttempts, retrievalCandidates, retrievals } from '../schema/index.ts'
 import type { RecordEvent } from '../types.ts'
 

@@ -1,11 +1,10 @@
+import { type AbortOptions, cidKey, type ErrorClass } from '@autoretrieve/interface'
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../connect.ts'
 import { DEFAULT_LIST_LIMIT, EXPLAIN_REFUSALS_LIMIT, EXPLAIN_RETRIEVALS_LIMIT, MAX_LIST_LIMIT } from '../constants.ts'
 import { InvalidCursorError, throwIfAborted, toStoreError } from '../errors.ts'
-import { cidKey } from '../keys.ts'
 import { refusals, retrievalAttempts, retrievalCandidates, retrievals } from '../schema/index.ts'
 import type {
-  AbortOptions,
   AttemptRecord,
   CandidateRecord,
   RecordEvent,
@@ -102,7 +101,9 @@ export async function retrievalDetails(db: DbOrTx, rows: RetrievalRow[]): Promis
         ({ retrievalId: _r, ...a }): AttemptRecord => ({
           ...a,
           protocol: a.protocol as AttemptRecord['protocol'],
-          outcome: a.outcome as AttemptRecord['outcome']
+          outcome: a.outcome as AttemptRecord['outcome'],
+          // The column is text; only the retriever's AttemptError classes are written to it.
+          errorClass: a.errorClass as ErrorClass | null
         })
       )
   }))

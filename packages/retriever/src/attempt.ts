@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from '@autoretrieve/interface'
+import { minerConfigFor, type PolicySnapshot } from '@autoretrieve/policy'
+import type { Candidate } from '@autoretrieve/routing'
+import type { CID } from 'multiformats/cid'
+import { AttemptError } from './errors.ts'
+import { BlockIntake } from './intake.ts'
+import type { KeyedLimiter } from './limiter.ts'
+import type { ProviderScores } from './scores.ts'
+import type { ProtocolAdapter, RecordSink, RetrievalProgress, RetrieverCache, RetrieverEvents } from './types.ts'
+
+export type AttemptOutcome =
+  | { ok: true; blocks: number; bytes: number }
+  | { ok: false; cancelled: true }
+  | { ok: false; cancelled: false; error: AttemptError }
+
+/** What every attempt of a retriever shares. */
+export interface AttemptComponents {
+  cache: RetrieverCache
+  scores: ProviderScores
+  /** Attempts at once per provider, limited by its `maxConcurrentRetrievals`. */
+  providerSlots: KeyedLimiter
+  records?: RecordSink
+  events?: RetrieverEvents
+  logger?: Logger
+  /** The retriever's running totals of what providers delivered. */
+  counters: { bytes: number; blocks: number }
+}
+
+export interface AttemptOptions {
+  retrievalId: string
+  root: CID
+  candidate: Candidate
+  adapter: ProtocolAdapter
+  /** Aborted when the retrieval ends or another protocol delivered first: the attempt is cancelled. */
+  signal: AbortSignal
+  /** The retrieval's policy: the provider's limits (timeout, concurrency, rate) come from it. */
+  snapshot: PolicySnapshot
+  onProgress?(event: RetrievalProgress): void
+  /** The links of each verified block (see BlockIntake). */
+  onLinks?(links: CID[]): void
+  /** The first verified block arrived. */
+  onFirstBlock?(): void
+}
+
+/**
+ * One attempt against one provider over one protocol: waits for a slot under the provider's
+ * concurrency limit, runs the adapter's stream through the intake, and fails it after
+ * `retrievalTimeoutMs` without a verified block (an inactivity timeout, re-armed by each block and
+ * by the connection). Records the attempt as it starts and ends, and feeds the provider's score.
+ * Never throws: a failure is an outcome with its AttemptError, a cancellation an outcome of its own.
+ */
+export async function runAttempt(components: AttemptComponents, options: AttemptOptions): Promise<AttemptOutcome> {
+  const { cache, scores, records, events, logger, counters } = components
+  const { candidate, adapter, root, retrievalId } = options
+  const ids = [candidate.peerId, ...(candidate.minerAddress ? [candidate.minerAddress] : [])]
+  const limits = minerConfigFor(options.snapshot, ids)
+  let release: () => void
+  try {
+    release = await components.providerSlots.acquire(candidate.peerId, limits.maxConcurrentRetrievals, options.signal)
+  } catch {
+    return { ok: false, cancelled: true }
+  }
+  const id = randomUUID()
+  const startedAt = new Date()
+  const timeout = new AbortController()
+  const signal = AbortSignal.any([options.signal, timeout.signal])
+  let connectedAt: Date | null = null
+  let firstByteAt: Date | null = null
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    clearTimeout(timer)
+    if (limits.retrievalTimeoutMs > 0) {
+      timer = setTimeout(
+        () =>
+          timeout.abort(
+            new AttemptError(
+              'timeout',
+              `no verified bytes from ${candidate.peerId} for ${limits.retrievalTimeoutMs} ms`
+            )
+          ),
+        limits.retrievalTimeoutMs
+      )
+    }
+  }
+  const intake = new BlockIntake({
+    root,
+    ordered: adapter.ordered,
+    provider: candidate.peerId,
+    cache,
+    signal,
+    maxBytesPerSecond: limits.maxBytesPerSecond,
+    startedAt: startedAt.getTime(),
+    onLinks: options.onLinks,
+    onBlock: (block) => {
+      if (!block.local) {
+        counters.bytes += block.bytes.byteLength
+        counters.blocks++
+        events?.onBytes?.(adapter.protocol, block.bytes.byteLength)
+      }
+      if (firstByteAt === null) {
+        firstByteAt = new Date()
+        options.onFirstBlock?.()
+      }
+      arm()
+      options.onProgress?.({ type: 'block', blocks: intake.blocks, bytes: intake.bytes })
+    }
+  })
+  const record = (outcome: 'running' | 'success' | 'failed' | 'cancelled', error?: AttemptError) =>
+    records?.record({
+      type: 'attempt',
+      id,
+      retrievalId,
+      provider: candidate.peerId,
+      protocol: adapter.protocol,
+      startedAt,
+      connectedAt,
+      firstByteAt,
+      endedAt: outcome === 'running' ? null : new Date(),
+      bytes: intake.bytes,
+      blocks: intake.blocks,
+      outcome,
+      errorClass: error?.errorClass ?? null,
+      errorMessage: error?.message ?? null
+    })
+  record('running')
+  events?.onAttemptStarted?.(adapter.protocol)
+  options.onProgress?.({ type: 'attempt-started', provider: candidate.peerId, protocol: adapter.protocol })
+  arm()
+  try {
+    await intake.take(
+      adapter.retrieve(candidate, root, {
+        signal,
+        getLocal: (cid) => cache.get(cid),
+        onConnected: () => {
+          connectedAt = new Date()
+          arm()
+        }
+      })
+    )
+    record('success')
+    const durationMs = Date.now() - startedAt.getTime()
+    const ttfbMs = firstByteAt ? (firstByteAt as Date).getTime() - startedAt.getTime() : undefined
+    scores.record(candidate.peerId, { ok: true, ttfbMs, bytes: intake.bytes, durationMs })
+    events?.onAttemptEnded?.(adapter.protocol, 'success', { bytes: intake.bytes, durationMs, ttfbMs })
+    return { ok: true, blocks: intake.blocks, bytes: intake.bytes }
+  } catch (err) {
+    const durationMs = Date.now() - startedAt.getTime()
+    if (options.signal.aborted && !timeout.signal.aborted) {
+      record('cancelled')
+      events?.onAttemptEnded?.(adapter.protocol, 'cancelled', { bytes: intake.bytes, durationMs })
+      return { ok: false, cancelled: true }
+    }
+    const error = classify(err, timeout.signal, candidate.peerId)
+    record('failed', error)
+    scores.record(candidate.peerId, { ok: false })
+    events?.onAttemptEnded?.(adapter.protocol, 'failed', {
+      bytes: intake.bytes,
+      durationMs,
+      errorClass: error.errorClass
+    })
+    options.onProgress?.({
+      type: 'attempt-failed',
+      provider: candidate.peerId,
+      protocol: adapter.protocol,
+      errorClass: error.errorClass,
+      message: error.message
+    })
+    logger?.debug(
+      { provider: candidate.peerId, protocol: adapter.protocol, errorClass: error.errorClass, err: error.message },
+      'attempt failed'
+    )
+    return { ok: false, cancelled: false, error }
+  } finally {
+    clearTimeout(timer)
+    release()
+  }
+}
+
+/** The attempt's timeout wins over whatever the adapter threw when it was cut off; anything untyped is `other`. */
+function classify(err: unknown, timeout: AbortSignal, provider: string): AttemptError {
+  if (timeout.aborted && timeout.reason instanceof AttemptError) return timeout.reason
+  if (err instanceof AttemptError) return err
+  return new AttemptError('other', `${provider}: ${(err as Error).message}`, { cause: err })
+}

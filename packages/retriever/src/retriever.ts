@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto'
+import type { CID } from 'multiformats/cid'
+import { type AttemptComponents, runAttempt } from './attempt.ts'
+import { findCandidates, mergeByPeer, orderCandidates, screenCandidates } from './candidates.ts'
+import { DEFAULT_PROTOCOL_STAGGER_MS } from './constants.ts'
+import { RetrievalFailedError } from './errors.ts'
+import { type Running, RunningRetrievals } from './joining.ts'
+import { KeyedLimiter } from './limiter.ts'
+import { race } from './race.ts'
+import { ProviderScores } from './scores.ts'
+import type {
+  FailureReason,
+  RetrievalResult,
+  RetrieveOptions,
+  Retriever,
+  RetrieverComponents,
+  RetrieverInit
+} from './types.ts'
+
+/**
+ * The retrieval engine: one retrieval per root at a time, shared by every waiter (joining.ts).
+ * Candidates pass the policy (candidates.ts); protocols race, HTTP first and the next after a
+ * stagger, the first to deliver a verified block wins and the others are cancelled; within a
+ * protocol candidates are tried in turn (race.ts). Every block is checked against its hash and
+ * the DAG walk and written to the cache as it arrives (intake.ts, attempt.ts), so peers waiting on
+ * the cache are served while the retrieval goes on.
+ */
+export function createRetriever(components: RetrieverComponents, init: RetrieverInit = {}): Retriever {
+  const { candidates, records, events, logger } = components
+  const adapters = new Map(components.adapters.map((a) => [a.protocol, a]))
+  const stagger = init.staggerMs ?? DEFAULT_PROTOCOL_STAGGER_MS
+  const globalSlots = new KeyedLimiter()
+  const scores = new ProviderScores()
+  const running = new RunningRetrievals<RetrievalResult>()
+  const counters = { active: 0, succeeded: 0, failed: 0, bytes: 0, blocks: 0 }
+  const attempts: AttemptComponents = {
+    cache: components.cache,
+    scores,
+    providerSlots: new KeyedLimiter(),
+    records,
+    events,
+    logger,
+    counters
+  }
+
+  function retrieve(cid: CID, options: RetrieveOptions = {}): Promise<RetrievalResult> {
+    return running.join(cid, options, (entry) => run(cid, entry, options))
+  }
+
+  async function run(cid: CID, entry: Running, options: RetrieveOptions): Promise<RetrievalResult> {
+    const { signal } = entry
+    const id = randomUUID()
+    const root = cid.toString()
+    const snapshot = components.policy()
+    counters.active++
+    records?.record({
+      type: 'retrieval-started',
+      id,
+      rootCid: root,
+      requestedCid: root,
+      requestedBy: [...entry.requestedBy],
+      policyVersion: snapshot.version,
+      at: new Date()
+    })
+    const finish = (result: RetrievalResult): RetrievalResult => {
+      counters.active--
+      if (result.ok) counters.succeeded++
+      else counters.failed++
+      records?.record({
+        type: 'retrieval-finished',
+        id,
+        status: result.ok ? 'success' : 'failed',
+        reason: result.ok ? null : result.reason,
+        bytes: result.ok ? result.bytes : 0,
+        blocks: result.ok ? result.blocks : 0,
+        at: new Date()
+      })
+      events?.onRetrievalEnded?.(result.ok, result.ok ? undefined : result.reason)
+      if (!result.ok) logger?.info({ cid: root, reason: result.reason, err: result.error.message }, 'retrieval failed')
+      return result
+    }
+    const fail = (reason: FailureReason, error: Error) => finish({ ok: false, id, root, reason, error })
+
+    // 1. Candidates: the operator's (fetch --provider) or the source's, through the policy.
+    let found = options.providers ?? []
+    let lookupError: Error | undefined
+    if (options.providers === undefined) {
+      try {
+        const lookup = await findCandidates(candidates, cid, { signal, logger })
+        found = lookup.found
+        lookupError = lookup.error
+      } catch (err) {
+        return fail('retrieval_failed', err as Error)
+      }
+    }
+    found = mergeByPeer(found)
+    const { accepted, verdicts } = screenCandidates(
+      found,
+      snapshot,
+      (protocol, c) => adapters.get(protocol)?.supports(c) ?? false
+    )
+    records?.record({
+      type: 'candidates',
+      retrievalId: id,
+      source: found[0]?.source ?? 'ipni',
+      candidates: verdicts,
+      at: new Date()
+    })
+    events?.onCandidates?.(found.length, accepted.length)
+    options.onProgress?.({ type: 'candidates', found: found.length, accepted: accepted.length })
+    if (found.length === 0) return fail('no_candidates', lookupError ?? new Error(`no provider has ${root}`))
+    if (accepted.length === 0)
+      return fail('all_filtered', new Error(`every provider of ${root} was excluded by policy`))
+
+    // 2. The race, under the global limit.
+    let releaseGlobal: () => void
+    try {
+      releaseGlobal = await globalSlots.acquire('global', init.maxConcurrentRetrievals ?? 0, signal)
+    } catch (err) {
+      return fail('retrieval_failed', err as Error)
+    }
+    try {
+      const outcome = await race({
+        candidates: orderCandidates(accepted, scores),
+        staggerMs: stagger,
+        signal,
+        attempt: (a) =>
+          runAttempt(attempts, {
+            retrievalId: id,
+            root: cid,
+            candidate: a.candidate,
+            adapter: adapters.get(a.protocol)!,
+            signal: a.signal,
+            snapshot,
+            onProgress: options.onProgress,
+            onLinks: (links) => entry.expect(links),
+            onFirstBlock: a.onFirstBlock
+          })
+      })
+      if (outcome.ok) {
+        const { blocks, bytes, candidate, protocol } = outcome
+        return finish({ ok: true, id, root, blocks, bytes, provider: candidate.peerId, protocol })
+      }
+      if (signal.aborted) return fail('retrieval_failed', signal.reason as Error)
+      const { errors } = outcome
+      const reason: FailureReason =
+        errors.length > 0 && errors.every((e) => e.errorClass === 'timeout') ? 'timeout' : 'retrieval_failed'
+      const message = `all ${errors.length} attempts for ${root} failed: ${errors.map((e) => e.message).join('; ')}`
+      return fail(reason, new RetrievalFailedError(reason, errors, message))
+    } finally {
+      releaseGlobal()
+    }
+  }
+
+  return {
+    retrieve,
+    async missHandler(miss, options) {
+      const result = await retrieve(miss.cid, { signal: options.signal, requestedBy: miss.peer.toString() })
+      return result.ok ? { ok: true } : { ok: false, reason: result.reason }
+    },
+    stats: () => ({ ...counters, inflight: running.size })
+  }
+}
