@@ -15,11 +15,12 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import type { Logger } from '@autoretrieve/interface'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { type BlockCache, type BlockCacheInit, createBlockCache, type Logger } from '../src/index.ts'
+import { type BlockCache, type BlockCacheInit, createBlockCache } from '../src/index.ts'
 
 /*
  * The block log under stress: segment rolling, compaction racing reads, puts and deletes, what a
@@ -101,7 +102,7 @@ async function settle(cache: BlockCache, path: string): Promise<void> {
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = []
-  return { warnings, debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg ?? '') }
+  return { warnings, debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), error() {} }
 }
 
 /** FileHandle.prototype, to make writes fail the way a full disk does. */
