@@ -20,7 +20,7 @@ import {
   segmentId,
   segmentName
 } from './segment.ts'
-import { scanSegment } from './segment-scan.ts'
+import { type Damage, scanSegmentFile } from './segment-scan.ts'
 import { WriteQueue } from './write-queue.ts'
 
 /**
@@ -42,20 +42,13 @@ import { WriteQueue } from './write-queue.ts'
  * and a torn tail after a crash is cut off at the next start, while every block read is verified
  * against its multihash before it is served.
  *
- * Here: the segments, the write queue and the read handles. The record codec is record.ts, the
- * scan at open segment-scan.ts, the one-writer lock lock.ts.
+ * Here: the segments, appends and reads. The record codec is record.ts, the scan at open
+ * segment-scan.ts, the writer (records in the order appended, many to a writev) write-queue.ts,
+ * the one-writer lock lock.ts.
  */
 
 /** Read handles kept open by default (segments being written keep theirs regardless). */
 const DEFAULT_MAX_OPEN_HANDLES = 32
-
-export interface Damage {
-  segment: number
-  /** Where the readable records end; the rest of the segment was cut off. */
-  at: number
-  lostBytes: number
-  reason: string
-}
 
 export interface BlockLogInit {
   dir: string
@@ -134,27 +127,12 @@ export class BlockLog {
     for (const id of ids) {
       this.nextId = Math.max(this.nextId, id + 1)
       const segment = this.segment(id)
-      let fh: FileHandle
-      try {
-        fh = await open(segment.path, this.readOnly ? 'r' : 'r+')
-      } catch (err) {
-        // Read-only beside a writer: a segment it removed since the listing is simply gone.
-        if (this.readOnly && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-          this.segments.delete(id)
-          continue
-        }
-        throw err
+      const bytes = await scanSegmentFile(segment.path, id, { readOnly: this.readOnly, onRecord, onDamage })
+      if (bytes === undefined) {
+        this.segments.delete(id)
+        continue
       }
-      try {
-        // Read-only, the writer may be in the middle of a record at the end: stop there, quietly.
-        segment.bytes = await scanSegment(fh, id, onRecord, (at, size, reason) => {
-          if (!this.readOnly) onDamage({ segment: id, at, lostBytes: size - at, reason })
-        })
-        const { size } = await fh.stat()
-        if (size > segment.bytes && !this.readOnly) await fh.truncate(segment.bytes)
-      } finally {
-        await fh.close()
-      }
+      segment.bytes = bytes
       this.totalBytes += segment.bytes
       if (this.readOnly) continue
       if (segment.bytes === 0) {

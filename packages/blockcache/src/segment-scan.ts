@@ -1,10 +1,18 @@
-import type { FileHandle } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 import { decodeHeader, HEADER_BYTES, recordSpan, type ScannedRecord } from './record.ts'
 
 /** Scanning reads at most this much at a time, and seeks past data that does not fit. */
 const SCAN_CHUNK_BYTES = 1024 * 1024
 /** ... and at least this much: a header and its key, with room for the next few small records. */
 const SCAN_WINDOW_BYTES = 4096
+
+export interface Damage {
+  segment: number
+  /** Where the readable records end; the rest of the segment was cut off. */
+  at: number
+  lostBytes: number
+  reason: string
+}
 
 /** The part of a segment file a scan reads: `FileHandle` or a fake in a test. */
 export type ScanSource = Pick<FileHandle, 'read' | 'stat'>
@@ -72,4 +80,35 @@ export async function scanSegment(
     at += span
   }
   return at
+}
+
+/**
+ * Scans a segment file (scanSegment) and cuts a damaged tail off; returns its size after the cut.
+ * Read-only (beside the process that writes it), nothing is cut and no damage reported: the writer
+ * may be in the middle of a record at the end; and a file it removed since it was listed is simply
+ * gone (undefined).
+ */
+export async function scanSegmentFile(
+  path: string,
+  id: number,
+  options: { readOnly: boolean; onRecord: (r: ScannedRecord) => void; onDamage: (d: Damage) => void }
+): Promise<number | undefined> {
+  const { readOnly, onRecord, onDamage } = options
+  let fh: FileHandle
+  try {
+    fh = await open(path, readOnly ? 'r' : 'r+')
+  } catch (err) {
+    if (readOnly && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    const bytes = await scanSegment(fh, id, onRecord, (at, size, reason) => {
+      if (!readOnly) onDamage({ segment: id, at, lostBytes: size - at, reason })
+    })
+    const { size } = await fh.stat()
+    if (size > bytes && !readOnly) await fh.truncate(bytes)
+    return bytes
+  } finally {
+    await fh.close()
+  }
 }
