@@ -27,10 +27,11 @@ export interface ReadPathInit {
 
 /**
  * Memory bounded by bytes, least recently used out first. lru-cache in place of the hand-written
- * HotSet this was: on 256 KiB blocks, 1M operations, it measured 0.34 µs a get-or-set and 0.53 µs
- * a set-and-peek against the HotSet's 0.49 and 0.65 (medians of 9 runs, a busy 2-core machine;
- * either is noise next to a disk read and a hash). Sizes must be positive integers for lru-cache:
- * an empty block counts as one byte.
+ * HotSet this was, measured on the hot path (a micro-benchmark, not kept: 256 KiB blocks under a
+ * 64 MiB bound; 1M gets over 512 keys, a miss adding the block; 1M adds of new blocks, each with a
+ * peek): lru-cache 0.30-0.34 µs a get and 0.50-0.53 µs an add, the HotSet 0.47-0.49 and 0.62-0.65
+ * (medians of 9 runs, twice, on a busy 2-core machine; either is noise next to a disk read and a
+ * hash). lru-cache wants sizes that are positive integers: an empty block counts as one byte.
  */
 function blockMemory(maxBytes: number, maxEntryBytes: number, weigh: (b: Uint8Array) => number) {
   if (maxBytes < 1 || maxEntryBytes < 1) return undefined
