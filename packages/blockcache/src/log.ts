@@ -1,6 +1,27 @@
-import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { type FileHandle, mkdir, open, readdir, unlink } from 'node:fs/promises'
 import { BlockLogError } from './errors.ts'
+import { lockLog, unlockLog } from './lock.ts'
+import {
+  type Appended,
+  encodeHead,
+  isStorableKey,
+  type Location,
+  type RecordKind,
+  recordSpan,
+  type ScannedRecord
+} from './record.ts'
+import {
+  closeHandle,
+  describe,
+  handlesToClose,
+  newSegment,
+  type Segment,
+  type SegmentInfo,
+  segmentId,
+  segmentName
+} from './segment.ts'
+import { type Damage, scanSegmentFile } from './segment-scan.ts'
+import { WriteQueue } from './write-queue.ts'
 
 /**
  * The block cache's storage: append-only segment files, `<dir>/<8 hex digits>.seg`, each a run of
@@ -20,43 +41,14 @@ import { BlockLogError } from './errors.ts'
  * forgets a block (delete, a failed verification, pruning). Nothing is fsynced: this is a cache,
  * and a torn tail after a crash is cut off at the next start, while every block read is verified
  * against its multihash before it is served.
+ *
+ * Here: the segments, appends and reads. The record codec is record.ts, the scan at open
+ * segment-scan.ts, the writer (records in the order appended, many to a writev) write-queue.ts,
+ * the one-writer lock lock.ts.
  */
 
-const RECORD_MAGIC = 0x31425241 // "ARB1" read little-endian
-const HEADER_BYTES = 20
-const MAX_KEY_BYTES = 1024
-
-export const RecordKind = { block: 1, touch: 2, drop: 3 } as const
-export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind]
-
-/** Where a block's bytes are: a segment and the offset of the data (past header and key). */
-export interface Location {
-  segment: number
-  offset: number
-}
-
-/** Where an appended record's data went, and the record's whole size on disk. */
-export interface Appended extends Location {
-  span: number
-}
-
-export interface ScannedRecord extends Location {
-  kind: RecordKind
-  key: Uint8Array
-  time: number
-  /** Data length (0 for touch and drop records). */
-  size: number
-  /** The whole record on disk: header, key and data. */
-  span: number
-}
-
-export interface Damage {
-  segment: number
-  /** Where the readable records end; the rest of the segment was cut off. */
-  at: number
-  lostBytes: number
-  reason: string
-}
+/** Read handles kept open by default (segments being written keep theirs regardless). */
+const DEFAULT_MAX_OPEN_HANDLES = 32
 
 export interface BlockLogInit {
   dir: string
@@ -73,61 +65,6 @@ export interface BlockLogInit {
   readOnly?: boolean
 }
 
-/** Logs this process holds the lock of: a lock file with our own pid and not in here is a leftover. */
-const lockedHere = new Set<string>()
-
-/** Whether a process with this pid runs (one we may not signal, EPERM, runs too). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-interface Segment {
-  id: number
-  path: string
-  /** Bytes on disk, including records queued to be written. */
-  bytes: number
-  handle?: Promise<FileHandle>
-  /** Reads and writes using the handle now: it is closed only when this is 0. */
-  users: number
-  lastUse: number
-  removed: boolean
-  /** A write failed: what follows it on disk is unknown, so nothing more is written here. */
-  failed: boolean
-  /** Records appended and not yet written (or failed), and their bytes. */
-  pending: number
-  pendingBytes: number
-  /** Called once `pending` is back to 0. */
-  drained: Array<() => void>
-  /** Batches being written to it now. */
-  flushing: number
-}
-
-interface PendingWrite {
-  segment: Segment
-  at: number
-  buffers: Uint8Array[]
-  bytes: number
-  resolve(): void
-  reject(err: Error): void
-}
-
-/** One writev carries at most this many records or bytes (IOV_MAX is 1024 on Linux). */
-const MAX_BATCH_RECORDS = 128
-const MAX_BATCH_BYTES = 32 * 1024 * 1024
-/** Scanning reads at most this much at a time, and seeks past data that does not fit. */
-const SCAN_CHUNK_BYTES = 1024 * 1024
-/** ... and at least this much: a header and its key, with room for the next few small records. */
-const SCAN_WINDOW_BYTES = 4096
-const DEFAULT_MAX_OPEN_HANDLES = 32
-
-const segmentName = (id: number) => `${id.toString(16).padStart(8, '0')}.seg`
-const SEGMENT_NAME = /^[0-9a-f]{8}\.seg$/
-
 export class BlockLog {
   private readonly dir: string
   private readonly segmentBytes: number
@@ -141,8 +78,7 @@ export class BlockLog {
   /** Sums over the segments of `bytes` and `pendingBytes`, kept as they change (read on every put). */
   private totalBytes = 0
   private totalPending = 0
-  private queue: PendingWrite[] = []
-  private flushing: Promise<void> | undefined
+  private readonly writes: WriteQueue
   private closed = false
 
   constructor(init: BlockLogInit) {
@@ -151,6 +87,18 @@ export class BlockLog {
     this.maxOpenHandles = init.maxOpenHandles ?? DEFAULT_MAX_OPEN_HANDLES
     this.onSegmentGone = init.onSegmentGone ?? (() => {})
     this.readOnly = init.readOnly ?? false
+    this.writes = new WriteQueue({
+      use: (segment) => this.use(segment),
+      release: (segment) => this.release(segment),
+      cut: (segment, at) => {
+        if (this.segments.get(segment.id) === segment) this.totalBytes -= segment.bytes - at
+        segment.bytes = at
+      },
+      failed: (segment) => {
+        segment.failed = true
+        if (this.active === segment) this.active = undefined
+      }
+    })
   }
 
   /**
@@ -167,34 +115,24 @@ export class BlockLog {
     this.totalBytes = 0
     this.totalPending = 0
     await mkdir(this.dir, { recursive: true })
-    if (!this.readOnly) await this.lock()
-    const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort()
+    if (!this.readOnly) {
+      await lockLog(this.dir)
+      this.locked = true
+    }
+    const ids = (await readdir(this.dir))
+      .map(segmentId)
+      .filter((id) => id !== undefined)
+      .sort((a, b) => a - b)
     let last: Segment | undefined
-    for (const name of names) {
-      const id = Number.parseInt(name.slice(0, 8), 16)
+    for (const id of ids) {
       this.nextId = Math.max(this.nextId, id + 1)
       const segment = this.segment(id)
-      let fh: FileHandle
-      try {
-        fh = await open(segment.path, this.readOnly ? 'r' : 'r+')
-      } catch (err) {
-        // Read-only beside a writer: a segment it removed since the listing is simply gone.
-        if (this.readOnly && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-          this.segments.delete(id)
-          continue
-        }
-        throw err
+      const bytes = await scanSegmentFile(segment.path, id, { readOnly: this.readOnly, onRecord, onDamage })
+      if (bytes === undefined) {
+        this.segments.delete(id)
+        continue
       }
-      try {
-        // Read-only, the writer may be in the middle of a record at the end: stop there, quietly.
-        segment.bytes = await scanSegment(fh, id, onRecord, (at, size, reason) => {
-          if (!this.readOnly) onDamage({ segment: id, at, lostBytes: size - at, reason })
-        })
-        const { size } = await fh.stat()
-        if (size > segment.bytes && !this.readOnly) await fh.truncate(segment.bytes)
-      } finally {
-        await fh.close()
-      }
+      segment.bytes = bytes
       this.totalBytes += segment.bytes
       if (this.readOnly) continue
       if (segment.bytes === 0) {
@@ -213,23 +151,16 @@ export class BlockLog {
   append(kind: RecordKind, key: Uint8Array, time: number, data?: Uint8Array): Promise<Appended> {
     if (this.closed) return Promise.reject(new BlockLogError('the block log is closed', 'ERR_LOG_CLOSED'))
     if (this.readOnly) return Promise.reject(new BlockLogError('the block log is open read-only', 'ERR_READ_ONLY'))
-    if (key.byteLength === 0 || key.byteLength > MAX_KEY_BYTES) {
+    if (!isStorableKey(key)) {
       return Promise.reject(new BlockLogError(`a key of ${key.byteLength} bytes cannot be stored`, 'ERR_BAD_KEY'))
     }
     const size = data?.byteLength ?? 0
-    const span = HEADER_BYTES + key.byteLength + size
+    const span = recordSpan(key.byteLength, size)
     let segment = this.active
     if (segment === undefined || segment.failed || (segment.bytes > 0 && segment.bytes + span > this.segmentBytes)) {
       segment = this.roll()
     }
-    const head = Buffer.allocUnsafe(HEADER_BYTES + key.byteLength)
-    head.writeUInt32LE(RECORD_MAGIC, 0)
-    head.writeUInt8(kind, 4)
-    head.writeUInt8(0, 5)
-    head.writeUInt16LE(key.byteLength, 6)
-    head.writeUInt32LE(size, 8)
-    head.writeDoubleLE(time, 12)
-    head.set(key, HEADER_BYTES)
+    const head = encodeHead(kind, key, size, time)
     const at = segment.bytes
     segment.bytes += span
     this.totalBytes += span
@@ -246,7 +177,7 @@ export class BlockLog {
       if (written.pending === 0) for (const f of written.drained.splice(0)) f()
     }
     return new Promise<Appended>((resolve, reject) => {
-      this.queue.push({
+      this.writes.push({
         segment,
         at,
         buffers: data === undefined || size === 0 ? [head] : [head, data],
@@ -260,7 +191,6 @@ export class BlockLog {
           reject(err)
         }
       })
-      this.kick()
     })
   }
 
@@ -295,19 +225,17 @@ export class BlockLog {
    * Segments on disk and their sizes, oldest first; `active` is the one appends go to, `pending`
    * says records appended to it are still being written (its size counts them).
    */
-  list(): Array<{ id: number; bytes: number; active: boolean; pending: boolean }> {
-    return [...this.segments.values()]
-      .sort((a, b) => a.id - b.id)
-      .map((s) => ({ id: s.id, bytes: s.bytes, active: s === this.active, pending: s.pending > 0 }))
+  list(): SegmentInfo[] {
+    return [...this.segments.values()].sort((a, b) => a.id - b.id).map((s) => describe(s, this.active))
   }
 
   /**
    * The oldest segment (the map holds segments in the order they were made: listed in order at
    * open, numbered upwards by roll), as `list()` describes it.
    */
-  oldest(): { id: number; bytes: number; active: boolean; pending: boolean } | undefined {
+  oldest(): SegmentInfo | undefined {
     const s = this.segments.values().next().value
-    return s === undefined ? undefined : { id: s.id, bytes: s.bytes, active: s === this.active, pending: s.pending > 0 }
+    return s === undefined ? undefined : describe(s, this.active)
   }
 
   /** Bytes of all segments on disk. */
@@ -352,55 +280,19 @@ export class BlockLog {
     await unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err
     })
-    if (segment.users === 0) await this.closeHandle(segment)
+    if (segment.users === 0) await closeHandle(segment)
   }
 
   /** Waits for queued writes, then closes every handle (one a read is using, once the read is done). */
   async close(): Promise<void> {
     this.closed = true
-    while (this.flushing) await this.flushing
+    await this.writes.drained()
     this.active = undefined
-    await Promise.all([...this.segments.values()].filter((s) => s.users === 0).map((s) => this.closeHandle(s)))
+    await Promise.all([...this.segments.values()].filter((s) => s.users === 0).map(closeHandle))
     if (this.locked) {
       this.locked = false
-      lockedHere.delete(this.dir)
-      await unlink(`${this.dir}.lock`).catch(() => {})
+      await unlockLog(this.dir)
     }
-  }
-
-  /**
-   * One writer per log: two processes appending at their own idea of the end overwrite each other's
-   * records. The lock is a file holding the writer's pid; one left by a process that is gone is
-   * taken over.
-   */
-  private async lock(): Promise<void> {
-    const path = `${this.dir}.lock` // beside the segments, not among them
-    if (lockedHere.has(this.dir)) {
-      throw new BlockLogError(`the block cache at ${this.dir} is already open in this process`, 'ERR_LOCKED')
-    }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(path, 'wx', 0o600)
-        await fh.writeFile(`${process.pid}\n`)
-        await fh.close()
-        this.locked = true
-        lockedHere.add(this.dir)
-        return
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      }
-      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
-      // Our own pid but not held here: left by an earlier process that had it (pid 1 in a container).
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new BlockLogError(
-          `the block cache at ${this.dir} is in use by another autoretrieve process (pid ${pid}); ` +
-            `if no autoretrieve runs with that pid, remove ${path}`,
-          'ERR_LOCKED'
-        )
-      }
-      await unlink(path).catch(() => {}) // left by a process that is gone (or by this one, reopened)
-    }
-    throw new BlockLogError(`could not lock the block cache at ${this.dir}`, 'ERR_LOCKED')
   }
 
   /** Takes a segment out of the map and the totals. */
@@ -411,19 +303,7 @@ export class BlockLog {
   }
 
   private segment(id: number): Segment {
-    const segment: Segment = {
-      id,
-      path: join(this.dir, segmentName(id)),
-      bytes: 0,
-      users: 0,
-      lastUse: 0,
-      removed: false,
-      failed: false,
-      pending: 0,
-      pendingBytes: 0,
-      drained: [],
-      flushing: 0
-    }
+    const segment = newSegment(this.dir, id)
     this.segments.set(id, segment)
     return segment
   }
@@ -468,167 +348,11 @@ export class BlockLog {
     segment.users--
     // Removed, closed, or from before a reopen (open() made new segment objects): nobody else will close it.
     const stale = segment.removed || this.closed || this.segments.get(segment.id) !== segment
-    if (stale && segment.users === 0) void this.closeHandle(segment)
+    if (stale && segment.users === 0) void closeHandle(segment)
   }
 
   /** Closes the least recently used idle read handles past the bound. */
   private trimHandles(): void {
-    const open = [...this.segments.values()].filter((s) => s.handle !== undefined)
-    if (open.length <= this.maxOpenHandles) return
-    const idle = open
-      .filter((s) => s.users === 0 && s !== this.active && s.pending === 0 && s.flushing === 0)
-      .sort((a, b) => a.lastUse - b.lastUse)
-    for (const s of idle.slice(0, open.length - this.maxOpenHandles)) void this.closeHandle(s)
+    for (const s of handlesToClose(this.segments.values(), this.active, this.maxOpenHandles)) void closeHandle(s)
   }
-
-  private async closeHandle(segment: Segment): Promise<void> {
-    const handle = segment.handle
-    segment.handle = undefined
-    if (handle === undefined) return
-    await handle.then((fh) => fh.close()).catch(() => {})
-  }
-
-  private kick(): void {
-    if (this.flushing !== undefined) return
-    this.flushing = this.flush().finally(() => {
-      this.flushing = undefined
-      if (this.queue.length > 0) this.kick()
-    })
-  }
-
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      // Contiguous records of one segment go in one writev.
-      const first = this.queue[0]
-      let end = first.at + first.bytes
-      let count = 1
-      let bytes = first.bytes
-      while (count < this.queue.length && count < MAX_BATCH_RECORDS && bytes < MAX_BATCH_BYTES) {
-        const next = this.queue[count]
-        if (next.segment !== first.segment || next.at !== end) break
-        end += next.bytes
-        bytes += next.bytes
-        count++
-      }
-      const batch = this.queue.splice(0, count)
-      const segment = first.segment
-      try {
-        if (segment.failed)
-          throw new BlockLogError(`an earlier write to ${segmentName(segment.id)} failed`, 'ERR_WRITE')
-        const fh = await this.use(segment)
-        segment.flushing++
-        try {
-          const buffers = batch.flatMap((p) => p.buffers)
-          const { bytesWritten } = await fh.writev(buffers, first.at)
-          if (bytesWritten !== bytes) {
-            throw new BlockLogError(
-              `short write to ${segmentName(segment.id)}: ${bytesWritten} of ${bytes} bytes (disk full?)`,
-              'ERR_WRITE'
-            )
-          }
-        } finally {
-          segment.flushing--
-          this.release(segment)
-        }
-        for (const p of batch) p.resolve()
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err))
-        // Nothing from this batch on counts: the records queued behind it for the same segment
-        // fail too (they would sit past a hole), and the segment is cut back to where the batch
-        // began, so the next record goes there. If it cannot be cut, no more records go to it.
-        const behind = this.queue.filter((p) => p.segment === segment)
-        this.queue = this.queue.filter((p) => p.segment !== segment)
-        for (const p of [...batch, ...behind]) p.reject(error)
-        const cut = Math.min(segment.bytes, first.at)
-        if (this.segments.get(segment.id) === segment) this.totalBytes -= segment.bytes - cut
-        segment.bytes = cut
-        if (!segment.failed) {
-          try {
-            const fh = await this.use(segment)
-            try {
-              await fh.truncate(first.at)
-            } finally {
-              this.release(segment)
-            }
-          } catch {
-            segment.failed = true
-            if (this.active === segment) this.active = undefined
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * Reads one segment's records, handing each to `onRecord`; returns where the readable records
- * end. Data is skipped, not read, unless it lies in the chunk already read for the headers.
- */
-async function scanSegment(
-  fh: FileHandle,
-  id: number,
-  onRecord: (r: ScannedRecord) => void,
-  onDamage: (at: number, size: number, reason: string) => void
-): Promise<number> {
-  const { size } = await fh.stat()
-  const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
-  let chunkStart = 0
-  let chunkLength = 0
-  // How much to read at a header not in the chunk: small while records are large (their data is
-  // skipped, not read), doubling up to SCAN_CHUNK_BYTES while they fit in what was read.
-  let window = SCAN_WINDOW_BYTES
-  /** `length` bytes at `at` (at most SCAN_CHUNK_BYTES), reading a new chunk when they are not in this one. */
-  const bytesAt = async (at: number, length: number): Promise<Buffer> => {
-    if (at < chunkStart || at + length > chunkStart + chunkLength) {
-      window = at < chunkStart + chunkLength + window ? Math.min(SCAN_CHUNK_BYTES, window * 2) : SCAN_WINDOW_BYTES
-      chunkStart = at
-      chunkLength = 0
-      const want = Math.min(Math.max(window, length), size - at)
-      while (chunkLength < want) {
-        const { bytesRead } = await fh.read(chunk, chunkLength, want - chunkLength, at + chunkLength)
-        if (bytesRead === 0) break
-        chunkLength += bytesRead
-      }
-    }
-    return chunk.subarray(at - chunkStart, at - chunkStart + length)
-  }
-  let at = 0
-  while (at < size) {
-    if (size - at < HEADER_BYTES) {
-      onDamage(at, size, 'a partial record header at the end')
-      return at
-    }
-    const head = await bytesAt(at, HEADER_BYTES)
-    const magic = head.readUInt32LE(0)
-    const kind = head.readUInt8(4)
-    const keyLength = head.readUInt16LE(6)
-    const dataLength = head.readUInt32LE(8)
-    const time = head.readDoubleLE(12)
-    if (
-      magic !== RECORD_MAGIC ||
-      (kind !== 1 && kind !== 2 && kind !== 3) ||
-      keyLength === 0 ||
-      keyLength > MAX_KEY_BYTES
-    ) {
-      onDamage(at, size, `no record header at byte ${at}`)
-      return at
-    }
-    const span = HEADER_BYTES + keyLength + dataLength
-    if (at + span > size) {
-      onDamage(at, size, `a record of ${span} bytes at byte ${at} is cut off`)
-      return at
-    }
-    const key = Buffer.from(await bytesAt(at + HEADER_BYTES, keyLength)) // a copy: the chunk is reused
-    onRecord({
-      kind: kind as RecordKind,
-      key: new Uint8Array(key.buffer, key.byteOffset, key.byteLength),
-      time,
-      size: dataLength,
-      span,
-      segment: id,
-      offset: at + HEADER_BYTES + keyLength
-    })
-    at += span
-  }
-  return at
 }

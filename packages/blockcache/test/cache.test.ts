@@ -11,6 +11,8 @@ import { identity } from 'multiformats/hashes/identity'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { type BlockCacheInit, createBlockCache } from '../src/index.ts'
 
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 async function block(n: number, size = 1000) {
   const bytes = new Uint8Array(size).fill(n % 256)
   bytes[0] = n >> 8
@@ -235,7 +237,8 @@ test('await resolves when the block lands, times out, and aborts; 1,000 awaiters
   const { cache } = await open(t)
   const { cid, bytes } = await block(7)
   const waits = Array.from({ length: 1000 }, () => cache.await(cid))
-  await new Promise((r) => setTimeout(r, 10))
+  // Each waiter is registered once its lookup found nothing: wait for that (a turn; at most 2,000).
+  for (let turns = 0; cache.stats().awaiting < 1000 && turns < 2000; turns++) await tick()
   assert.equal(cache.stats().awaiting, 1000)
   await cache.put(cid, bytes)
   for (const got of await Promise.all(waits)) assert.deepEqual(got, bytes)
