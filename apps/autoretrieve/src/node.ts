@@ -1,32 +1,21 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  type AdminServer,
-  cacheRoutes,
-  createAdminApp,
-  heartbeatRoutes,
-  listenAdmin,
-  peersRoutes,
-  policyRoutes,
-  retrievalRoutes,
-  type StatsSnapshot,
-  statsRoutes
-} from '@autoretrieve/admin'
+import { type AdminServer, createAdminApp, listenAdmin, type StatsSnapshot } from '@autoretrieve/admin'
 import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
+import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
+import { createMetrics } from '@autoretrieve/metrics'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
-import { createHeartbeat, type Heartbeat, type HeartbeatInit } from './heartbeat.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
-import { createNodeMetrics } from './metrics.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
@@ -150,7 +139,7 @@ export async function startNode(
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
-    const metrics = createNodeMetrics({
+    const metrics = createMetrics({
       cache: () => cache.stats(),
       pruneThresholdBytes: config.pruneThresholdBytes,
       peers: () => host.getPeers().length,
@@ -241,26 +230,27 @@ export async function startNode(
             cache.stats()
           }
         },
-        routes: {
-          '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }),
-          '/stats': statsRoutes({ stats }),
-          '/peers': peersRoutes({ peers: () => bitswap.peers() }),
-          '/heartbeat': heartbeatRoutes(heartbeat),
-          ...policyRoutes({
-            current: () => policy.current(),
-            apply: (change, meta) => policy.apply(change, meta),
-            reload: async () => {
-              if (components.reloadConfig === undefined) return policy.current()
-              const next = await components.reloadConfig()
-              await heartbeat.configure(heartbeatSettings(next))
-              return policy.reload(next)
-            }
-          }),
-          ...retrievalRoutes(store.retrievals, {
+        stats,
+        peers: () => bitswap.peers(),
+        cache: { importCar: (body, options) => importCar(cache, body, options) },
+        heartbeat,
+        policy: {
+          current: () => policy.current(),
+          apply: (change, meta) => policy.apply(change, meta),
+          reload: async () => {
+            if (components.reloadConfig === undefined) return policy.current()
+            const next = await components.reloadConfig()
+            await heartbeat.configure(heartbeatSettings(next))
+            return policy.reload(next)
+          }
+        },
+        retrievals: {
+          history: store.retrievals,
+          now: {
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
             policyVersion: () => policy.current().version
-          })
+          }
         }
       },
       { token: () => adminToken }
