@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type AdminServer, createAdminApp, listenAdmin, type StatsSnapshot } from '@autoretrieve/admin'
+import { type AdminServer, createAdminApp, listenAdmin } from '@autoretrieve/admin'
 import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
@@ -19,6 +19,7 @@ import type { Logger } from './logger.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+import { statsReader } from './stats.ts'
 
 /**
  * Verified blocks kept in memory by the cache. Peers fetching the same DAG at once ask for the
@@ -194,29 +195,6 @@ export async function startNode(
     heartbeat.start()
     stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
 
-    const startedAt = Date.now()
-    const stats = (): StatsSnapshot => {
-      const b = bitswap.stats()
-      const r = retriever?.stats()
-      const c = cache.stats()
-      const w = records.stats()
-      return {
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        policyVersion: policy.current().version,
-        peers: host.getPeers().length,
-        wants: b.wants,
-        wantsReceived: b.wantsReceived,
-        hits: b.hits,
-        misses: b.misses,
-        blocksSent: b.blocksSent,
-        haves: b.haves,
-        dontHaves: b.dontHaves,
-        retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
-        bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
-        cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
-        records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
-      }
-    }
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
@@ -230,7 +208,7 @@ export async function startNode(
             cache.stats()
           }
         },
-        stats,
+        stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
         peers: () => bitswap.peers(),
         cache: { importCar: (body, options) => importCar(cache, body, options) },
         heartbeat,
