@@ -1,6 +1,7 @@
 // The README's test command runs this (through scripts/bootstrap.mjs, so Node >= 22.18 and the
-// dependencies are in place): format/lint, type-check, then every test file on node:test.
-//   --only-static   lint and type-check only
+// dependencies are in place): format/lint, type-check, the dependency check, then every test file
+// on node:test.
+//   --only-static   lint, type-check and the dependency check only
 //   --no-static     tests only
 //   any other args  test files or globs to run instead of all
 import { spawnSync } from 'node:child_process'
@@ -25,6 +26,18 @@ let ok = true
 if (!noStatic) {
   ok = step('biome (format + lint)', bin('biome'), ['check', '.']) && ok
   ok = step('typescript (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']) && ok
+  // knip.json: a dependency declared and never imported, an import not declared, a package whose
+  // entry file is missing. Run twice: over sources and tests, then over each workspace's sources
+  // alone (--strict), because the first run lets a workspace lean on the root's manifest and on
+  // sibling workspace packages it does not declare.
+  ok = step('dependencies (knip)', bin('knip'), ['--no-progress']) && ok
+  ok =
+    step('dependencies (knip --strict, sources alone)', bin('knip'), [
+      '--no-progress',
+      '--strict',
+      '--exclude',
+      'dependencies'
+    ]) && ok
 }
 if (onlyStatic) process.exit(ok ? 0 : 1)
 

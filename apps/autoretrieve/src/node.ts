@@ -1,35 +1,25 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  type AdminServer,
-  cacheRoutes,
-  createAdminApp,
-  heartbeatRoutes,
-  listenAdmin,
-  peersRoutes,
-  policyRoutes,
-  retrievalRoutes,
-  type StatsSnapshot,
-  statsRoutes
-} from '@autoretrieve/admin'
+import { type AdminServer, createAdminApp, listenAdmin } from '@autoretrieve/admin'
 import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
+import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
+import { createMetrics } from '@autoretrieve/metrics'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { importCar } from './car-import.ts'
 import { StartupError } from './errors.ts'
-import { createHeartbeat, type Heartbeat, type HeartbeatInit } from './heartbeat.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
-import { createNodeMetrics } from './metrics.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+import { statsReader } from './stats.ts'
 
 /**
  * Verified blocks kept in memory by the cache. Peers fetching the same DAG at once ask for the
@@ -150,7 +140,7 @@ export async function startNode(
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
-    const metrics = createNodeMetrics({
+    const metrics = createMetrics({
       cache: () => cache.stats(),
       pruneThresholdBytes: config.pruneThresholdBytes,
       peers: () => host.getPeers().length,
@@ -205,29 +195,6 @@ export async function startNode(
     heartbeat.start()
     stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
 
-    const startedAt = Date.now()
-    const stats = (): StatsSnapshot => {
-      const b = bitswap.stats()
-      const r = retriever?.stats()
-      const c = cache.stats()
-      const w = records.stats()
-      return {
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        policyVersion: policy.current().version,
-        peers: host.getPeers().length,
-        wants: b.wants,
-        wantsReceived: b.wantsReceived,
-        hits: b.hits,
-        misses: b.misses,
-        blocksSent: b.blocksSent,
-        haves: b.haves,
-        dontHaves: b.dontHaves,
-        retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
-        bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
-        cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
-        records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
-      }
-    }
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
@@ -241,26 +208,27 @@ export async function startNode(
             cache.stats()
           }
         },
-        routes: {
-          '/cache': cacheRoutes({ importCar: (body, options) => importCar(cache, body, options) }),
-          '/stats': statsRoutes({ stats }),
-          '/peers': peersRoutes({ peers: () => bitswap.peers() }),
-          '/heartbeat': heartbeatRoutes(heartbeat),
-          ...policyRoutes({
-            current: () => policy.current(),
-            apply: (change, meta) => policy.apply(change, meta),
-            reload: async () => {
-              if (components.reloadConfig === undefined) return policy.current()
-              const next = await components.reloadConfig()
-              await heartbeat.configure(heartbeatSettings(next))
-              return policy.reload(next)
-            }
-          }),
-          ...retrievalRoutes(store.retrievals, {
+        stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
+        peers: () => bitswap.peers(),
+        cache: { importCar: (body, options) => importCar(cache, body, options) },
+        heartbeat,
+        policy: {
+          current: () => policy.current(),
+          apply: (change, meta) => policy.apply(change, meta),
+          reload: async () => {
+            if (components.reloadConfig === undefined) return policy.current()
+            const next = await components.reloadConfig()
+            await heartbeat.configure(heartbeatSettings(next))
+            return policy.reload(next)
+          }
+        },
+        retrievals: {
+          history: store.retrievals,
+          now: {
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
             policyVersion: () => policy.current().version
-          })
+          }
         }
       },
       { token: () => adminToken }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
-import { API_ERRORS, createAdminApp, policyRoutes, retrievalRoutes } from '@autoretrieve/admin'
+import { API_ERRORS, createAdminApp } from '@autoretrieve/admin'
 import { DEFAULTS } from '@autoretrieve/config'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createStore } from '@autoretrieve/store'
@@ -20,17 +20,18 @@ async function setup(t: { after(fn: () => Promise<unknown>): void }) {
   await policy.start()
   const app = createAdminApp(
     {
-      routes: {
-        ...policyRoutes({
-          current: () => policy.current(),
-          apply: (c, m) => policy.apply(c, m),
-          reload: () => policy.reload(config)
-        }),
-        ...retrievalRoutes(store.retrievals, {
+      policy: {
+        current: () => policy.current(),
+        apply: (c, m) => policy.apply(c, m),
+        reload: () => policy.reload(config)
+      },
+      retrievals: {
+        history: store.retrievals,
+        now: {
           isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
           isCached: async () => false,
           policyVersion: () => policy.current().version
-        })
+        }
       }
     },
     { token: () => TOKEN, bodyLimitBytes: 4096 }

@@ -2,75 +2,23 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import {
+  createHeliaPeer,
+  createUnixfsFixture,
+  type Exposition,
+  parseExposition,
+  sampleValue as value
+} from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createNodeMetrics } from '../src/metrics.ts'
 import { cliEnv, startDaemon, tempDataDir } from './helpers.ts'
 
 const DASHBOARD = new URL('../../../docker/grafana/autoretrieve-dashboard.json', import.meta.url)
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
 const DS_UID = '${DS_PROMETHEUS}'
 
-interface Sample {
-  name: string
-  labels: Record<string, string>
-  value: number
-}
-
-interface Exposition {
-  /** Family name -> type, from the `# TYPE` lines. */
-  types: Map<string, string>
-  samples: Sample[]
-}
-
+/** A metric name, as PromQL selects it. */
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*'
-// A value is what Go's strconv.ParseFloat reads, so NaN and Inf in any case (prom-client writes `Nan`).
-const VALUE = '[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)'
-const SAMPLE_LINE = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (${VALUE})(?: -?[0-9]+)?$`)
-const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y
-
-/** Parses the Prometheus text exposition format (0.0.4), failing on any line it does not allow. */
-function parseExposition(text: string): Exposition {
-  const types = new Map<string, string>()
-  const samples: Sample[] = []
-  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline')
-  for (const line of text.split('\n')) {
-    if (line === '') continue
-    if (line.startsWith('#')) {
-      const meta = new RegExp(`^# (HELP|TYPE) (${NAME}) (.*)$`).exec(line)
-      if (meta?.[1] === 'TYPE') {
-        assert.match(meta[3], /^(counter|gauge|histogram|summary|untyped)$/, line)
-        assert.ok(!types.has(meta[2]), `TYPE given twice for ${meta[2]}`)
-        types.set(meta[2], meta[3])
-      }
-      continue
-    }
-    const m = SAMPLE_LINE.exec(line)
-    assert.ok(m, `not a Prometheus sample line: ${line}`)
-    const labels: Record<string, string> = {}
-    if (m[2] !== undefined && m[2] !== '') {
-      LABEL.lastIndex = 0
-      while (LABEL.lastIndex < m[2].length) {
-        const at = LABEL.lastIndex
-        const l = LABEL.exec(m[2])
-        assert.ok(l, `bad label set at ${at}: ${line}`)
-        labels[l[1]] = l[2]
-        if (l[3] === '') break
-      }
-    }
-    const v = m[3].toLowerCase().replace(/^\+/, '')
-    const value = v.endsWith('nan')
-      ? Number.NaN
-      : v.includes('inf')
-        ? v.startsWith('-')
-          ? -Infinity
-          : Infinity
-        : Number(v)
-    samples.push({ name: m[1], labels, value })
-  }
-  return { types, samples }
-}
 
 /** Every series name the exposition can answer a query for: samples, and each family's suffixed series. */
 function exposedNames(e: Exposition): Set<string> {
@@ -81,10 +29,6 @@ function exposedNames(e: Exposition): Set<string> {
     else names.add(family)
   }
   return names
-}
-
-function value(e: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
-  return e.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
 }
 
 const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset'])
@@ -243,41 +187,4 @@ test('after a Helia client fetches from the cache, /metrics parses and shows Bit
   assert.ok((value(m, 'autoretrieve_process_resident_memory_bytes') ?? 0) > 0)
   const started = value(m, 'autoretrieve_process_start_time_seconds') ?? 0
   assert.ok(Math.abs(Date.now() / 1000 - started) < 300, `start time ${started}`)
-})
-
-test('record totals, heartbeat outcomes and the heartbeat state reach /metrics between scrapes', async () => {
-  const records = { buffered: 3, written: 10, dropped: 0 }
-  const heartbeat = { state: 'ok' as 'ok' | 'failing', lastSuccessAt: '2026-01-02T03:04:05.000Z' as string | null }
-  const metrics = createNodeMetrics({
-    cache: () => ({ blocks: 0, bytes: 0, diskBytes: 0 }),
-    pruneThresholdBytes: 0,
-    peers: () => 0,
-    records: () => records,
-    heartbeat: () => heartbeat
-  })
-  const scrape = async () => parseExposition(await metrics.render())
-
-  for (const ok of [true, true, false]) metrics.heartbeat.onBeat(ok)
-  let m = await scrape()
-  assert.equal(value(m, 'autoretrieve_records_written_total'), 10)
-  assert.equal(value(m, 'autoretrieve_records_buffered'), 3)
-  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'success' }), 2)
-  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'failure' }), 1)
-  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'ok' }), 1)
-  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'failing' }), 0)
-  assert.equal(value(m, 'autoretrieve_heartbeat_last_success_timestamp_seconds'), Date.UTC(2026, 0, 2, 3, 4, 5) / 1000)
-
-  // Reconfigured (the heartbeat's own status starts again), then failing; the counters go on.
-  Object.assign(heartbeat, { state: 'failing', lastSuccessAt: null })
-  metrics.heartbeat.onBeat(false)
-  records.written = 15
-  records.dropped = 2
-  m = await scrape()
-  assert.equal(value(m, 'autoretrieve_records_written_total'), 15)
-  assert.equal(value(m, 'autoretrieve_records_dropped_total'), 2)
-  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'success' }), 2)
-  assert.equal(value(m, 'autoretrieve_heartbeat_total', { outcome: 'failure' }), 2)
-  assert.equal(value(m, 'autoretrieve_heartbeat_state', { state: 'failing' }), 1)
-  assert.equal(value(m, 'autoretrieve_heartbeat_last_success_timestamp_seconds'), 0)
-  assert.equal(value(m, 'autoretrieve_cache_prune_threshold_bytes'), 0)
 })

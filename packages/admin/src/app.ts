@@ -1,22 +1,44 @@
 import { randomBytes } from 'node:crypto'
+import type { Logger } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { adminAuth } from './auth.ts'
 import { DEFAULT_BODY_LIMIT_BYTES, STREAMED_BODY_PATHS } from './constants.ts'
 import { dashboardHtml } from './dashboard/page.ts'
-import type { AppEnv, Logger, ReadinessCheck } from './env.ts'
+import type { AppEnv, ReadinessCheck } from './env.ts'
 import { createErrorHandler } from './error-handler.ts'
 import { ApiError } from './errors.ts'
+import { type CacheImporter, cacheRoutes } from './routes/cache.ts'
 import { healthRoutes } from './routes/health.ts'
+import { type HeartbeatApi, heartbeatRoutes } from './routes/heartbeat.ts'
+import { type PolicyApi, policyRoutes } from './routes/policy.ts'
+import { type CidState, type RetrievalsApi, retrievalRoutes } from './routes/retrievals.ts'
+import { type PeerInfo, peersRoutes, type StatsSnapshot, statsRoutes } from './routes/stats.ts'
 
+/**
+ * What the admin plane reads and drives. Each API resource is mounted under /api/v1 (behind the
+ * token) when its part is given, so a test builds the app with only the part it exercises.
+ */
 export interface AdminComponents {
   logger?: Logger
   /** Named readiness checks for /readyz (database, libp2p, cache). */
   readiness?: Record<string, ReadinessCheck>
   /** Prometheus text for /metrics. */
   metrics?: { contentType: string; render(): Promise<string> }
-  /** Mounts further route groups under /api/v1 (each behind the token). */
+  /** /stats and /stats/stream: the live counters. */
+  stats?: () => StatsSnapshot
+  /** /peers: the Bitswap peers. */
+  peers?: () => PeerInfo[]
+  /** /cache/import: CARs into the block cache. */
+  cache?: CacheImporter
+  /** /heartbeat: the Estuary heartbeat's state, and a beat on demand. */
+  heartbeat?: HeartbeatApi
+  /** /policy, the deny and allow lists, /miner-configs and /reload. */
+  policy?: PolicyApi
+  /** /retrievals (the history) and /cids/:cid/explain (the history and what holds now). */
+  retrievals?: { history: RetrievalsApi; now: CidState }
+  /** Further route groups under /api/v1, behind the token. */
   routes?: Record<string, Hono<AppEnv>>
 }
 
@@ -64,6 +86,20 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
   if (metrics !== undefined) {
     app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
   }
-  for (const [path, routes] of Object.entries(components.routes ?? {})) app.route(`/api/v1${path}`, routes)
+  for (const [path, routes] of Object.entries(apiRoutes(components))) app.route(`/api/v1${path}`, routes)
   return app
+}
+
+/** The /api/v1 route groups, by mount path, for the parts given. */
+function apiRoutes(components: AdminComponents): Record<string, Hono<AppEnv>> {
+  const { stats, peers, cache, heartbeat, policy, retrievals } = components
+  return {
+    ...(stats !== undefined && { '/stats': statsRoutes(stats) }),
+    ...(peers !== undefined && { '/peers': peersRoutes(peers) }),
+    ...(cache !== undefined && { '/cache': cacheRoutes(cache) }),
+    ...(heartbeat !== undefined && { '/heartbeat': heartbeatRoutes(heartbeat) }),
+    ...(policy !== undefined && policyRoutes(policy)),
+    ...(retrievals !== undefined && retrievalRoutes(retrievals.history, retrievals.now)),
+    ...components.routes
+  }
 }

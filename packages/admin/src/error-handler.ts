@@ -1,7 +1,7 @@
+import type { Logger } from '@autoretrieve/interface'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { Logger } from './env.ts'
 import { API_ERRORS, ApiError } from './errors.ts'
 
 interface CodedError extends Error {

@@ -1,7 +1,10 @@
 /**
  * @autoretrieve/config: the node's settings from config.yaml, environment and flags (in that
  * order of precedence), validated at the edge into one plain typed object. A config.yaml written
- * for the Go autoretrieve loads unchanged; errors name the key, the file and the line.
+ * for the Go autoretrieve loads unchanged; errors name the key, the file and the line. It also
+ * renders the config back to YAML (gen-config, print-config with secrets redacted), sets keys in
+ * config.yaml keeping its comments (register-estuary), keeps the admin token file, and parses the
+ * Go-style durations and byte sizes the other packages read.
  */
 export { ADMIN_TOKEN_FILE, CONFIG_FILE, DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
 export { ConfigError, ConfigExistsError } from './errors.ts'

@@ -1,3 +1,4 @@
+import { multihashKey } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 import { blockLinks } from './links.ts'
 
@@ -70,10 +71,4 @@ export async function checkDag(
     result.bytes += step.bytes.byteLength
   }
   return result
-}
-
-/** Blocks are the same when their multihashes are (CIDv0/v1 and codec do not matter). */
-function multihashKey(cid: CID): string {
-  const mh = cid.multihash.bytes
-  return Buffer.from(mh.buffer, mh.byteOffset, mh.byteLength).toString('base64')
 }

@@ -2,14 +2,13 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { multihashKey } from '@autoretrieve/interface'
 import { testVectorsDir } from '@autoretrieve/testkit'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { CID } from 'multiformats/cid'
 import { checkDag, walkDag } from '../src/index.ts'
 
 const VECTORS = new URL(`file://${join(testVectorsDir(), 'car')}/`)
-
-const key = (cid: CID) => Buffer.from(cid.multihash.bytes).toString('hex')
 
 async function loadCar(name: string) {
   const iter = await CarBlockIterator.fromBytes(await readFile(new URL(name, VECTORS)))
@@ -18,9 +17,9 @@ async function loadCar(name: string) {
   const blocks = new Map<string, Uint8Array>()
   for await (const { cid, bytes } of iter) {
     order.push(cid.toString())
-    blocks.set(key(cid), bytes)
+    blocks.set(multihashKey(cid), bytes)
   }
-  const get = async (cid: CID) => blocks.get(key(cid))
+  const get = async (cid: CID) => blocks.get(multihashKey(cid))
   return { root: roots[0], order, get }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -95,6 +96,8 @@ export async function startEstuary(init: EstuaryInit = {}): Promise<EstuaryStand
   const heartbeats: EstuaryHeartbeatRequest[] = []
   const byHandle = new Map<string, EstuaryAutoretrieve>()
   const closing = new AbortController()
+  /** A pause that ends early, without throwing, when the stand-in closes: no timer outlives it. */
+  const pause = (ms: number) => sleep(ms, undefined, { signal: closing.signal }).catch(() => {})
 
   const estuaryError = (c: Context, status: 400 | 401 | 500, reason: string, details: string) =>
     c.json({ error: { code: status, reason, details } }, status)
@@ -105,7 +108,7 @@ export async function startEstuary(init: EstuaryInit = {}): Promise<EstuaryStand
     addrInfo: { ID: ar.peerId, Addrs: ar.addresses }
   })
   const delay = async () => {
-    if (fault.startsWith('delay:')) await sleep(Number(fault.slice(6)), closing.signal)
+    if (fault.startsWith('delay:')) await pause(Number(fault.slice(6)))
   }
 
   const app = new Hono()
@@ -233,18 +236,4 @@ export async function startEstuary(init: EstuaryInit = {}): Promise<EstuaryStand
 
 function bearer(header: string | undefined): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined
-}
-
-/** A pause that ends early when the stand-in closes, so that no timer outlives it. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

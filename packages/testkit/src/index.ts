@@ -1,7 +1,9 @@
 /**
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
- * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, and (as they land) a storage
- * provider, an IPNI indexer, an Estuary and a Lotus JSON-RPC.
+ * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider (trustless
+ * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults), an IPNI indexer, an
+ * Estuary, a Lotus JSON-RPC, the protocol test vectors, and a strict reader of the Prometheus text
+ * format. The `autoretrieve-testkit` bin runs the stand-ins as processes.
  */
 export {
   type EstuaryAutoretrieve,
@@ -24,6 +26,7 @@ export {
   startIndexer
 } from './indexer.ts'
 export { type LotusInit, type LotusMiner, type LotusStandIn, startLotus } from './lotus.ts'
+export { type Exposition, parseExposition, type Sample, sampleValue } from './prometheus.ts'
 export {
   type ProviderFault,
   type ProviderInit,

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { multihashKey } from '@autoretrieve/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import { Hono } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
@@ -44,20 +46,6 @@ export function encodeMetadata(protocol: IndexerProtocol, gs: IndexerProviderRec
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
-const mhKey = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-/** A pause that ends early when the stand-in closes, so that no timer outlives it. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
 
 function parseFault(fault: IndexerFault): { kind: string; ms: number } {
   const [kind, ms] = fault.split(':')
@@ -85,12 +73,12 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   let fault: IndexerFault = init.fault ?? 'none'
   const requests: Array<{ path: string; accept: string | null }> = []
   const closing = new AbortController()
+  /** A pause that ends early, without throwing, when the stand-in closes: no timer outlives it. */
+  const pause = (ms: number) => sleep(ms, undefined, { signal: closing.signal }).catch(() => {})
   const app = new Hono()
 
   const matching = (mh: Uint8Array) =>
-    providers.filter(
-      (p) => p.cids === undefined || p.cids.some((c) => mhKey(CID.parse(c).multihash.bytes) === mhKey(mh))
-    )
+    providers.filter((p) => p.cids === undefined || p.cids.some((c) => multihashKey(CID.parse(c)) === multihashKey(mh)))
 
   const providerResults = (mh: Uint8Array) =>
     matching(mh).flatMap((p) =>
@@ -120,7 +108,7 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         if (i >= lines.length || closing.signal.aborted) return controller.close()
-        if (kind === 'slow' && i > 0) await sleep(ms, closing.signal)
+        if (kind === 'slow' && i > 0) await pause(ms)
         if (closing.signal.aborted) return controller.close()
         controller.enqueue(encoder.encode(lines[i++]))
       }
@@ -143,7 +131,7 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         controller.enqueue(new TextEncoder().encode(text.slice(0, half)))
-        await sleep(ms, closing.signal)
+        await pause(ms)
         try {
           controller.enqueue(new TextEncoder().encode(text.slice(half)))
           controller.close()
@@ -156,7 +144,7 @@ export async function startIndexer(init: { port?: number; providers: IndexerProv
   app.use('*', async (c, next) => {
     requests.push({ path: c.req.path, accept: c.req.header('Accept') ?? null })
     const { kind, ms } = parseFault(fault)
-    if (kind === 'delay') await sleep(ms, closing.signal)
+    if (kind === 'delay') await pause(ms)
     if (kind === 'status500') return c.text('internal error', 500)
     await next()
   })

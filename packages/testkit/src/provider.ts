@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createBitswapServer } from '@autoretrieve/bitswap'
 import { walkDag } from '@autoretrieve/dag'
+import { multihashKey } from '@autoretrieve/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { CarWriter } from '@ipld/car/writer'
 import { identify } from '@libp2p/identify'
@@ -36,8 +38,6 @@ export interface ProviderInit {
   libp2pPort?: number
 }
 
-const keyOf = (cid: CID) => Buffer.from(cid.multihash.bytes).toString('base64')
-
 /**
  * A Filecoin storage provider on loopback, as Boost presents itself to retrievers: a trustless
  * HTTP gateway (booster-http: `GET /ipfs/{cid}` answered with a DFS CAR) and booster-bitswap (a
@@ -53,7 +53,7 @@ export async function startProvider(init: ProviderInit) {
     const bytes = typeof car === 'string' ? await readFile(car) : car
     const iter = await CarBlockIterator.fromBytes(bytes)
     roots.push(...(await iter.getRoots()))
-    for await (const block of iter) blocks.set(keyOf(block.cid), block)
+    for await (const block of iter) blocks.set(multihashKey(block.cid), block)
   }
   const stats = {
     httpRequests: 0,
@@ -68,7 +68,7 @@ export async function startProvider(init: ProviderInit) {
     graphsyncMaxInFlight: 0,
     completesSent: 0
   }
-  const get = async (cid: CID) => blocks.get(keyOf(cid))?.bytes
+  const get = async (cid: CID) => blocks.get(multihashKey(cid))?.bytes
 
   const app = new Hono()
   app.get('/ipfs/:cid', async (c) => {
@@ -82,7 +82,7 @@ export async function startProvider(init: ProviderInit) {
     } catch {
       return c.text('invalid cid', 400)
     }
-    if (!blocks.has(keyOf(root))) return c.text('not found', 404)
+    if (!blocks.has(multihashKey(root))) return c.text('not found', 404)
     const currentFault = fault
     const bytesPerSecond = currentFault.startsWith('slow:') ? Number(currentFault.slice(5)) : 0
     c.header('Content-Type', 'application/vnd.ipld.car;version=1;order=dfs;dups=n')
@@ -92,7 +92,7 @@ export async function startProvider(init: ProviderInit) {
       stats.inFlight++
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight)
       try {
-        if (currentFault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(currentFault.slice(6))))
+        if (currentFault.startsWith('delay:')) await sleep(Number(currentFault.slice(6)))
         const { writer, out: carBytes } = CarWriter.create([root])
         const pump = (async () => {
           let n = 0
@@ -109,7 +109,7 @@ export async function startProvider(init: ProviderInit) {
         for await (const chunk of carBytes) {
           if (out.aborted) break
           await out.write(chunk)
-          if (bytesPerSecond > 0) await new Promise((r) => setTimeout(r, (chunk.byteLength / bytesPerSecond) * 1000))
+          if (bytesPerSecond > 0) await sleep((chunk.byteLength / bytesPerSecond) * 1000)
         }
         await pump
         if (currentFault === 'truncate') out.abort()
@@ -132,10 +132,10 @@ export async function startProvider(init: ProviderInit) {
     ? createBitswapServer({
         libp2p: libp2p as never,
         blocks: {
-          has: async (cid) => fault !== 'reject' && blocks.has(keyOf(cid)),
+          has: async (cid) => fault !== 'reject' && blocks.has(multihashKey(cid)),
           get: async (cid) => {
             stats.bitswapWants++
-            if (fault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(fault.slice(6))))
+            if (fault.startsWith('delay:')) await sleep(Number(fault.slice(6)))
             return fault === 'reject' ? undefined : get(cid)
           },
           onBlock: noListeners
@@ -156,8 +156,7 @@ export async function startProvider(init: ProviderInit) {
   const pacedGet = async (cid: CID) => {
     const bytes = await get(cid)
     const bytesPerSecond = fault.startsWith('slow:') ? Number(fault.slice(5)) : 0
-    if (bytes !== undefined && bytesPerSecond > 0)
-      await new Promise((r) => setTimeout(r, (bytes.byteLength / bytesPerSecond) * 1000))
+    if (bytes !== undefined && bytesPerSecond > 0) await sleep((bytes.byteLength / bytesPerSecond) * 1000)
     return bytes
   }
   const graphsync = protocols.includes('graphsync')
@@ -166,7 +165,7 @@ export async function startProvider(init: ProviderInit) {
         get: pacedGet,
         fault: graphsyncFault,
         beforeAnswer: async () => {
-          if (fault.startsWith('delay:')) await new Promise((r) => setTimeout(r, Number(fault.slice(6))))
+          if (fault.startsWith('delay:')) await sleep(Number(fault.slice(6)))
         },
         stats
       })

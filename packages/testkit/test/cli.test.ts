@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +9,20 @@ import { CarBlockIterator } from '@ipld/car/iterator'
 import { createUnixfsFixture } from '../src/index.ts'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+test('`autoretrieve-testkit --help` from the repository root (what npx runs) prints the usage and exits 0', () => {
+  const res = spawnSync(join(ROOT, 'node_modules', '.bin', 'autoretrieve-testkit'), ['--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000
+  })
+  assert.equal(res.error, undefined, 'the root package links the bin (it depends on @autoretrieve/testkit)')
+  assert.equal(res.status, 0, res.stderr)
+  assert.match(res.stdout, /^Usage: autoretrieve-testkit /)
+  for (const command of ['provider', 'indexer', 'estuary', 'lotus'])
+    assert.match(res.stdout, new RegExp(`\\n  ${command} `))
+})
 
 test('`autoretrieve-testkit provider` prints where it listens and serves the CAR as a trustless gateway', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'testkit-cli-'))

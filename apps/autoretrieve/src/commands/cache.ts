@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createBlockCache } from '@autoretrieve/blockcache'
 import { ensureAdminToken, loadConfig } from '@autoretrieve/config'
 import type { Command } from 'commander'
@@ -37,7 +38,7 @@ export function cacheCommands(program: Command, flags: FlagsGetter): void {
           await blocks.start()
         } catch (err) {
           if ((err as { code?: string }).code !== 'ERR_LOCKED' || Date.now() > deadline) throw err
-          await new Promise((r) => setTimeout(r, 200))
+          await sleep(200)
           continue
         }
         try {

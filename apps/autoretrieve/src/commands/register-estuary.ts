@@ -3,12 +3,19 @@ import { access } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname } from 'node:path'
 import { ensureAdminToken, loadConfig, updateConfigKeys } from '@autoretrieve/config'
+import {
+  DEFAULT_ESTUARY_TIMEOUT_MS,
+  DEFAULT_IP_LOOKUP_URL,
+  EstuaryStatusError,
+  lookupPublicIp,
+  type RegistrationAnswer,
+  registerWithEstuary
+} from '@autoretrieve/estuary'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Command } from 'commander'
-import { EstuaryStatusError, PublicIpError, UsageError } from '../errors.ts'
-import { DEFAULT_ESTUARY_TIMEOUT_MS, DEFAULT_IP_LOOKUP_URL, lookupPublicIp, registerWithEstuary } from '../estuary.ts'
+import { PublicIpError, UsageError } from '../errors.ts'
 import { loadOrCreatePeerKey } from '../identity.ts'
 import { readRuntimeInfo } from '../runtime-file.ts'
 import type { FlagsGetter } from './index.ts'
@@ -45,7 +52,7 @@ export function registerEstuaryCommand(program: Command, flags: FlagsGetter): vo
       const peerId = peerIdFromPrivateKey(key).toString()
       const addresses = await registrationAddresses(config.listenAddrs, opts)
 
-      let answer: Awaited<ReturnType<typeof registerWithEstuary>>
+      let answer: RegistrationAnswer
       try {
         answer = await registerWithEstuary(endpoint, adminToken.trim(), {
           addresses,

@@ -17,6 +17,13 @@ export interface RetrievalsApi {
   explain(cid: string): Promise<{ retrievals: unknown[]; refusals: unknown[] }>
 }
 
+/** What is true of a CID now, beside its history (for /cids/:cid/explain). */
+export interface CidState {
+  isDenied(cid: string): boolean
+  isCached(cid: string): Promise<boolean>
+  policyVersion(): number
+}
+
 const query = z
   .object({
     cid: z.string().refine(isCid, { message: 'is not a CID' }).optional(),
@@ -27,10 +34,7 @@ const query = z
   })
   .strict()
 
-export function retrievalRoutes(
-  api: RetrievalsApi,
-  now: { isDenied(cid: string): boolean; isCached(cid: string): Promise<boolean>; policyVersion(): number }
-) {
+export function retrievalRoutes(api: RetrievalsApi, now: CidState) {
   const retrievals = new Hono<AppEnv>()
   retrievals.get('/', async (c) => {
     const q = parse(query, c.req.query(), 'query')

@@ -31,9 +31,9 @@ export interface PeerInfo {
 /** How often the SSE stream sends a snapshot. */
 export const STATS_STREAM_INTERVAL_MS = 1000
 
-export function statsRoutes(deps: { stats: () => StatsSnapshot; intervalMs?: number }) {
+export function statsRoutes(stats: () => StatsSnapshot) {
   const app = new Hono<AppEnv>()
-  app.get('/', (c) => c.json(deps.stats()))
+  app.get('/', (c) => c.json(stats()))
   app.get('/stream', (c) =>
     streamSSE(c, async (stream) => {
       let open = true
@@ -42,16 +42,16 @@ export function statsRoutes(deps: { stats: () => StatsSnapshot; intervalMs?: num
       })
       let id = 0
       while (open) {
-        await stream.writeSSE({ event: 'stats', id: String(id++), data: JSON.stringify(deps.stats()) })
-        await stream.sleep(deps.intervalMs ?? STATS_STREAM_INTERVAL_MS)
+        await stream.writeSSE({ event: 'stats', id: String(id++), data: JSON.stringify(stats()) })
+        await stream.sleep(STATS_STREAM_INTERVAL_MS)
       }
     })
   )
   return app
 }
 
-export function peersRoutes(deps: { peers: () => PeerInfo[] }) {
+export function peersRoutes(peers: () => PeerInfo[]) {
   const app = new Hono<AppEnv>()
-  app.get('/', (c) => c.json({ peers: deps.peers() }))
+  app.get('/', (c) => c.json({ peers: peers() }))
   return app
 }

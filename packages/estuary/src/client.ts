@@ -1,20 +1,10 @@
 import { parseDuration } from '@autoretrieve/config'
+import type { AbortOptions } from '@autoretrieve/interface'
+import { DEFAULT_ESTUARY_TIMEOUT_MS, HEARTBEAT_PATH, MAX_ESTUARY_ANSWER_BYTES, REGISTER_PATH } from './constants.ts'
 import { EstuaryAnswerError, EstuaryStatusError, EstuaryUnreachableError } from './errors.ts'
 
-/**
- * Bound on each Estuary request (headers and body). The Go node used http.DefaultClient, which
- * has none, so a hung Estuary stalled its heartbeat for good; Estuary answers in milliseconds.
- */
-export const DEFAULT_ESTUARY_TIMEOUT_MS = 10_000
-/** Estuary's answers are a few hundred bytes; a body past this is not Estuary talking. */
-export const MAX_ESTUARY_ANSWER_BYTES = 64 * 1024
-/** Where the Go node looked up its public IP for registration (field `query`). */
-export const DEFAULT_IP_LOOKUP_URL = 'http://ip-api.com/json'
-export const HEARTBEAT_PATH = '/autoretrieve/heartbeat'
-export const REGISTER_PATH = '/admin/autoretrieve/init'
-
-export interface RequestOptions {
-  signal?: AbortSignal
+export interface RequestOptions extends AbortOptions {
+  /** Bound on the request, headers and body; default DEFAULT_ESTUARY_TIMEOUT_MS. */
   timeoutMs?: number
 }
 

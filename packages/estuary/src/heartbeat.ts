@@ -1,9 +1,8 @@
-import type { HeartbeatApi, HeartbeatStatus } from '@autoretrieve/admin'
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
+import { heartbeatUrl, redactUrl, sendHeartbeat } from './client.ts'
+import { DEFAULT_ESTUARY_TIMEOUT_MS, MIN_HEARTBEAT_DELAY_MS } from './constants.ts'
 import { HeartbeatDisabledError } from './errors.ts'
-import { DEFAULT_ESTUARY_TIMEOUT_MS, heartbeatUrl, redactUrl, sendHeartbeat } from './estuary.ts'
 
-/** Floor on the delay between beats, so an Estuary answering "0s" or "1ns" cannot make us spin. */
-export const MIN_HEARTBEAT_DELAY_MS = 100
 /** setTimeout's ceiling (about 24.8 days); a longer delay would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -18,13 +17,43 @@ export interface HeartbeatInit {
   timeoutMs?: number
 }
 
-export interface HeartbeatLogger {
-  debug(obj: unknown, msg?: string): void
-  info(obj: unknown, msg?: string): void
-  warn(obj: unknown, msg?: string): void
+export interface HeartbeatComponents {
+  logger: Logger
+  events?: { onBeat?(ok: boolean): void }
 }
 
-export interface Heartbeat extends HeartbeatApi {
+/** The heartbeat's state, as `GET /api/v1/heartbeat` shows it. Times are ISO 8601, null when none yet. */
+export interface HeartbeatStatus {
+  /** false when no `advertise-endpoint-url` is configured; every other field is then empty. */
+  enabled: boolean
+  /** disabled | pending (started, no answer yet) | ok | failing (the last beat failed) | stopped */
+  state: HeartbeatState
+  /** Why it is disabled, when it is. */
+  reason: string | null
+  /** The heartbeat URL (never the token). */
+  endpoint: string | null
+  /** The handle Estuary knows this node by, from its last answer. */
+  handle: string | null
+  lastSuccessAt: string | null
+  lastError: { message: string; at: string } | null
+  nextBeatAt: string | null
+  /** Estuary's advertiseInterval from the last answer, as sent (Go duration) and in ms. */
+  advertiseInterval: string | null
+  advertiseIntervalMs: number | null
+  /** When Estuary last advertised this node to IPNI (null: never, or not said). */
+  lastAdvertisementAt: string | null
+  /** heartbeat-interval: the delay before a retry after a failure. */
+  retryIntervalMs: number | null
+  beats: { succeeded: number; failed: number }
+}
+
+export type HeartbeatState = 'disabled' | 'pending' | 'ok' | 'failing' | 'stopped'
+
+export interface Heartbeat {
+  /** A copy of the current state. */
+  status(): HeartbeatStatus
+  /** Sends a heartbeat now (or joins the one in flight) and resolves with the new status. */
+  beat(options?: AbortOptions): Promise<HeartbeatStatus>
   /** Sends the first beat at once (when enabled), then keeps beating until stop(). */
   start(): void
   /** Cancels the timer and any beat in flight. */
@@ -40,10 +69,7 @@ export interface Heartbeat extends HeartbeatApi {
  * younger than that interval); after a failure, again after `heartbeat-interval`. One beat at a
  * time: a beat asked for through the API while one is in flight joins it.
  */
-export function createHeartbeat(
-  components: { logger: HeartbeatLogger; events?: { onBeat?(ok: boolean): void } },
-  init: HeartbeatInit
-): Heartbeat {
+export function createHeartbeat(components: HeartbeatComponents, init: HeartbeatInit): Heartbeat {
   const { logger, events } = components
   let settings = init
   let controller = new AbortController()

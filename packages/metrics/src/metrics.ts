@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { HeartbeatStatus } from '@autoretrieve/admin'
+import type { HeartbeatStatus } from '@autoretrieve/estuary'
 import type { TransportProtocol } from '@autoretrieve/routing'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -14,13 +14,51 @@ const HEARTBEAT_STATES = [
   'stopped'
 ] as const satisfies readonly HeartbeatStatus['state'][]
 
-export interface NodeMetricsSources {
+/** What the gauges read at scrape time: each is asked once per scrape, never on a hot path. */
+export interface MetricsSources {
   cache: () => { blocks: number; bytes: number; diskBytes: number }
   /** The cache's prune threshold; 0 means it is never pruned. */
   pruneThresholdBytes: number
   peers: () => number
   records: () => { buffered: number; written: number; dropped: number }
   heartbeat: () => Pick<HeartbeatStatus, 'state' | 'lastSuccessAt'>
+}
+
+/** The Bitswap server's events (structurally its `events` component). */
+export interface BitswapMetrics {
+  onWant(wantType: 'block' | 'have'): void
+  onResponse(topic: string, reason?: string): void
+  onHit(): void
+  onMiss(): void
+  onBytesSent(bytes: number): void
+}
+
+/** The retriever's events (structurally its `events` component). */
+export interface RetrieverMetrics {
+  onCandidates(found: number, accepted: number): void
+  onAttemptStarted(protocol: string): void
+  onAttemptEnded(
+    protocol: string,
+    outcome: string,
+    info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: string }
+  ): void
+  onRetrievalEnded(ok: boolean): void
+  onBytes(protocol: string, bytes: number): void
+}
+
+/** The Estuary heartbeat's events. */
+export interface HeartbeatMetrics {
+  onBeat(ok: boolean): void
+}
+
+export interface Metrics {
+  /** The exposition's Content-Type, for the /metrics answer. */
+  readonly contentType: string
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string>
+  readonly bitswap: BitswapMetrics
+  readonly retriever: RetrieverMetrics
+  readonly heartbeat: HeartbeatMetrics
 }
 
 /**
@@ -30,7 +68,7 @@ export interface NodeMetricsSources {
  * every labelled series is created at 0 so a rate exists before the first event.
  * `docker/grafana/autoretrieve-dashboard.json` reads these names (a test keeps the two in step).
  */
-export function createNodeMetrics(sources: NodeMetricsSources) {
+export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry()
   const p = 'autoretrieve_'
   collectDefaultMetrics({ register: registry, prefix: p })
@@ -168,7 +206,6 @@ export function createNodeMetrics(sources: NodeMetricsSources) {
   })
 
   return {
-    registry,
     contentType: registry.contentType,
     render: () => registry.metrics(),
     bitswap: {
@@ -180,7 +217,7 @@ export function createNodeMetrics(sources: NodeMetricsSources) {
         bitswapResponse.inc({ bitswap_topic: topic, bitswap_dont_have_reason: reason ?? '' }),
       onHit: () => cacheHit.inc(),
       onMiss: () => retrieverRequest.inc(),
-      onBytesSent: (n: number) => bytesOut.inc({ protocol: 'bitswap' }, n)
+      onBytesSent: (bytes: number) => bytesOut.inc({ protocol: 'bitswap' }, bytes)
     },
     heartbeat: {
       onBeat: (ok: boolean) => beats.inc({ outcome: ok ? 'success' : 'failure' })
@@ -216,7 +253,7 @@ export function createNodeMetrics(sources: NodeMetricsSources) {
       onRetrievalEnded(ok: boolean) {
         if (ok) success.inc()
       },
-      onBytes: (protocol: string, n: number) => bytesIn.inc({ protocol }, n)
+      onBytes: (protocol: string, bytes: number) => bytesIn.inc({ protocol }, bytes)
     }
   }
 }
