@@ -1,7 +1,7 @@
 /**
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
- * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, and (as they land) a storage
- * provider, an IPNI indexer, an Estuary and a Lotus JSON-RPC.
+ * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider, an IPNI
+ * indexer, an Estuary, a Lotus JSON-RPC, and the Go reference peers (kubo, built from go/).
  */
 export {
   type EstuaryAutoretrieve,
@@ -14,6 +14,7 @@ export {
   startEstuary
 } from './estuary.ts'
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
+export { GoMissingError, goPeerBinary, type IpfsResult, type KuboPeer, startKubo } from './go-peers.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'
 export {
   encodeMetadata,
