@@ -120,7 +120,7 @@ require (
 	github.com/libp2p/go-cidranger v1.1.0 // indirect
 	github.com/libp2p/go-doh-resolver v0.6.0 // indirect
 	github.com/libp2p/go-flow-metrics v0.3.0 // indirect
-	github.com/libp2p/go-libp2p v0.49.0 // indirect
+	github.com/libp2p/go-libp2p v0.50.0 // indirect
 	github.com/libp2p/go-libp2p-asn-util v0.4.1 // indirect
 	github.com/libp2p/go-libp2p-gostream v0.6.0 // indirect
 	github.com/libp2p/go-libp2p-http v0.5.0 // indirect
@@ -256,3 +256,9 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/blake3 v1.4.1 // indirect
 )
+
+// go-libp2p v0.50.0 (above) instead of kubo v0.43.1's v0.49.0: kubo's own go.mod replaces
+// go-libp2p with a fork (github.com/lidel/go-libp2p) built for quic-go v0.62 / webtransport-go
+// v0.13; a dependency's replace is not inherited, the module proxy does not serve the fork, and
+// v0.49.0 does not compile against those versions. v0.50.0 is the release that requires exactly
+// them (kubo's go.mod: "drop once a go-libp2p release requires quic-go >= v0.62.0").
