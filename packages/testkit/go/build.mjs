@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 export const GO_NEEDED =
-  'Go is needed for the interop tests: install Go >= 1.22 (https://go.dev/dl/) and put `go` on PATH'
+  'Go is needed for the interop tests: install Go >= 1.22 (https://go.dev/dl/; a Go older than 1.26.5 fetches the toolchain kubo v0.43.1 asks for) and put `go` on PATH'
 
 export function cacheDir() {
   return process.env.AUTORETRIEVE_GO_CACHE || join(homedir(), '.cache', 'autoretrieve', 'go')

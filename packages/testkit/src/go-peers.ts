@@ -33,7 +33,7 @@ export function goPeerBinary(name: string): Promise<string> {
 async function buildOnce(name: string): Promise<string> {
   if (spawnSync('go', ['version']).status !== 0)
     throw new GoMissingError(
-      'Go is needed for the interop tests: install Go >= 1.22 (https://go.dev/dl/) and put `go` on PATH'
+      'Go is needed for the interop tests: install Go >= 1.22 (https://go.dev/dl/; a Go older than 1.26.5 fetches the toolchain kubo v0.43.1 asks for) and put `go` on PATH'
     )
   const child = spawn(process.execPath, [BUILD, '--print', name], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
