@@ -79,7 +79,8 @@ export function build(target, version, log = (line) => process.stdout.write(`${l
   const started = Date.now()
   const res = spawnSync('go', ['build', '-trimpath', '-o', tmp, target.package], {
     cwd: target.dir,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // go's output on stderr: with --print, stdout carries only the path.
+    stdio: ['ignore', 2, 2],
     env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() }
   })
   if (res.status !== 0) {
