@@ -59,6 +59,12 @@ if (!existsSync('/usr/bin/chromium') && process.getuid?.() === 0 && existsSync('
   }
 }
 
+// The interop tests run kubo and the go-graphsync responder, built from packages/testkit/go
+// once into a cache that later runs reuse (the tests build on demand too, and fail without Go).
+if (spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0) {
+  ok = step('go test peers (build once, cached)', process.execPath, ['packages/testkit/go/build.mjs']) && ok
+}
+
 const files =
   selected.length > 0
     ? selected.flatMap((g) => globSync(g, { cwd: ROOT }))

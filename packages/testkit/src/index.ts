@@ -2,8 +2,9 @@
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
  * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider (trustless
  * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults), an IPNI indexer, an
- * Estuary, a Lotus JSON-RPC, the protocol test vectors, and a strict reader of the Prometheus text
- * format. The `autoretrieve-testkit` bin runs the stand-ins as processes.
+ * Estuary, a Lotus JSON-RPC, the protocol test vectors, a strict reader of the Prometheus text
+ * format, and the Go reference peers (kubo, a go-graphsync responder), built once from go/. The
+ * `autoretrieve-testkit` bin runs the stand-ins as processes.
  */
 export {
   type EstuaryAutoretrieve,
@@ -16,6 +17,7 @@ export {
   startEstuary
 } from './estuary.ts'
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
+export { GoMissingError, goPeerBinary, type IpfsResult, type KuboPeer, startKubo } from './go-peers.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'
 export {
   encodeMetadata,
