@@ -17,6 +17,14 @@ export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
  * against 0.98 s with 15 (and the Helia server's 0.96 s). Clients are the bottleneck there.
  */
 export const DEFAULT_TARGET_MESSAGE_SIZE = MAX_MESSAGE_SIZE - 64 * 1024
+/**
+ * A want-have for a block of at most this many bytes is answered with the block, not HAVE: boxo's
+ * DefaultWantHaveReplaceSize (bitswap/internal/defaults/defaults.go), which kubo's client expects.
+ * Answering HAVE cost kubo one more round trip per small block: its `dag export` of the HAMT vector
+ * (243 blocks, most a few hundred bytes) took 10.5-11.3 s from this node against 5.3-6.1 s from a
+ * kubo, and 5.4-5.6 s once this node answered as boxo does (apps/autoretrieve/test/interop-kubo.test.ts).
+ */
+export const WANT_HAVE_REPLACE_SIZE = 1024
 /** A block's size guess when neither the cache's index nor the peer's average knows it (a common UnixFS leaf). */
 export const UNKNOWN_BLOCK_ESTIMATE = 256 * 1024
 /**
@@ -40,8 +48,6 @@ export const DEFAULT_MAX_HELD_BYTES_PER_PEER = 64 * 1024 * 1024
 export const DEFAULT_MAX_HELD_BYTES = 128 * 1024 * 1024
 /** max-bitswap-workers defaults to 1 in the Go config, which serialised every peer; 1 means "use this". */
 export const DEFAULT_SEND_CONCURRENCY = 8
-/** boxo DefaultWantHaveReplaceSize: a want-have for a block this small gets the block itself. */
-export const WANT_HAVE_REPLACE_SIZE = 1024
 /** boxo: CIDs longer than this (40 + 128-byte digest) are ignored. */
 export const MAX_CID_LENGTH = 168
 /**

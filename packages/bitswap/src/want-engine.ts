@@ -1,7 +1,7 @@
 import { type Logger, multihashKey } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import { type WantEntry, WantType } from './codec.ts'
-import { MAX_CID_LENGTH } from './constants.ts'
+import { MAX_CID_LENGTH, WANT_HAVE_REPLACE_SIZE } from './constants.ts'
 import type { Want, WantLedger } from './ledger.ts'
 import type { PeerRegistry, PeerState } from './peers.ts'
 import type { BitswapEvents, BitswapStats, BlockSource, DontHaveReason, MissHandler, PolicyView } from './types.ts'
@@ -90,7 +90,7 @@ export class WantEngine {
         peer.queue.push({
           key,
           cid,
-          kind: want.wantType === WantType.Have ? 'have' : 'block',
+          kind: answerKind(want, blocks.size?.(cid)),
           priority: want.priority,
           sendDontHave: want.sendDontHave
         })
@@ -155,7 +155,7 @@ export class WantEngine {
     for (const [peerId, want] of ledger.wanters(key)) {
       const peer = peers.get(peerId)
       if (peer === undefined || policy.isDenied(want.cid)) continue
-      const kind = want.wantType === WantType.Have ? 'have' : 'block'
+      const kind = answerKind(want, bytes.byteLength)
       // The cache verified these bytes a moment ago: keep them, within bounds, to send as they are.
       const hold =
         kind === 'block' &&
@@ -196,4 +196,14 @@ export class WantEngine {
     for (const c of this.misses.values()) c.abort()
     this.misses.clear()
   }
+}
+
+/**
+ * What a present block's want is answered with: a want-block with the block; a want-have with HAVE,
+ * or with the block itself when it is small enough that HAVE would only cost the peer a round trip
+ * to ask for it (boxo's DefaultWantHaveReplaceSize). A size the cache does not know gets HAVE.
+ */
+export function answerKind(want: Pick<Want, 'wantType'>, size: number | undefined): 'have' | 'block' {
+  if (want.wantType !== WantType.Have) return 'block'
+  return size !== undefined && size <= WANT_HAVE_REPLACE_SIZE ? 'block' : 'have'
 }

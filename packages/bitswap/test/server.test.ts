@@ -58,7 +58,8 @@ test('a client that asks before the blocks exist gets them when they land; two c
 
 test('want-have is answered HAVE; a miss DONT_HAVE only with sendDontHave; want-block gets the block', async (t) => {
   const { node, cache } = await startServer(t)
-  const present = await rawBlock('present')
+  // Over 1024 bytes: a smaller block is sent in place of HAVE (the next test).
+  const present = await rawBlock('present'.repeat(200))
   const absent = await rawBlock('absent')
   await cache.put(present.cid, present.bytes)
   const peer = await rawPeer(t, node)
@@ -84,7 +85,31 @@ test('want-have is answered HAVE; a miss DONT_HAVE only with sendDontHave; want-
   )
   await peer.send({ wantlist: { entries: [{ cid: present.cid, wantType: WantType.Block, sendDontHave: true }] } })
   const [, , third] = await peer.waitFor(3)
-  assert.equal(Buffer.from(third.payload[0].data).toString(), 'present')
+  assert.equal(Buffer.from(third.payload[0].data).toString(), 'present'.repeat(200))
+})
+
+test('a want-have for a block of at most 1024 bytes is answered with the block, as boxo does', async (t) => {
+  const { node, cache } = await startServer(t)
+  const small = await rawBlock('x'.repeat(1024))
+  const large = await rawBlock('x'.repeat(1025))
+  await cache.put(small.cid, small.bytes)
+  await cache.put(large.cid, large.bytes)
+  const peer = await rawPeer(t, node)
+  await peer.send({
+    wantlist: {
+      entries: [
+        { cid: small.cid, wantType: WantType.Have },
+        { cid: large.cid, wantType: WantType.Have }
+      ]
+    }
+  })
+  // One message or two (a cached block may go out before the rest of the wantlist is looked at).
+  let messages = await peer.waitFor(1)
+  if (messages[0].payload.length + messages[0].blockPresences.length < 2) messages = await peer.waitFor(2)
+  const payload = messages.flatMap((m) => m.payload.map((b) => b.data.byteLength))
+  const presences = messages.flatMap((m) => m.blockPresences.map((p) => [CID.decode(p.cid).toString(), p.type]))
+  assert.deepEqual(payload, [1024], 'the small block itself, not HAVE')
+  assert.deepEqual(presences, [[large.cid.toString(), PresenceType.Have]])
 })
 
 test('a cancelled want gets nothing when its block lands; a live one does', async (t) => {
