@@ -227,3 +227,14 @@ test('a DAG the Go responder holds only in part fails as incomplete, naming the 
   assert.match(attempt, /: incomplete: /)
   assert.ok(attempt.includes(gone.cid.toString()), attempt)
 })
+
+test('a DAG of 192 MiB comes through from the Go responder, which sends faster than the node writes', async (t) => {
+  // Go writes as fast as the connection takes it; the node must slow it down (stop reading)
+  // rather than hold the DAG in memory or call the responder a flood.
+  const fixture = await createUnixfsFixture({ size: 192 * 1024 * 1024, chunkSize: 256 * 1024, seed: 1790 })
+  const responder = await goResponder(t, [fixture.car])
+  const res = await fetchFromGo(t, responder, fixture.root)
+  assert.equal(res.code, 0, res.stderr)
+  const bytes = fixture.blocks.reduce((a, b) => a + b.bytes.byteLength, 0)
+  assert.equal(JSON.parse(res.stderr.trim().split('\n').at(-1) ?? '').bytes, bytes)
+})

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import {
   DEFAULT_MAX_CONCURRENT_RESPONSES,
   DEFAULT_MAX_PENDING_BYTES_PER_PEER,
   DEFAULT_MAX_QUEUED_BYTES_PER_PEER,
+  DEFAULT_PAUSE_PENDING_BYTES_PER_PEER,
   DEFAULT_PRESENT_BLOCK_WAIT_MS,
   DEFAULT_RECENT_BYTES_PER_PEER,
   IDLE_STREAM_MS,
+  PAUSED_READ_BUFFER_BYTES,
   PROTOCOL_GRAPHSYNC,
   SEND_TIMEOUT_MS,
   TARGET_MESSAGE_BLOCK_BYTES
@@ -637,13 +640,29 @@ export function createGraphsync(components: GraphsyncComponents, init: Graphsync
 
   // --- network --------------------------------------------------------------------------------
 
+  /** Stops reading while the walk is far behind what the peer sent (see DEFAULT_PAUSE_PENDING_BYTES_PER_PEER). */
+  async function keepPace(stream: Stream, key: string): Promise<void> {
+    const store = peerBlocks.get(key)
+    if (store === undefined || store.pendingBytes <= DEFAULT_PAUSE_PENDING_BYTES_PER_PEER) return
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, PAUSED_READ_BUFFER_BYTES)
+    stream.pause()
+    while (peerBlocks.get(key) === store && store.pendingBytes > DEFAULT_PAUSE_PENDING_BYTES_PER_PEER / 2) {
+      if (stream.status !== 'open') return
+      await sleep(20)
+    }
+    if (stream.readStatus === 'paused') stream.resume()
+  }
+
   async function handleStream(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer
     try {
       for await (const frame of readFrames(stream)) {
         const msg = decodeMessage(frame)
         for (const req of msg.requests ?? []) onRequest(peer, req)
-        if (msg.responses !== undefined || msg.blocks !== undefined) onResponseMessage(peer, msg)
+        if (msg.responses !== undefined || msg.blocks !== undefined) {
+          onResponseMessage(peer, msg)
+          await keepPace(stream, peer.toString())
+        }
       }
     } catch (err) {
       logger?.debug(
