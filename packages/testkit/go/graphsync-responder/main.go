@@ -33,8 +33,16 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 )
 
-// verbose logs each deal decision on stderr.
+// verbose logs each deal decision and channel event on stderr.
 var verbose bool
+
+// perBlock are the channel events fired for every block, left out of the verbose log.
+var perBlock = map[datatransfer.EventCode]bool{
+	datatransfer.DataQueued:         true,
+	datatransfer.DataQueuedProgress: true,
+	datatransfer.DataSent:           true,
+	datatransfer.DataSentProgress:   true,
+}
 
 type carList []string
 
@@ -117,7 +125,7 @@ func newRetrievalProvider(ctx context.Context, h host.Host, store *blockStore, r
 		return nil, err
 	}
 	dt.SubscribeToEvents(func(event datatransfer.Event, channel datatransfer.ChannelState) {
-		if verbose {
+		if verbose && !perBlock[event.Code] {
 			fmt.Fprintf(os.Stderr, "channel %d: %s (%s) %s\n", channel.TransferID(),
 				datatransfer.Events[event.Code], datatransfer.Statuses[channel.Status()], event.Message)
 		}
