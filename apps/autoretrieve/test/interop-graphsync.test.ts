@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { carOf, createUnixfsFixture, pseudoRandomBytes, startIndexer, type UnixfsFixture } from '@autoretrieve/testkit'
 import { CarBlockIterator } from '@ipld/car/iterator'
+import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -237,4 +238,24 @@ test('a DAG of 192 MiB comes through from the Go responder, which sends faster t
   assert.equal(res.code, 0, res.stderr)
   const bytes = fixture.blocks.reduce((a, b) => a + b.bytes.byteLength, 0)
   assert.equal(JSON.parse(res.stderr.trim().split('\n').at(-1) ?? '').bytes, bytes)
+})
+
+test('a dag-cbor DAG is walked in the order Go walks it (map keys as encoded, not as JavaScript orders them)', async (t) => {
+  // Canonical DAG-CBOR puts "a" before "10" (shorter key first); a JavaScript object lists
+  // integer-like keys first. go-graphsync sends the blocks in encoded order.
+  const leaves = await Promise.all(
+    [0, 1, 2].map(async (i) => {
+      const bytes = pseudoRandomBytes(1000, 1800 + i)
+      return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+    })
+  )
+  const rootBytes = dagCbor.encode({ a: leaves[0].cid, 10: leaves[1].cid, list: [leaves[2].cid] })
+  const root = CID.createV1(dagCbor.code, await sha256.digest(rootBytes))
+  const responder = await goResponder(t, [await carOf(root, [{ cid: root, bytes: rootBytes }, ...leaves])])
+  const out = join(await tempDataDir(t), '..', 'out.car')
+  const res = await fetchFromGo(t, responder, root, out)
+  assert.equal(res.code, 0, res.stderr)
+  const cids: string[] = []
+  for await (const b of await CarBlockIterator.fromBytes(await readFile(out))) cids.push(b.cid.toString())
+  assert.deepEqual(cids, [root, ...leaves.map((l) => l.cid)].map(String))
 })
