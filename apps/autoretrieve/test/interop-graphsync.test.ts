@@ -8,6 +8,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import { identity } from 'multiformats/hashes/identity'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { type GoResponder, startGoResponder } from './go-responder.ts'
 import { catFile, cliEnv, heliaClient, runCli, startDaemon, tempDataDir } from './helpers.ts'
@@ -258,4 +259,29 @@ test('a dag-cbor DAG is walked in the order Go walks it (map keys as encoded, no
   const cids: string[] = []
   for await (const b of await CarBlockIterator.fromBytes(await readFile(out))) cids.push(b.cid.toString())
   assert.deepEqual(cids, [root, ...leaves.map((l) => l.cid)].map(String))
+})
+
+test('a DAG linking an identity-hash block comes through from the Go responder', async (t) => {
+  // go-graphsync (>= 0.15.1) sends identity blocks as ordinary blocks; Kubo inlines small leaves so.
+  const inline = new TextEncoder().encode('an inlined leaf')
+  const identityCid = CID.createV1(raw.code, identity.digest(inline))
+  const leaf = pseudoRandomBytes(4096, 1810)
+  const file = await fileOfLeaves([leaf])
+  const rootBytes = dagPb.encode(
+    dagPb.prepare({
+      Links: [
+        { Hash: identityCid, Name: 'inline', Tsize: inline.length },
+        { Hash: file.root, Name: 'file', Tsize: leaf.length }
+      ]
+    })
+  )
+  const root = CID.createV1(dagPb.code, await sha256.digest(rootBytes))
+  const blocks = [{ cid: root, bytes: rootBytes }, { cid: identityCid, bytes: inline }, ...file.blocks]
+  const responder = await goResponder(t, [await carOf(root, blocks)])
+  const out = join(await tempDataDir(t), '..', 'out.car')
+  const res = await fetchFromGo(t, responder, root, out)
+  assert.equal(res.code, 0, res.stderr)
+  const cids: string[] = []
+  for await (const b of await CarBlockIterator.fromBytes(await readFile(out))) cids.push(b.cid.toString())
+  assert.deepEqual(new Set(cids), new Set(blocks.map((b) => b.cid.toString())))
 })
