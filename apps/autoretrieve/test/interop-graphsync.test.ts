@@ -285,3 +285,20 @@ test('a DAG linking an identity-hash block comes through from the Go responder',
   for await (const b of await CarBlockIterator.fromBytes(await readFile(out))) cids.push(b.cid.toString())
   assert.deepEqual(new Set(cids), new Set(blocks.map((b) => b.cid.toString())))
 })
+
+test('a second retrieval from the Go responder after 12 s idle succeeds (Go resets streams silent for 10 s)', async (t) => {
+  const fixtures = [
+    await createUnixfsFixture({ size: 600_000, chunkSize: 200_000, seed: 1820 }),
+    await createUnixfsFixture({ size: 600_000, chunkSize: 200_000, seed: 1821 })
+  ]
+  const responder = await goResponder(
+    t,
+    fixtures.map((f) => f.car)
+  )
+  const node = await startNode(t, responder)
+  const client = await heliaClient(t, node.multiaddrs)
+  assert.deepEqual(await catFile(client, fixtures[0].root, 60_000), Buffer.from(fixtures[0].bytes))
+  await new Promise((r) => setTimeout(r, 12_000))
+  assert.deepEqual(await catFile(client, fixtures[1].root, 60_000), Buffer.from(fixtures[1].bytes))
+  await waitFor('both channels complete on the Go side', () => channelsIn(responder, 'Completed').size === 2)
+})
