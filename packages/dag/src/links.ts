@@ -58,6 +58,11 @@ function collectCids(value: unknown, out: CID[], depth: number): void {
   if (Array.isArray(value)) {
     for (const item of value) collectCids(item, out, depth + 1)
   } else if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
-    for (const key of Object.keys(value)) collectCids((value as Record<string, unknown>)[key], out, depth + 1)
+    // Keys in canonical DAG-CBOR order (shorter first, then bytewise), as encoded and as Go walks
+    // them: a JavaScript object lists integer-like keys ("10") before the others ("a").
+    const keys = Object.keys(value).sort(
+      (a, b) => Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b))
+    )
+    for (const key of keys) collectCids((value as Record<string, unknown>)[key], out, depth + 1)
   }
 }

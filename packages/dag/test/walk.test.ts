@@ -5,8 +5,11 @@ import { test } from 'node:test'
 import { multihashKey } from '@autoretrieve/interface'
 import { testVectorsDir } from '@autoretrieve/testkit'
 import { CarBlockIterator } from '@ipld/car/iterator'
+import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { checkDag, walkDag } from '../src/index.ts'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { blockLinks, checkDag, walkDag } from '../src/index.ts'
 
 const VECTORS = new URL(`file://${join(testVectorsDir(), 'car')}/`)
 
@@ -51,4 +54,13 @@ test('a block that does not decode is a BlockDecodeError naming it', async () =>
   const walk = walkDag(bad, async () => new Uint8Array([0xff, 0xff, 0xff]))
   await walk.next()
   await assert.rejects(walk.next(), { name: 'BlockDecodeError' })
+})
+
+test('dag-cbor links come in canonical key order, "a" before "10", as encoded', async () => {
+  const leaf = async (text: string) => CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode(text)))
+  const [first, second] = [await leaf('first'), await leaf('second')]
+  // A JavaScript object lists the integer-like key "10" first; the encoding (and Go) has "a" first.
+  const bytes = dagCbor.encode({ 10: second, a: first })
+  const root = CID.createV1(dagCbor.code, await sha256.digest(bytes))
+  assert.deepEqual(blockLinks(root, bytes).map(String), [first, second].map(String))
 })

@@ -16,6 +16,18 @@ export const DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 16 * 1024 * 1024
  */
 export const DEFAULT_MAX_PENDING_BYTES_PER_PEER = 64 * 1024 * 1024
 
+/**
+ * Received blocks waiting for our walk past which we stop reading the responder's stream until
+ * they fall to half this: go-graphsync sends as fast as the connection allows (a 192 MiB DAG from
+ * the Go responder on loopback ran 64 MiB ahead of the node's verified writes), so the walk, not
+ * the responder, must set the pace. Half the flood bound above, so a paused stream's in-flight
+ * data (a yamux window, 16 MiB at most) never reaches it.
+ */
+export const DEFAULT_PAUSE_PENDING_BYTES_PER_PEER = 32 * 1024 * 1024
+
+/** Bytes a paused stream may buffer: yamux's largest stream window (16 MiB) and one 4 MiB frame. */
+export const PAUSED_READ_BUFFER_BYTES = 20 * 1024 * 1024
+
 /** Recently consumed blocks kept to resolve de-duplicated "present" links from other requests. */
 export const DEFAULT_RECENT_BYTES_PER_PEER = 16 * 1024 * 1024
 

@@ -1,5 +1,9 @@
 import { LRUCache } from 'lru-cache'
-import { DEFAULT_MAX_PENDING_BYTES_PER_PEER, DEFAULT_RECENT_BYTES_PER_PEER } from './constants.ts'
+import {
+  DEFAULT_MAX_PENDING_BYTES_PER_PEER,
+  DEFAULT_PAUSE_PENDING_BYTES_PER_PEER,
+  DEFAULT_RECENT_BYTES_PER_PEER
+} from './constants.ts'
 
 /**
  * The blocks one responder sent us, keyed by multihash: those no traversal has consumed yet
@@ -20,6 +24,8 @@ export class ReceivedBlocks {
     sizeCalculation: (bytes) => Math.max(1, bytes.byteLength)
   })
   readonly #waiters = new Set<() => void>()
+  /** Resolved when the pending bytes fall to half the pause bound, or the store is released. */
+  #caughtUp: { promise: Promise<void>; resolve: () => void } | undefined
 
   /** Keeps a received block until a traversal takes it (a second copy is ignored). */
   add(key: string, bytes: Uint8Array): void {
@@ -40,7 +46,31 @@ export class ReceivedBlocks {
     this.#pending.delete(key)
     this.#pendingBytes -= pending.byteLength
     this.#recent.set(key, pending)
+    if (this.#caughtUp !== undefined && this.#pendingBytes <= DEFAULT_PAUSE_PENDING_BYTES_PER_PEER / 2) this.release()
     return pending
+  }
+
+  /**
+   * While the blocks no traversal has reached are over DEFAULT_PAUSE_PENDING_BYTES_PER_PEER, a
+   * promise that resolves once our walk has taken them down to half that (or the store is
+   * released): the receiving stream stops reading until then. undefined when no pause is due.
+   */
+  backpressure(): Promise<void> | undefined {
+    if (this.#caughtUp !== undefined) return this.#caughtUp.promise
+    if (this.#pendingBytes <= DEFAULT_PAUSE_PENDING_BYTES_PER_PEER) return undefined
+    let resolve: () => void = () => {}
+    const promise = new Promise<void>((r) => {
+      resolve = r
+    })
+    this.#caughtUp = { promise, resolve }
+    return promise
+  }
+
+  /** Ends any pause: the walk caught up, or the last request with this peer ended. */
+  release(): void {
+    const caughtUp = this.#caughtUp
+    this.#caughtUp = undefined
+    caughtUp?.resolve()
   }
 
   /** Resolves when a message arrives (or `wake` is called), or after `ms` at most. */

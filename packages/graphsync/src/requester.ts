@@ -55,8 +55,11 @@ export interface Requester {
     selector: unknown,
     options?: RequestOptions
   ): AsyncGenerator<ReceivedBlock, GraphsyncRequestResult>
-  /** The responses and blocks of one message from `peer`. */
-  receive(peer: PeerId, message: GraphsyncMessage): void
+  /**
+   * The responses and blocks of one message from `peer`. Returns a promise while our walk is far
+   * behind what the peer sent: the stream should stop reading until it resolves.
+   */
+  receive(peer: PeerId, message: GraphsyncMessage): Promise<void> | undefined
   /** Fails every request in progress with `peer` (its stream broke, or it left). */
   failPeer(peer: string, error: Error): void
   /** Fails every request in progress. */
@@ -86,7 +89,7 @@ export function createRequester(components: {
     }
   }
 
-  function receive(peer: PeerId, msg: GraphsyncMessage): void {
+  function receive(peer: PeerId, msg: GraphsyncMessage): Promise<void> | undefined {
     const key = peer.toString()
     const store = peerBlocks.get(key)
     if (store !== undefined && msg.blocks !== undefined) {
@@ -99,7 +102,7 @@ export function createRequester(components: {
             key,
             new RemoteIncorrectResponseError(`${key} sent a block we cannot hash: ${(err as Error).message}`)
           )
-          return
+          return undefined
         }
         store.add(multihashKey(cid), block.data)
       }
@@ -122,6 +125,7 @@ export function createRequester(components: {
       state.onResponse?.(rsp)
       wake(state)
     }
+    return store?.backpressure()
   }
 
   /** One message on a stream of its own (requests and cancels are rare; responses reuse streams). */
@@ -271,7 +275,10 @@ export function createRequester(components: {
       }
       await traversal
       requests.delete(key)
-      if (--blocks.requests === 0) peerBlocks.delete(peerKey)
+      if (--blocks.requests === 0) {
+        peerBlocks.delete(peerKey)
+        blocks.release()
+      }
     }
   }
 

@@ -3,7 +3,7 @@
 // ID only), so each message is split here and its parts handed to the responder and the requester.
 import type { Logger } from '@autoretrieve/interface'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { PROTOCOL_GRAPHSYNC } from './constants.ts'
+import { PAUSED_READ_BUFFER_BYTES, PROTOCOL_GRAPHSYNC } from './constants.ts'
 import { ReceiveError } from './errors.ts'
 import { decodeMessage, type GraphsyncMessage, type GraphsyncRequest } from './message.ts'
 import type { GraphsyncLibp2p } from './types.ts'
@@ -11,8 +11,11 @@ import { readFrames } from './wire.ts'
 
 export interface MessageHandlers {
   onRequest(peer: PeerId, request: GraphsyncRequest): void
-  /** A message with responses or blocks in it. */
-  onResponses(peer: PeerId, message: GraphsyncMessage): void
+  /**
+   * A message with responses or blocks in it. A returned promise asks the stream to stop reading
+   * until it resolves (our walk is far behind what the peer sent).
+   */
+  onResponses(peer: PeerId, message: GraphsyncMessage): Promise<void> | undefined
   /** A stream from `peer` broke (reset, malformed message): it has been reset. */
   onReceiveError(peer: PeerId, error: ReceiveError): void
   onDisconnect(peer: PeerId): void
@@ -35,7 +38,9 @@ export function createProtocolRouter(
       for await (const frame of readFrames(stream)) {
         const msg = decodeMessage(frame)
         for (const req of msg.requests ?? []) handlers.onRequest(peer, req)
-        if (msg.responses !== undefined || msg.blocks !== undefined) handlers.onResponses(peer, msg)
+        if (msg.responses === undefined && msg.blocks === undefined) continue
+        const caughtUp = handlers.onResponses(peer, msg)
+        if (caughtUp !== undefined) await paused(stream, caughtUp)
       }
     } catch (err) {
       logger.debug(
@@ -47,6 +52,22 @@ export function createProtocolRouter(
         peer,
         new ReceiveError(`receive error from ${peer}: ${(err as Error).message}`, { cause: err })
       )
+    }
+  }
+
+  /**
+   * go-graphsync sends as fast as the connection allows (a 192 MiB DAG from the Go responder on
+   * loopback ran 64 MiB ahead of the node's verified writes and failed as a flood), so the walk,
+   * not the responder, sets the pace: a paused stream sends no window updates, and the responder's
+   * writes wait. Its buffer is raised to hold what was already in flight (one yamux window).
+   */
+  async function paused(stream: Stream, caughtUp: Promise<void>): Promise<void> {
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, PAUSED_READ_BUFFER_BYTES)
+    stream.pause()
+    try {
+      await caughtUp
+    } finally {
+      if (stream.readStatus === 'paused') stream.resume()
     }
   }
 

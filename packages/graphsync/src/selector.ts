@@ -205,12 +205,21 @@ export function decodeNode(cid: CID, bytes: Uint8Array): unknown {
   }
 }
 
+/**
+ * Canonical DAG-CBOR key order (shorter first, then bytewise), the order Go encodes a map in and
+ * walks it. A decoded map is a JavaScript object, which lists integer-like keys first ("10" before
+ * "a"), so the order is restored here (packages/dag's blockLinks does the same).
+ */
+function encodedKeyOrder(a: string, b: string): number {
+  return Buffer.byteLength(a) - Buffer.byteLength(b) || Buffer.compare(Buffer.from(a), Buffer.from(b))
+}
+
 /** Children in data-model order: dag-pb is {Links, Data} (schema order), maps in encoded order. */
 function children(node: unknown): Array<[Segment, unknown]> {
   if (node instanceof Uint8Array || node === null || typeof node !== 'object') return []
   if (CID.asCID(node) !== null) return []
   if (Array.isArray(node)) return node.map((v, i) => [i, v])
-  return Object.entries(node as Record<string, unknown>)
+  return Object.entries(node as Record<string, unknown>).sort(([a], [b]) => encodedKeyOrder(a, b))
 }
 
 export interface TraversalOptions extends AbortOptions {

@@ -103,3 +103,21 @@ test('selectors we cannot run are refused with where they fail', () => {
   assert.throws(() => parseSelector({ R: { l: { depth: -1 }, ':>': { '@': {} } } }), /non-negative/)
   assert.deepEqual(parseSelector({ '|': [MATCH_ROOT, { '@': {} }] }).kind, 'union')
 })
+
+test('dag-cbor map keys are explored in canonical order, "a" before "10", as Go walks them', async () => {
+  const leaves = await Promise.all(
+    ['first', 'second'].map(async (text) => {
+      const bytes = new TextEncoder().encode(text)
+      return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+    })
+  )
+  // A JavaScript object lists the integer-like key "10" first; the encoding (and Go) has "a" first.
+  const top = dagCbor.encode({ 10: leaves[1].cid, a: leaves[0].cid })
+  const topCid = CID.createV1(dagCbor.code, await sha256.digest(top))
+  const blocks = new Map<string, Uint8Array>([
+    [multihashKey(topCid), top],
+    ...leaves.map((l) => [multihashKey(l.cid), l.bytes] as const)
+  ])
+  const { loads } = await walk({ get: async (c: CID) => blocks.get(multihashKey(c)) }, topCid, EXPLORE_ALL_RECURSIVELY)
+  assert.deepEqual(loads, [topCid, leaves[0].cid, leaves[1].cid].map(String))
+})

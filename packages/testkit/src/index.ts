@@ -18,6 +18,7 @@ export {
 } from './estuary.ts'
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
 export { GoMissingError, goPeerBinary, type IpfsResult, type KuboPeer, startKubo } from './go-peers.ts'
+export { type GoResponder, type GoResponderInit, startGoResponder } from './go-responder.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'
 export {
   encodeMetadata,

@@ -11,6 +11,7 @@ import {
 import {
   EXPLORE_ALL_RECURSIVELY,
   type Graphsync,
+  LinkAction,
   ReceiveError,
   RemoteIncorrectResponseError,
   RequestCancelledError,
@@ -64,6 +65,9 @@ export function createGraphsyncAdapter(components: {
       const request = createTransferPullRequest({ root, selector, voucher: proposal, transferId: nextId() })
       // A provider may refuse in an informational message before its terminal status: keep it.
       let refusal: Error | undefined
+      // go-graphsync answers a block it lacks with a Missing link and goes on with the next one;
+      // the ordered walk cannot pass the hole, so stop there and say what is missing.
+      let hole: AttemptError | undefined
       const requestAbort = new AbortController()
       const signal = AbortSignal.any([ctx.signal, requestAbort.signal])
       try {
@@ -72,6 +76,11 @@ export function createGraphsyncAdapter(components: {
           extensions: { [EXTENSION_DATA_TRANSFER]: transferMessageToNode(request) },
           getLocal: ctx.getLocal,
           onResponse: (rsp) => {
+            const missing = rsp.metadata?.find((m) => m.action === LinkAction.Missing)
+            if (missing !== undefined && hole === undefined) {
+              hole = new AttemptError('incomplete', `graphsync from ${candidate.peerId}: no block ${missing.link}`)
+              requestAbort.abort(hole)
+            }
             let message: ReturnType<typeof findTransferMessage>
             try {
               message = findTransferMessage(rsp.extensions)
@@ -92,6 +101,7 @@ export function createGraphsyncAdapter(components: {
         }
       } catch (cause) {
         if (ctx.signal.aborted) throw cause
+        if (hole !== undefined) throw hole
         const err = refusal ?? cause
         if (cause instanceof ReceiveError)
           throw new AttemptError('incomplete', `graphsync from ${candidate.peerId}: ${cause.message}`, { cause })
