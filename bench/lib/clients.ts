@@ -24,6 +24,9 @@ export interface RoundResult {
   meanRootBlockMs?: number
   /** CPU time all client processes spent fetching, ms. */
   clientCpuMs: number
+  /** Epoch ms when the first client started and the last one ended: the transfer's window. */
+  startedAt: number
+  endedAt: number
 }
 
 /** `n` Helia client processes fetch `root` from `addr`, starting together; aggregate over the round's wall time. */
@@ -40,8 +43,12 @@ export async function fetchWithClients(
   try {
     const results = await Promise.all(procs.map((p) => p.firstJson<ClientResult>(timeoutMs)))
     const bytes = results.reduce((a, r) => a + r.bytes, 0)
-    const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))
+    const startedAt = Math.min(...results.map((r) => r.startedAt))
+    const endedAt = Math.max(...results.map((r) => r.endedAt))
+    const wallMs = endedAt - startedAt
     return {
+      startedAt,
+      endedAt,
       clients: n,
       bytes,
       wallMs,

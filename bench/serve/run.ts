@@ -1,7 +1,7 @@
 // bench/serve: a 64 MiB UnixFS DAG (256 KiB raw leaves) served over Bitswap to 1 and to 4
 // concurrent Helia clients, by autoretrieve and by a plain Helia node (@helia/bitswap, memory
 // blockstore) in the same run, alternating which goes first. Reports aggregate MB/s, the ratio
-// autoretrieve/Helia, and each server's peak RSS.
+// autoretrieve/Helia (medians over the rounds), each server's CPU per GiB and peak RSS, and every round.
 //   node bench/serve/run.ts [--size-mib 64] [--rounds 2] [--clients 1,4] [--database-url postgres://…]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,7 +12,7 @@ import { createUnixfsFixture } from '@autoretrieve/testkit'
 import { fetchWithClients, type RoundResult } from '../lib/clients.ts'
 import { CLI, nodeEnv, startBenchNode } from '../lib/node.ts'
 import { cpuTimeMs, freePort, peakRss, spawnNode } from '../lib/process.ts'
-import { writeResult } from '../lib/results.ts'
+import { median, round, writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
   options: {
@@ -71,34 +71,52 @@ try {
   await ours.proc.stop()
   await heliaServer.stop()
 
-  const mean = (xs: RoundResult[]) => xs.reduce((a, x) => a + x.mbps, 0) / xs.length
-  const avg = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length
   const cpuS = (who: string, n: number) => ({
-    server: +(avg(serverCpuMs[`${who}:${n}`]) / 1000).toFixed(2),
-    clients: +(avg(results[`${who}:${n}`].map((r) => r.clientCpuMs)) / 1000).toFixed(2)
+    server: round(median(serverCpuMs[`${who}:${n}`]) / 1000, 2),
+    clients: round(median(results[`${who}:${n}`].map((r) => r.clientCpuMs)) / 1000, 2)
   })
   const rows = clientCounts.map((n) => {
-    const a = mean(results[`autoretrieve:${n}`])
-    const h = mean(results[`helia:${n}`])
+    const a = median(results[`autoretrieve:${n}`].map((r) => r.mbps))
+    const h = median(results[`helia:${n}`].map((r) => r.mbps))
     const cpu = { autoretrieve: cpuS('autoretrieve', n), helia: cpuS('helia', n) }
     return {
       clients: n,
-      autoretrieveMBps: +a.toFixed(1),
-      heliaMBps: +h.toFixed(1),
-      ratio: +(a / h).toFixed(2),
-      // CPU seconds per round (mean); when a round saturates the cores its time is about its CPU
+      autoretrieveMBps: round(a, 1),
+      heliaMBps: round(h, 1),
+      ratio: round(a / h, 2),
+      // CPU seconds per round (median); when a round saturates the cores its time is about its CPU
       // over the core count, so Helia's total over our clients' alone bounds the ratio even if
       // our server cost nothing.
       cpuSeconds: cpu,
-      ratioBoundIfServerFree: +((cpu.helia.server + cpu.helia.clients) / cpu.autoretrieve.clients).toFixed(2)
+      // The server's own CPU per GiB served: the figure that holds when clients share the cores.
+      serverCpuSecondsPerGiB: {
+        autoretrieve: round(cpu.autoretrieve.server / ((n * fixture.bytes.byteLength) / 2 ** 30), 2),
+        helia: round(cpu.helia.server / ((n * fixture.bytes.byteLength) / 2 ** 30), 2)
+      },
+      ratioBoundIfServerFree: round((cpu.helia.server + cpu.helia.clients) / cpu.autoretrieve.clients, 2)
     }
   })
+  // Every round as it ran, in order: what the medians above come from.
+  const samples = clientCounts.flatMap((n) =>
+    (['autoretrieve', 'helia'] as const).flatMap((who) =>
+      results[`${who}:${n}`].map((r, i) => ({
+        server: who,
+        clients: n,
+        round: i + 1,
+        mbps: round(r.mbps, 1),
+        wallMs: Math.round(r.wallMs),
+        serverCpuMs: Math.round(serverCpuMs[`${who}:${n}`][i]),
+        clientCpuMs: Math.round(r.clientCpuMs)
+      }))
+    )
+  )
   const summary = {
     bench: 'serve',
     sizeMiB,
     rounds,
     database: values['database-url'] ? 'postgres' : 'pglite',
     rows,
+    samples,
     peakRssMiB: { autoretrieve: +(oursRss / 2 ** 20).toFixed(0), helia: +(heliaRss / 2 ** 20).toFixed(0) },
     goal: 'with 4 clients >= 1.5x the Helia node; autoretrieve peak RSS <= 250 MiB'
   }
