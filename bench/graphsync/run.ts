@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import { createUnixfsFixture, startGoResponder } from '@autoretrieve/testkit'
 import { CLI, nodeEnv } from '../lib/node.ts'
 import { peakRss, spawnNode } from '../lib/process.ts'
-import { writeResult } from '../lib/results.ts'
+import { median, round, writeResult } from '../lib/results.ts'
 
 const TESTKIT = fileURLToPath(new URL('../../packages/testkit/src/cli.ts', import.meta.url))
 const CPU_AT_EXIT = fileURLToPath(new URL('./cpu-at-exit.ts', import.meta.url))
@@ -133,14 +133,24 @@ try {
       )
     }
   }
-  const mbps = (xs: FetchSummary[]) => xs.reduce((a, x) => a + x.bytes / 1e6 / (x.ms / 1000), 0) / xs.length
-  const cpuPerGiB = (protocol: Protocol) => {
-    const xs = runs[protocol]
-    const perGiB = xs.reduce((a, x) => a + (x.cpuS - baselineCpuS[protocol]) / (x.bytes / 2 ** 30), 0) / xs.length
-    return +perGiB.toFixed(2)
-  }
+  // Medians over the rounds; every round is in `samples`.
+  const mbps = (xs: FetchSummary[]) => median(xs.map((x) => x.bytes / 1e6 / (x.ms / 1000)))
+  const cpuPerGiB = (protocol: Protocol) =>
+    round(median(runs[protocol].map((x) => (x.cpuS - baselineCpuS[protocol]) / (x.bytes / 2 ** 30))), 2)
   const gs = mbps(runs.graphsync)
   const http = mbps(runs.http)
+  const samples = PROTOCOLS.flatMap((protocol) =>
+    runs[protocol].map((x, i) => ({
+      protocol,
+      round: i + 1,
+      bytes: x.bytes,
+      ms: x.ms,
+      MBps: round(x.bytes / 1e6 / (x.ms / 1000), 1),
+      cpuS: round(x.cpuS, 3),
+      cpuBaselineS: round(baselineCpuS[protocol], 3),
+      peakRssMiB: x.peakRssMiB
+    }))
+  )
   const summary = {
     bench: providerKind === 'go' ? 'graphsync-go' : 'graphsync',
     graphsyncProvider: providerKind === 'go' ? 'go-graphsync v0.17.0 + go-data-transfer v2.0.0-rc8' : 'stand-in',
@@ -151,8 +161,6 @@ try {
     graphsyncMBps: +gs.toFixed(1),
     httpMBps: +http.toFixed(1),
     ratio: +(gs / http).toFixed(2),
-    graphsyncMs: runs.graphsync.map((x) => x.ms),
-    httpMs: runs.http.map((x) => x.ms),
     fetchPeakRssMiB: {
       graphsync: Math.max(...runs.graphsync.map((x) => x.peakRssMiB)),
       http: Math.max(...runs.http.map((x) => x.peakRssMiB))
@@ -163,21 +171,7 @@ try {
     goal: 'graphsync >= 0.7x the HTTP throughput from the same provider'
   }
   console.log(JSON.stringify(summary, null, 2))
-  if (providerKind === 'go') {
-    const samples = PROTOCOLS.flatMap((protocol) =>
-      runs[protocol].map((x, round) => ({
-        protocol,
-        round,
-        bytes: x.bytes,
-        ms: x.ms,
-        MBps: +(x.bytes / 1e6 / (x.ms / 1000)).toFixed(1),
-        cpuS: +x.cpuS.toFixed(3),
-        cpuBaselineS: +baselineCpuS[protocol].toFixed(3),
-        peakRssMiB: x.peakRssMiB
-      }))
-    )
-    await writeResult('graphsync-go', { ...summary, samples })
-  } else await writeResult('graphsync', summary)
+  await writeResult(summary.bench, { ...summary, samples })
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {})
   await rm(work, { recursive: true, force: true })

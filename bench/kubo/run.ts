@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { type KuboPeer, pseudoRandomBytes, startIndexer, startKubo } from '@autoretrieve/testkit'
 import { type BenchNode, nodeEnv, startBenchNode } from '../lib/node.ts'
 import { cpuTimeMs } from '../lib/process.ts'
-import { writeResult } from '../lib/results.ts'
+import { median, writeResult } from '../lib/results.ts'
 
 const { values } = parseArgs({
   options: { mib: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } }
@@ -33,11 +33,6 @@ interface Sample {
   providerCpuSecPerGiB?: number
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-}
 const summarize = (samples: Sample[]) => ({
   medianWallMs: Math.round(median(samples.map((s) => s.wallMs))),
   medianServerCpuSecPerGiB: +median(samples.map((s) => s.serverCpuSecPerGiB)).toFixed(3),
