@@ -59,7 +59,7 @@ async function bitswapPeer(t: { after(fn: () => Promise<unknown>): void }, addrs
     async send(msg: OutgoingMessage) {
       if (!out.send(frame(encodeMessage(msg)))) await out.onDrain()
     },
-    /** The answers about `cid` received from message `from` on, once there is one (bounded). */
+    /** The answers about `cid` (BLOCK, HAVE, DONT_HAVE) in messages from index `from` on, once there is one (bounded). */
     async answersAbout(cid: CID, from: number) {
       const about = () =>
         received
@@ -91,7 +91,11 @@ test('a CID denied through the admin API while the node runs is refused over Bit
   const peer = await bitswapPeer(t, node.multiaddrs)
   let from = peer.count
   await peer.send({ wantlist: { entries: [{ cid: root, wantType: WantType.Have, sendDontHave: true }] } })
-  assert.deepEqual(await peer.answersAbout(root, from), ['HAVE'], 'before the deny the node has the block')
+  assert.deepEqual(
+    new Set(await peer.answersAbout(root, from)),
+    new Set(['HAVE']),
+    'before the deny the node has the block'
+  )
   await peer.send({ wantlist: { entries: [{ cid: root, cancel: true }] } })
 
   const version = await denyViaApi(node, root)
@@ -103,27 +107,29 @@ test('a CID denied through the admin API while the node runs is refused over Bit
   )
   from = peer.count
   await peer.send({ wantlist: { entries: [{ cid: root, wantType: WantType.Block, sendDontHave: true }] } })
-  assert.deepEqual(await peer.answersAbout(root, from), ['DONT_HAVE'])
-  assert.deepEqual(await refusalReasons(node, root, peer.peerId), ['blacklisted_cid'])
+  assert.deepEqual(new Set(await peer.answersAbout(root, from)), new Set(['DONT_HAVE']))
+  assert.deepEqual(new Set(await refusalReasons(node, root, peer.peerId)), new Set(['blacklisted_cid']))
 
   // Cached while denied: an import does not consult the deny list, so the block is back in the
   // cache, and only the policy check stands between it and the peer.
   await importCarViaNode(node, fixture.car)
   const now = await explain(node, root)
   assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, true, version])
+  const seen = now.refusals.filter((r) => r.peer === peer.peerId).length
   from = peer.count
   await peer.send({ wantlist: { entries: [{ cid: root, wantType: WantType.Block, sendDontHave: true }] } })
-  assert.deepEqual(await peer.answersAbout(root, from), ['DONT_HAVE'], 'a cached, denied block is not sent')
+  assert.deepEqual(
+    new Set(await peer.answersAbout(root, from)),
+    new Set(['DONT_HAVE']),
+    'a cached, denied block is not sent'
+  )
   const refusals = await until(
-    'the second refusal recorded',
+    'the refusal of the cached block recorded',
     async () => (await explain(node, root)).refusals.filter((r) => r.peer === peer.peerId),
-    (r) => r.length >= 2
+    (r) => r.length > seen
   )
   assert.deepEqual(
-    refusals.map((r) => [r.reason, r.policyVersion]),
-    [
-      ['blacklisted_cid', version],
-      ['blacklisted_cid', version]
-    ]
+    new Set(refusals.map((r) => `${r.reason} at policy version ${r.policyVersion}`)),
+    new Set([`blacklisted_cid at policy version ${version}`])
   )
 })
