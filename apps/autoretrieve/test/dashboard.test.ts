@@ -5,21 +5,29 @@ import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import { chromium } from 'playwright-core'
-import { cliEnv, startDaemon, tempDataDir } from './helpers.ts'
+import {
+  cliEnv,
+  explain,
+  importCarViaNode,
+  missingService,
+  refusalReasons,
+  startDaemon,
+  tempDataDir,
+  until
+} from './helpers.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 
 test('the dashboard shows live numbers while a Helia client fetches, and denies a CID from the page', async (t) => {
   if (!existsSync(CHROMIUM))
-    return t.skip(`${CHROMIUM} is not installed (the test setup installs Debian's chromium where it can)`)
+    return missingService(
+      t,
+      `${CHROMIUM} is not installed`,
+      "Install Debian's chromium (`apt-get install chromium`; `npm test` does it when run as root)"
+    )
   const node = await startDaemon(t, await tempDataDir(t), cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
   const fixture = await createUnixfsFixture({ size: 1_000_000, chunkSize: 100_000, seed: 51 })
-  const imported = await fetch(`${node.adminUrl}/api/v1/cache/import`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: Buffer.from(fixture.car)
-  })
-  assert.equal(imported.status, 200)
+  await importCarViaNode(node, fixture.car)
 
   let browser: Awaited<ReturnType<typeof chromium.launch>>
   try {
@@ -37,7 +45,11 @@ test('the dashboard shows live numbers while a Helia client fetches, and denies 
       ]
     })
   } catch (err) {
-    return t.skip(`Chromium could not start: ${(err as Error).message.split('\n')[0]}`)
+    return missingService(
+      t,
+      `Chromium could not start: ${(err as Error).message.split('\n')[0]}`,
+      `Check that ${CHROMIUM} runs headless here`
+    )
   }
   t.after(() => browser.close())
   const page = await browser.newPage()
@@ -63,11 +75,7 @@ test('the dashboard shows live numbers while a Helia client fetches, and denies 
   assert.ok(Number(await page.textContent('#n-hits')) >= fixture.blocks.length)
 
   const other = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 52 })
-  await fetch(`${node.adminUrl}/api/v1/cache/import`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: Buffer.from(other.car)
-  })
+  await importCarViaNode(node, other.car)
   await page.fill('#deny-cid', other.root.toString())
   await page.click('#deny-form button')
   await page.waitForSelector(`#deny-table td:text("${other.root}")`, { timeout: 5_000 })
@@ -76,11 +84,23 @@ test('the dashboard shows live numbers while a Helia client fetches, and denies 
     await fetch(`${node.adminUrl}/api/v1/policy`, { headers: { Authorization: `Bearer ${node.token}` } })
   ).json()
   assert.ok(policy.cidBlacklist.some((e: { cid: string }) => e.cid === other.root.toString()))
+  // The deny removed the cached copy; cached again (an import does not consult the deny list), the
+  // block is kept from the client by the policy check alone, and the refusal names it.
+  await until(
+    'the denied block removed from the cache',
+    () => explain(node, other.root),
+    (e) => !e.cachedNow
+  )
+  await importCarViaNode(node, other.car)
+  const now = await explain(node, other.root)
+  assert.deepEqual([now.deniedNow, now.cachedNow], [true, true])
   const refused = (async () => {
     for await (const _ of unixfs(helia).cat(other.root, { signal: AbortSignal.timeout(2_000) })) {
       // drain
     }
   })()
   await assert.rejects(refused, 'the next want for the denied CID is refused')
+  const reasons = await refusalReasons(node, other.root, helia.libp2p.peerId.toString())
+  assert.deepEqual(new Set(reasons), new Set(['blacklisted_cid']))
   assert.deepEqual(errors, [])
 })

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { createHeliaPeer, type HeliaPeer } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
@@ -13,10 +14,10 @@ import postgres from 'postgres'
 
 export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
-/** A fresh data dir under the OS temp dir, removed after the test. */
 /** Daemons by data dir: a scratch dir is removed only once what runs on it has stopped. */
 const daemonsByDir = new Map<string, Set<() => Promise<unknown>>>()
 
+/** A fresh data dir under the OS temp dir, removed after the test. */
 export async function tempDataDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'autoretrieve-test-'))
   const dataDir = join(dir, 'data')
@@ -134,22 +135,50 @@ export async function startDaemon(
         }
       }
     } catch {}
-    await new Promise((r) => setTimeout(r, 100))
+    await sleep(100)
   }
   throw new Error(`daemon did not become ready in 60 s:\n${stderr}`)
 }
 
-/** A scratch PostgreSQL database for one test (dropped after it), or undefined when none answers on 127.0.0.1:5432. */
-export async function scratchDatabase(t: { after(fn: () => Promise<unknown>): void }): Promise<string | undefined> {
-  const admin = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
-    max: 1,
-    connect_timeout: 3,
-    onnotice: () => {}
-  })
+/**
+ * The server PostgreSQL tests use: a database they may create others on. The same variable as
+ * packages/store/test/engines.ts reads.
+ */
+export const TEST_POSTGRES_URL =
+  process.env.AUTORETRIEVE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** Whether a test may skip for a missing service: only on a developer's explicit opt-out, and never in CI. */
+export const ALLOW_SKIP =
+  process.env.AUTORETRIEVE_TEST_ALLOW_SKIP === '1' && !['true', '1'].includes(process.env.CI ?? '')
+
+/**
+ * A service the test needs is missing: a failure saying what and how to provide it, or, with the
+ * opt-out, a skip saying the same. Returns only when the test skipped (the caller then returns).
+ */
+export function missingService(t: { skip(message: string): void }, what: string, how: string): void {
+  if (!ALLOW_SKIP)
+    throw new Error(`${what}. ${how}; or set AUTORETRIEVE_TEST_ALLOW_SKIP=1 to skip the tests that need it`)
+  t.skip(`${what} (AUTORETRIEVE_TEST_ALLOW_SKIP=1)`)
+}
+
+/**
+ * A scratch PostgreSQL database for one test (dropped after it), on AUTORETRIEVE_TEST_POSTGRES_URL's
+ * server. None answering fails the test (see missingService); undefined only when it skipped.
+ */
+export async function scratchDatabase(t: {
+  after(fn: () => Promise<unknown>): void
+  skip(message: string): void
+}): Promise<string | undefined> {
+  const admin = postgres(TEST_POSTGRES_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
   try {
     await admin`select 1`
-  } catch {
+  } catch (err) {
     await admin.end({ timeout: 1 })
+    missingService(
+      t,
+      `PostgreSQL is not reachable at ${new URL(TEST_POSTGRES_URL).host} (${(err as Error).message})`,
+      'Start one with trust auth for user postgres on 127.0.0.1:5432, or set AUTORETRIEVE_TEST_POSTGRES_URL to a database the tests may create databases from'
+    )
     return undefined
   }
   const name = `autoretrieve_test_${randomBytes(5).toString('hex')}`
@@ -158,7 +187,88 @@ export async function scratchDatabase(t: { after(fn: () => Promise<unknown>): vo
     await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {})
     await admin.end({ timeout: 1 })
   })
-  return `postgres://postgres@127.0.0.1:5432/${name}`
+  const url = new URL(TEST_POSTGRES_URL)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+/**
+ * Waits until `cond` holds, polling every `intervalMs` for at most `timeoutMs` (so at most
+ * timeoutMs / intervalMs checks); throws naming `what` and the last value seen otherwise.
+ */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T> | T,
+  cond: (value: T) => boolean,
+  { timeoutMs = 10_000, intervalMs = 50 } = {}
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (cond(value)) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(value)}`)
+    await sleep(intervalMs)
+  }
+}
+
+/** One admin API call with the node's token; the JSON answer and its status. */
+export async function adminApi<T = Record<string, unknown>>(
+  node: DaemonHandle,
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${node.adminUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  return { status: res.status, body: (await res.json()) as T }
+}
+
+export interface Explained {
+  deniedNow: boolean
+  cachedNow: boolean
+  policyVersion: number
+  refusals: Array<{ peer: string; reason: string; policyVersion: number }>
+}
+
+/** `GET /api/v1/cids/{cid}/explain`: what the node says now about a CID, and the refusals it recorded. */
+export async function explain(node: DaemonHandle, cid: CID | string): Promise<Explained> {
+  const { status, body } = await adminApi<Explained>(node, 'GET', `/api/v1/cids/${cid}/explain`)
+  assert.equal(status, 200, JSON.stringify(body))
+  return body
+}
+
+/**
+ * Denies a CID through the admin API of `via` (default: the node itself) and waits until `node`
+ * serves under that policy version; resolves with the version.
+ */
+export async function denyViaApi(node: DaemonHandle, cid: CID | string, via: DaemonHandle = node): Promise<number> {
+  const denied = await adminApi(via, 'POST', '/api/v1/blacklist/cids', { cid: cid.toString(), reason: 'test' })
+  assert.equal(denied.status, 201, JSON.stringify(denied.body))
+  const version = denied.body.version as number
+  await until(
+    `policy version ${version} on the node`,
+    async () => (await adminApi(node, 'GET', '/api/v1/policy')).body.version as number,
+    (seen) => seen >= version
+  )
+  return version
+}
+
+/**
+ * The reasons the node recorded for refusing wants for `cid` (from `peer` if given), once at least
+ * one is recorded: refusals reach the database in batches, off the request path.
+ */
+export async function refusalReasons(node: DaemonHandle, cid: CID | string, peer?: string): Promise<string[]> {
+  const mine = (e: Explained) => e.refusals.filter((r) => peer === undefined || r.peer === peer)
+  const why = await until(
+    `a refusal of ${cid} recorded`,
+    () => explain(node, cid),
+    (e) => mine(e).length > 0
+  )
+  return mine(why).map((r) => r.reason)
 }
 
 /** The whole UnixFS file under `root` as a Helia client reads it (bounded by timeoutMs). */

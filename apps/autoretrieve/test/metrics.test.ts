@@ -186,5 +186,6 @@ test('after a Helia client fetches from the cache, /metrics parses and shows Bit
   assert.ok(elu >= 0 && elu <= 1, `event-loop utilisation ${elu}`)
   assert.ok((value(m, 'autoretrieve_process_resident_memory_bytes') ?? 0) > 0)
   const started = value(m, 'autoretrieve_process_start_time_seconds') ?? 0
+  // A wall-clock time in seconds, not a duration: a process started in this test run (minutes ago at most).
   assert.ok(Math.abs(Date.now() / 1000 - started) < 300, `start time ${started}`)
 })

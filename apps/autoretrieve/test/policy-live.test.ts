@@ -4,7 +4,18 @@ import { createHeliaPeer, createUnixfsFixture, type HeliaPeer } from '@autoretri
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { cliEnv, type DaemonHandle, importCarViaNode, scratchDatabase, startDaemon, tempDataDir } from './helpers.ts'
+import {
+  adminApi,
+  cliEnv,
+  denyViaApi,
+  explain,
+  importCarViaNode,
+  refusalReasons,
+  scratchDatabase,
+  startDaemon,
+  tempDataDir,
+  until
+} from './helpers.ts'
 
 async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   const parts: Uint8Array[] = []
@@ -12,18 +23,9 @@ async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   return Buffer.concat(parts)
 }
 
-async function api(node: DaemonHandle, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${node.adminUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  return { status: res.status, body: (await res.json()) as Record<string, any> }
-}
-
-test('two nodes on one PostgreSQL: a deny through the first is in force on the second within a second; removing it serves again', async (t) => {
+test('two nodes on one PostgreSQL: a deny through the first is in force on the second without a restart, reason blacklisted_cid even when cached; removing it serves again', async (t) => {
   const databaseUrl = await scratchDatabase(t)
-  if (databaseUrl === undefined) return t.skip('PostgreSQL not reachable on 127.0.0.1:5432')
+  if (databaseUrl === undefined) return // skipped: no PostgreSQL, and AUTORETRIEVE_TEST_ALLOW_SKIP=1
   const env = cliEnv({
     AUTORETRIEVE_DATABASE_URL: databaseUrl,
     AUTORETRIEVE_DISABLE_RETRIEVAL: 'true'
@@ -33,26 +35,35 @@ test('two nodes on one PostgreSQL: a deny through the first is in force on the s
   const fixture = await createUnixfsFixture({ size: 600_000, chunkSize: 200_000, seed: 41 })
   await importCarViaNode(second, fixture.car)
 
-  const denied = await api(first, 'POST', '/api/v1/blacklist/cids', { cid: fixture.root.toString(), reason: 'test' })
-  assert.equal(denied.status, 201)
-  const deadline = Date.now() + 1_000
-  let seen = -1
-  while (Date.now() < deadline) {
-    seen = (await api(second, 'GET', '/api/v1/policy')).body.version
-    if (seen >= denied.body.version) break
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  assert.equal(seen, denied.body.version, 'the second node did not take the new policy version within 1 s')
+  // Denied through the first node, in force on the second without a restart. README: "in force at
+  // once on every instance that shares the database (PostgreSQL LISTEN/NOTIFY)". The second node
+  // has no other way to learn of it (no polling), so the version arriving at all shows the push;
+  // the wait's bound only ends a hung test (how fast is a benchmark's question, not this test's).
+  const version = await denyViaApi(second, fixture.root, first)
+  await until(
+    'denying removed the cached copy on the second node',
+    () => explain(second, fixture.root),
+    (e) => !e.cachedNow
+  )
+  // Cached again while denied (an import does not consult the deny list): only the second
+  // node's policy check keeps it from a peer, and that check names the reason.
+  await importCarViaNode(second, fixture.car)
+  const now = await explain(second, fixture.root)
+  assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, true, version])
 
   const helia = await createHeliaPeer()
   t.after(() => helia.stop())
   await helia.libp2p.dial(multiaddr(second.multiaddrs.find((a) => !a.includes('/ws'))!))
   await assert.rejects(cat(helia, fixture.root, 2_000), 'a denied root is refused')
-  const why = await api(second, 'GET', `/api/v1/cids/${fixture.root}/explain`)
-  assert.equal(why.body.deniedNow, true)
-  assert.equal(why.body.cachedNow, false, 'denying removed the cached copy')
+  const reasons = await refusalReasons(second, fixture.root, helia.libp2p.peerId.toString())
+  assert.deepEqual(new Set(reasons), new Set(['blacklisted_cid']))
 
-  await api(first, 'DELETE', `/api/v1/blacklist/cids/${fixture.root}`)
+  assert.equal((await adminApi(first, 'DELETE', `/api/v1/blacklist/cids/${fixture.root}`)).status, 200)
+  await until(
+    'the allow on the second node',
+    () => explain(second, fixture.root),
+    (e) => !e.deniedNow
+  )
   await importCarViaNode(second, fixture.car)
   const helia2 = await createHeliaPeer()
   t.after(() => helia2.stop())

@@ -6,7 +6,17 @@ import { createHeliaPeer, createUnixfsFixture, type HeliaPeer } from '@autoretri
 import { unixfs } from '@helia/unixfs'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
-import { cliEnv, runCli, startDaemon, tempDataDir } from './helpers.ts'
+import {
+  adminApi,
+  cliEnv,
+  explain,
+  importCarViaNode,
+  refusalReasons,
+  runCli,
+  startDaemon,
+  tempDataDir,
+  until
+} from './helpers.ts'
 
 async function cat(helia: HeliaPeer, root: CID, timeoutMs = 30_000) {
   const parts: Uint8Array[] = []
@@ -61,14 +71,28 @@ test('a client that asks before the blocks exist gets them when `cache import` h
   const node = await startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
   const helia = await client(t, tcpOf(node.multiaddrs))
   const fetching = cat(helia, fixture.root)
-  await new Promise((r) => setTimeout(r, 500))
+  // The want has arrived, and missed: the node holds it, and nothing was in the cache then (were
+  // the import first, this would be a plain cache hit and prove nothing about late delivery).
+  const atWant = await until(
+    'the want for the root to reach the node',
+    async () =>
+      (await adminApi(node, 'GET', '/api/v1/stats')).body as {
+        wants: number
+        misses: number
+        hits: number
+        cache: { blocks: number }
+      },
+    (s) => s.wants >= 1 && s.misses >= 1
+  )
+  assert.deepEqual([atWant.hits, atWant.cache.blocks], [0, 0], 'the block was not in the cache when the want arrived')
+  assert.equal((await explain(node, fixture.root)).cachedNow, false)
   const imported = await runCli(['--data-dir', dataDir, 'cache', 'import', car], cliEnv())
   assert.equal(imported.code, 0, imported.stderr)
   assert.equal(JSON.parse(imported.stdout).via, 'node')
   assert.deepEqual(await fetching, Buffer.from(fixture.bytes))
 })
 
-test('a root on the config deny list is refused even when cached; check-cid reports a missing block', async (t) => {
+test('a root on the config deny list is removed at start, refused even when cached again, reason blacklisted_cid; check-cid reports a missing block', async (t) => {
   const dataDir = await tempDataDir(t)
   const fixture = await createUnixfsFixture({ size: 300_000, chunkSize: 100_000, seed: 13 })
   await mkdir(dataDir, { recursive: true })
@@ -76,8 +100,16 @@ test('a root on the config deny list is refused even when cached; check-cid repo
   const car = await writeCar(dataDir, 'denied.car', fixture.car)
   assert.equal((await runCli(['--data-dir', dataDir, 'cache', 'import', car], cliEnv())).code, 0)
   const node = await startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
+  assert.equal((await explain(node, fixture.root)).cachedNow, false, 'the start-up sweep removed the denied root')
+  // Cached again while denied (an import does not consult the deny list). Retrieval is off, so a
+  // missing block is refused anyway: the reason, and the cached block not sent, are the policy's.
+  await importCarViaNode(node, fixture.car)
+  const now = await explain(node, fixture.root)
+  assert.deepEqual([now.deniedNow, now.cachedNow], [true, true])
   const helia = await client(t, tcpOf(node.multiaddrs))
   await assert.rejects(cat(helia, fixture.root, 2_000))
+  const reasons = await refusalReasons(node, fixture.root, helia.libp2p.peerId.toString())
+  assert.deepEqual(new Set(reasons), new Set(['blacklisted_cid']))
 
   const partial = await createUnixfsFixture({ size: 300_000, chunkSize: 100_000, seed: 14 })
   const { carOf } = await import('@autoretrieve/testkit')

@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { createStore, type Store } from '../src/index.ts'
 
+/** The server the PostgreSQL cases use (the same variable as apps/autoretrieve/test/helpers.ts reads). */
 const ADMIN_URL = process.env.AUTORETRIEVE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A missing PostgreSQL skips only on a developer's explicit opt-out, and never in CI. */
+const ALLOW_SKIP = process.env.AUTORETRIEVE_TEST_ALLOW_SKIP === '1' && !['true', '1'].includes(process.env.CI ?? '')
 
 interface After {
   after(fn: () => Promise<void>): void
@@ -15,14 +19,23 @@ function admin() {
   return postgres(ADMIN_URL, { max: 1, connect_timeout: 3, onnotice: () => {} })
 }
 
-/** A scratch PostgreSQL database, dropped in `t.after`, or why there is none (PostgreSQL not answering). */
+/**
+ * A scratch PostgreSQL database, dropped in `t.after`. PostgreSQL not answering throws (the test
+ * fails saying so), or with AUTORETRIEVE_TEST_ALLOW_SKIP=1 outside CI answers why to skip.
+ */
 export async function scratchPostgres(t: After): Promise<{ url: string } | { skip: string }> {
   const sql = admin()
   try {
     await sql`select 1`
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => {})
-    return { skip: `PostgreSQL not reachable at ${ADMIN_URL} (${(err as Error).message}): PostgreSQL cases skipped` }
+    const what = `PostgreSQL is not reachable at ${new URL(ADMIN_URL).host} (${(err as Error).message})`
+    if (ALLOW_SKIP) return { skip: `${what} (AUTORETRIEVE_TEST_ALLOW_SKIP=1)` }
+    throw new Error(
+      `${what}. Start one with trust auth for user postgres on 127.0.0.1:5432, or set ` +
+        'AUTORETRIEVE_TEST_POSTGRES_URL to a database the tests may create databases from; ' +
+        'or set AUTORETRIEVE_TEST_ALLOW_SKIP=1 to skip the tests that need it'
+    )
   }
   const name = `autoretrieve_test_${randomBytes(6).toString('hex')}`
   await sql.unsafe(`create database ${name}`)
@@ -74,7 +87,7 @@ export interface Engine {
   open(): Promise<Store>
 }
 
-/** One suite, both engines: PGlite in a temp dir always, PostgreSQL when 127.0.0.1:5432 answers. */
+/** One suite, both engines: PGlite in a temp dir, and PostgreSQL at AUTORETRIEVE_TEST_POSTGRES_URL. */
 export const engines: Record<'pglite' | 'postgres', (t: After) => Promise<Engine | { skip: string }>> = {
   pglite: async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'ar-store-'))
