@@ -9,9 +9,9 @@ import {
   type OutgoingMessage,
   PROTOCOLS,
   PresenceType,
-  readFrames,
   WantType
 } from '@autoretrieve/bitswap'
+import { readFrames } from '@autoretrieve/frames'
 import { createUnixfsFixture } from '@autoretrieve/testkit'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
@@ -49,7 +49,7 @@ async function bitswapPeer(t: { after(fn: () => Promise<unknown>): void }, addrs
   const received: DecodedMessage[] = []
   await node.handle(PROTOCOLS, (stream) => {
     ;(async () => {
-      for await (const bytes of readFrames(stream, 8 * 1024 * 1024)) received.push(decodeMessage(bytes))
+      for await (const bytes of readFrames(stream, { maxLength: 8 * 1024 * 1024 })) received.push(decodeMessage(bytes))
     })().catch(() => {})
   })
   const conn = await node.dial(multiaddr(addrs.find((a) => !a.includes('/ws'))!))
