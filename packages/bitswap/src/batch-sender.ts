@@ -75,7 +75,7 @@ export class BatchSender {
         // Denied after it was queued: refused here, and recorded as every other refusal is.
         kind = 'dont-have'
         reason = 'blacklisted_cid'
-        this.components.events?.onRefusal?.(task.cid, peer.id, reason, policy.current().version)
+        this.components.events?.onRefusal?.(task.cid, peer.id, 'blacklisted_cid', policy.current().version)
       }
       if (kind === 'block') {
         if (format === 'v0' && task.cid.version !== 0) continue // a 1.0.0 peer can only take CIDv0 blocks
