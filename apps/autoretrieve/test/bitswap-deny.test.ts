@@ -91,9 +91,10 @@ test('a CID denied through the admin API while the node runs is refused over Bit
   const peer = await bitswapPeer(t, node.multiaddrs)
   let from = peer.count
   await peer.send({ wantlist: { entries: [{ cid: root, wantType: WantType.Have, sendDontHave: true }] } })
+  // The root is a small dag-pb node: a want-have for it is answered with the block itself (as boxo does).
   assert.deepEqual(
     new Set(await peer.answersAbout(root, from)),
-    new Set(['HAVE']),
+    new Set(['BLOCK']),
     'before the deny the node has the block'
   )
   await peer.send({ wantlist: { entries: [{ cid: root, cancel: true }] } })
