@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { type EstuaryStandIn, startEstuary } from '@autoretrieve/testkit'
+import { type EstuaryStandIn, startEstuary, waitUntil } from '@autoretrieve/testkit'
 import { publicKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { parse } from 'yaml'
@@ -16,14 +16,6 @@ async function estuaryFor(t: After, advertiseInterval = '400ms'): Promise<Estuar
   const estuary = await startEstuary({ advertiseInterval })
   t.after(() => estuary.close())
   return estuary
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 /** An ip-api.com stand-in: GET answers `{"status": "success", "query": <ip>}`. */
@@ -106,7 +98,7 @@ test('register-estuary registers the peer key and public addresses, keeps config
   assert.ok(!printed.stdout.includes(registered.token), 'print-config redacts the token')
 
   const node = await startDaemon(t, dataDir, env)
-  await until('two heartbeats', () => estuary.heartbeats.filter((h) => h.status === 200).length >= 2)
+  await waitUntil('two heartbeats', () => estuary.heartbeats.filter((h) => h.status === 200).length >= 2)
   assert.ok(estuary.heartbeats.every((h) => h.authorization === `Bearer ${registered.token}`))
   const headers = { Authorization: `Bearer ${node.token}` }
   const status = (await (await fetch(`${node.adminUrl}/api/v1/heartbeat`, { headers })).json()) as Record<
@@ -142,7 +134,7 @@ test('beside a running node, register-estuary looks up the public IP, writes a f
   const out = JSON.parse(res.stdout) as { handle: string; addresses: string[]; reloaded: boolean }
   assert.deepEqual(out.addresses, ['/ip4/198.51.100.9/tcp/6746', '/ip4/198.51.100.9/tcp/6747/ws'])
   assert.equal(out.reloaded, true)
-  await until('a heartbeat after the reload', () => estuary.heartbeats.some((h) => h.status === 200))
+  await waitUntil('a heartbeat after the reload', () => estuary.heartbeats.some((h) => h.status === 200))
   const after = (await (await fetch(`${node.adminUrl}/api/v1/heartbeat`, { headers })).json()) as Record<
     string,
     unknown

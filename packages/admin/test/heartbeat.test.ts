@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createHeartbeat, type HeartbeatInit, registerWithEstuary } from '@autoretrieve/estuary'
-import { type EstuaryStandIn, startEstuary } from '@autoretrieve/testkit'
+import { capturingLogger, type EstuaryStandIn, startEstuary, waitUntil } from '@autoretrieve/testkit'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createAdminApp, listenAdmin } from '../src/index.ts'
 
@@ -16,23 +15,6 @@ async function registered(estuary: EstuaryStandIn) {
     addresses: ['/ip4/127.0.0.1/tcp/6746'],
     pubKey: Buffer.from(publicKeyToProtobuf(key.publicKey)).toString('base64')
   })
-}
-
-/** A logger that keeps every line, to check what was (not) logged. */
-function capturingLogger() {
-  const lines: Array<{ level: string; obj: unknown; msg?: string }> = []
-  const at = (level: string) => (obj: unknown, msg?: string) => {
-    lines.push({ level, obj, msg })
-  }
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } }
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
 }
 
 async function setup(t: After, estuaryInit: { advertiseInterval: string }, init: Partial<HeartbeatInit> = {}) {
@@ -78,7 +60,7 @@ test('GET /api/v1/heartbeat says disabled when no endpoint is set, and POST is a
 test('POST /api/v1/heartbeat beats now and answers the new status; an Estuary refusal is a 502 ERR_HEARTBEAT_FAILED', async (t) => {
   const { estuary, reg, heartbeat } = await setup(t, { advertiseInterval: '1h' })
   heartbeat.start()
-  await until('the first beat', () => heartbeat.status().state === 'ok')
+  await waitUntil('the first beat', () => heartbeat.status().state === 'ok')
   const app = adminApp(heartbeat)
   const res = await app.request('/api/v1/heartbeat', { method: 'POST', headers: auth })
   assert.equal(res.status, 200)
@@ -101,7 +83,7 @@ test('POST /api/v1/heartbeat beats now and answers the new status; an Estuary re
 test('two API beats at once share one request to Estuary', async (t) => {
   const { estuary, heartbeat } = await setup(t, { advertiseInterval: '1h' })
   heartbeat.start()
-  await until('the first beat', () => heartbeat.status().state === 'ok')
+  await waitUntil('the first beat', () => heartbeat.status().state === 'ok')
   estuary.setFault('delay:100')
   const app = adminApp(heartbeat)
   const [a, b] = await Promise.all([
@@ -115,7 +97,7 @@ test('two API beats at once share one request to Estuary', async (t) => {
 test('the heartbeat API over a real socket: behind the bearer token, GET and POST', async (t) => {
   const { estuary, heartbeat } = await setup(t, { advertiseInterval: '1h' })
   heartbeat.start()
-  await until('the first beat', () => heartbeat.status().state === 'ok')
+  await waitUntil('the first beat', () => heartbeat.status().state === 'ok')
   const server = await listenAdmin(adminApp(heartbeat), { host: '127.0.0.1', port: 0 })
   t.after(() => server.close())
   assert.equal((await fetch(`${server.url}/api/v1/heartbeat`)).status, 401)

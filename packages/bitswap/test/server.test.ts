@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import { createHeliaPeer, createUnixfsFixture, waitUntil } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -46,7 +46,7 @@ test('a client that asks before the blocks exist gets them when they land; two c
   await b.libp2p.dial(tcpAddr)
   const fetchA = cat(a, fixture.root)
   const fetchB = cat(b, fixture.root)
-  await until(() => server.peers().filter((p) => p.wants > 0).length === 2, 'both wants for the root')
+  await waitUntil('both wants for the root', () => server.peers().filter((p) => p.wants > 0).length === 2)
   // The late path, not a cache hit: both wants were looked up and missed before any block landed.
   assert.equal(await cache.has(fixture.root), false)
   assert.equal(server.stats().hits, 0)
@@ -120,7 +120,7 @@ test('a cancelled want gets nothing when its block lands; a live one does', asyn
   await peer.send({ wantlist: { entries: [{ cid: cancelled.cid }, { cid: kept.cid }] } })
   await peer.send({ wantlist: { entries: [{ cid: cancelled.cid, cancel: true }] } })
   // Two wants arrived, then the cancel: one is left.
-  await until(() => server.stats().wantsReceived === 2 && server.stats().wants === 1, 'the cancel')
+  await waitUntil('the cancel', () => server.stats().wantsReceived === 2 && server.stats().wants === 1)
   await cache.put(cancelled.cid, cancelled.bytes)
   await cache.put(kept.cid, kept.bytes)
   const [msg] = await peer.waitFor(1)
@@ -300,7 +300,7 @@ test('a block that lands while a peer waits is sent as it came, without reading 
   const { node, land, ...source } = await serverWithLandings(t)
   const peer = await rawPeer(t, node)
   await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
-  await until(() => source.server.stats().wants === 1, 'the want')
+  await waitUntil('the want', () => source.server.stats().wants === 1)
   assert.equal(source.server.stats().misses, 1, 'not in the source when the want arrived')
   land(blk.cid, blk.bytes)
   const [msg] = await peer.waitFor(1)
@@ -313,7 +313,7 @@ test('past the held-bytes bound, a block that lands for a waiting peer is read b
   const source = await serverWithLandings(t, () => blk.bytes, { maxHeldBytes: blk.bytes.byteLength - 1 })
   const peer = await rawPeer(t, source.node)
   await peer.send({ wantlist: { entries: [{ cid: blk.cid, sendDontHave: true }] } })
-  await until(() => source.server.stats().wants === 1, 'the want')
+  await waitUntil('the want', () => source.server.stats().wants === 1)
   source.land(blk.cid, blk.bytes)
   const [msg] = await peer.waitFor(1)
   assert.equal(Buffer.from(msg.payload[0].data).toString(), 'read back, not held')
@@ -331,33 +331,24 @@ test('a peer that drops mid-transfer is let go: the node keeps running and holds
   const source = await serverWithLandings(t, () => undefined, { maxHeldBytes: 2_000_000 })
   const a = await rawPeer(t, source.node, { read: false })
   await a.send({ wantlist: { entries: [{ cid: x.cid, sendDontHave: true }] } })
-  await until(() => source.server.stats().wants === 1, "a's want")
+  await waitUntil("a's want", () => source.server.stats().wants === 1)
   source.land(x.cid, x.bytes)
-  await until(() => a.inboundStreams === 1, 'the block to be on its way to a')
+  await waitUntil('the block to be on its way to a', () => a.inboundStreams === 1)
   for (const c of a.node.getConnections()) c.abort(new Error('the peer went away'))
   // The event loop keeps turning. Retrying at once on the closed connection spun it in microtasks:
   // no timer fired again, this one included, and the test hung (checked: it still does with an
   // immediate retry). How late a timer fires says nothing more on a loaded machine, so no bound on
   // it here; the backoff that prevents the spin is checked with mocked timers in send-scheduler.test.ts.
   await sleep(50)
-  await until(() => source.server.peers().length === 0, 'the dropped peer to be forgotten')
+  await waitUntil('the dropped peer to be forgotten', () => source.server.peers().length === 0)
   const b = await rawPeer(t, source.node)
   await b.send({ wantlist: { entries: [{ cid: y.cid, sendDontHave: true }] } })
-  await until(() => source.server.stats().wants === 1, "b's want")
+  await waitUntil("b's want", () => source.server.stats().wants === 1)
   source.land(y.cid, y.bytes)
   const [msg] = await b.waitFor(1)
   assert.equal(msg.payload[0]?.data.byteLength, y.bytes.byteLength, 'y was held and sent as it landed')
   assert.equal(source.reads, 0)
 })
-
-/** Waits (bounded) until `ok()` holds. */
-async function until(ok: () => boolean, what: string, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 test('a miss opens the reply stream ahead: its answer goes on it, one never used is closed, a cancel opens none', async (t) => {
   const [first, never] = await Promise.all([rawBlock('answered later'), rawBlock('never lands')])
@@ -368,17 +359,17 @@ test('a miss opens the reply stream ahead: its answer goes on it, one never used
   await sleep(200)
   assert.equal(peer.inboundStreams, 0)
   await peer.send({ wantlist: { entries: [{ cid: first.cid, sendDontHave: true }] } })
-  await until(() => peer.inboundStreams === 1, 'the stream opened ahead')
+  await waitUntil('the stream opened ahead', () => peer.inboundStreams === 1)
   assert.equal(peer.received.length, 0, 'nothing to say yet')
   land(first.cid, first.bytes)
   await peer.waitFor(1)
   assert.equal(peer.inboundStreams, 1, 'the answer went on the stream opened ahead')
-  await until(() => peer.openStreams === 0, 'the answered stream to close')
+  await waitUntil('the answered stream to close', () => peer.openStreams === 0)
 
   await peer.send({ wantlist: { entries: [{ cid: never.cid, sendDontHave: true }] } })
-  await until(() => peer.inboundStreams === 2, 'a second stream opened ahead')
+  await waitUntil('a second stream opened ahead', () => peer.inboundStreams === 2)
   // Unused, it is closed after SPARE_IDLE_MS (2 s) rather than left open on the peer.
-  await until(() => peer.openStreams === 0, 'the unused stream to close', 6_000)
+  await waitUntil('the unused stream to close', () => peer.openStreams === 0, { timeoutMs: 6_000 })
   assert.equal(peer.received.length, 1)
 })
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { type EstuaryStandIn, startEstuary } from '@autoretrieve/testkit'
+import { capturingLogger, type EstuaryStandIn, startEstuary, waitUntil } from '@autoretrieve/testkit'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createHeartbeat, DEFAULT_ESTUARY_TIMEOUT_MS, type HeartbeatInit, registerWithEstuary } from '../src/index.ts'
 
@@ -14,23 +13,6 @@ async function registered(estuary: EstuaryStandIn) {
     addresses: ['/ip4/127.0.0.1/tcp/6746'],
     pubKey: Buffer.from(publicKeyToProtobuf(key.publicKey)).toString('base64')
   })
-}
-
-/** A logger that keeps every line, to check what was (not) logged. */
-function capturingLogger() {
-  const lines: Array<{ level: string; obj: unknown; msg?: string }> = []
-  const at = (level: string) => (obj: unknown, msg?: string) => {
-    lines.push({ level, obj, msg })
-  }
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } }
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
 }
 
 async function setup(t: After, estuaryInit: { advertiseInterval: string }, init: Partial<HeartbeatInit> = {}) {
@@ -69,14 +51,14 @@ test('beats at start, then at half the advertised interval, with the bearer toke
   heartbeat.start()
   // At start: the beat is on its way, no timer stands before it.
   assert.deepEqual([heartbeat.status().state, heartbeat.status().nextBeatAt], ['pending', null])
-  await until('the first answer', () => heartbeat.status().beats.succeeded >= 1)
+  await waitUntil('the first answer', () => heartbeat.status().beats.succeeded >= 1)
   assert.equal(estuary.heartbeats.length, 1, 'one beat at start')
   const first = heartbeat.status()
   const half = scheduledAfter(first.lastSuccessAt, first.nextBeatAt)
   assert.ok(half >= 200 && half < 400, `next beat scheduled ${half} ms after the answer: half of 400ms, within it`)
   // Until the node has read the third answer too: Estuary records a beat when it arrives, and
   // stopping before its answer is read would abort it.
-  await until('three heartbeats', () => heartbeat.status().beats.succeeded >= 3)
+  await waitUntil('three heartbeats', () => heartbeat.status().beats.succeeded >= 3)
   heartbeat.stop()
   const beats = estuary.heartbeats.slice(0, 3)
   for (const gap of gaps(beats.map((b) => b.at))) {
@@ -102,7 +84,7 @@ test('beats at start, then at half the advertised interval, with the bearer toke
 test('status between beats names the next beat at half the interval', async (t) => {
   const { estuary, heartbeat } = await setup(t, { advertiseInterval: '10s' })
   heartbeat.start()
-  await until('the first beat', () => heartbeat.status().state === 'ok')
+  await waitUntil('the first beat', () => heartbeat.status().state === 'ok')
   const status = heartbeat.status()
   assert.ok(status.nextBeatAt !== null)
   const inMs = scheduledAfter(status.lastSuccessAt, status.nextBeatAt)
@@ -114,7 +96,7 @@ test('a failing Estuary is retried after heartbeat-interval, and the heartbeat r
   const { estuary, reg, heartbeat, log } = await setup(t, { advertiseInterval: '10s' }, { retryIntervalMs: 150 })
   estuary.setFault('status500')
   heartbeat.start()
-  await until('three failed beats', () => heartbeat.status().beats.failed >= 3)
+  await waitUntil('three failed beats', () => heartbeat.status().beats.failed >= 3)
   const failing = heartbeat.status()
   assert.equal(failing.state, 'failing')
   assert.match(failing.lastError?.message ?? '', /500 ERR_INTERNAL_SERVER: injected failure/)
@@ -124,11 +106,11 @@ test('a failing Estuary is retried after heartbeat-interval, and the heartbeat r
   }
 
   estuary.setFault('status401')
-  await until('a refused beat', () => estuary.heartbeats.some((h) => h.status === 401))
-  await until('the refusal recorded', () => /token was not found/.test(heartbeat.status().lastError?.message ?? ''))
+  await waitUntil('a refused beat', () => estuary.heartbeats.some((h) => h.status === 401))
+  await waitUntil('the refusal recorded', () => /token was not found/.test(heartbeat.status().lastError?.message ?? ''))
 
   estuary.setFault('none')
-  await until('recovery', () => heartbeat.status().state === 'ok')
+  await waitUntil('recovery', () => heartbeat.status().state === 'ok')
   const ok = heartbeat.status()
   assert.equal(ok.beats.succeeded, 1)
   assert.ok(ok.beats.failed >= 4)
@@ -148,15 +130,17 @@ test('a failing Estuary is retried after heartbeat-interval, and the heartbeat r
 test('answers without a usable advertiseInterval, or not JSON, are failures', async (t) => {
   const { estuary, heartbeat } = await setup(t, { advertiseInterval: 'soon' }, { retryIntervalMs: 100 })
   heartbeat.start()
-  await until('a failure', () => heartbeat.status().beats.failed >= 1)
+  await waitUntil('a failure', () => heartbeat.status().beats.failed >= 1)
   assert.match(heartbeat.status().lastError?.message ?? '', /advertiseInterval \("soon"\)/)
   estuary.setAdvertiseInterval('0s')
   const failed = heartbeat.status().beats.failed
-  await until('another failure', () => heartbeat.status().beats.failed > failed)
+  await waitUntil('another failure', () => heartbeat.status().beats.failed > failed)
   assert.match(heartbeat.status().lastError?.message ?? '', /advertiseInterval \("0s"\)/)
   estuary.setAdvertiseInterval('1m0s')
   estuary.setFault('garbage')
-  await until('a garbage failure', () => /other than a JSON object/.test(heartbeat.status().lastError?.message ?? ''))
+  await waitUntil('a garbage failure', () =>
+    /other than a JSON object/.test(heartbeat.status().lastError?.message ?? '')
+  )
   assert.equal(heartbeat.status().beats.succeeded, 0)
 })
 
@@ -170,7 +154,7 @@ test('a silent Estuary is cut off by the request timeout, and stop() ends a beat
   // and names the 200 ms bound that cut it off.
   estuary.setFault('delay:60000')
   heartbeat.start()
-  await until('the timeout', () => heartbeat.status().state === 'failing', 10_000)
+  await waitUntil('the timeout', () => heartbeat.status().state === 'failing', { timeoutMs: 10_000 })
   assert.match(heartbeat.status().lastError?.message ?? '', /did not answer the heartbeat .* within 200 ms/)
 
   const second = createHeartbeat(
@@ -179,7 +163,7 @@ test('a silent Estuary is cut off by the request timeout, and stop() ends a beat
   )
   const sent = estuary.heartbeats.length
   second.start()
-  await until('the beat to reach Estuary', () => estuary.heartbeats.length > sent)
+  await waitUntil('the beat to reach Estuary', () => estuary.heartbeats.length > sent)
   // stop() ends the beat in flight at once: it waits neither for Estuary (stalled a minute) nor for
   // the request timeout (DEFAULT_ESTUARY_TIMEOUT_MS); the bound is half of that timeout.
   const stopping = Date.now()
@@ -204,7 +188,7 @@ test('configure() starts beating when an endpoint appears (reload after register
   heartbeat.start()
   assert.equal(heartbeat.status().state, 'disabled')
   await heartbeat.configure({ endpoint: `${estuary.url}/`, token: reg.token, retryIntervalMs: 15_000 })
-  await until('a beat', () => heartbeat.status().state === 'ok')
+  await waitUntil('a beat', () => heartbeat.status().state === 'ok')
   assert.equal(estuary.heartbeats.length, 1)
   await heartbeat.configure({ endpoint: '', token: '', retryIntervalMs: 15_000 })
   assert.equal(heartbeat.status().enabled, false)

@@ -1,9 +1,16 @@
 /**
  * @autoretrieve/interface: what every package shares and none owns. The logger shape, the
  * cancellation options (libp2p's own `AbortOptions`), the retrieval error classes, and the two keys
- * a CID's content is known by: `multihashKey` in memory, `cidKey` on disk and in the database.
+ * a CID's content is known by: `multihashKey` in memory, `cidKey` on disk and in the database; and
+ * the retrieval record, which the retriever writes and the store keeps.
  */
 export type { AbortOptions } from '@libp2p/interface'
 export { ERROR_CLASSES, type ErrorClass, isErrorClass } from './error-class.ts'
 export { cidKey, multihashKey } from './keys.ts'
 export { type Logger, silentLogger } from './logger.ts'
+export type {
+  AttemptOutcome,
+  CandidateSourceName,
+  RetrievalProtocolName,
+  RetrievalRecord
+} from './retrieval-record.ts'

@@ -1,4 +1,4 @@
-import type { AbortOptions, ErrorClass, Logger } from '@autoretrieve/interface'
+import type { AbortOptions, ErrorClass, Logger, RetrievalRecord } from '@autoretrieve/interface'
 import type { PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
@@ -51,62 +51,8 @@ export type RetrievalProgress =
   | { type: 'block'; blocks: number; bytes: number }
   | { type: 'attempt-failed'; provider: string; protocol: TransportProtocol; errorClass: ErrorClass; message: string }
 
-export type AttemptOutcomeName = 'running' | 'success' | 'failed' | 'cancelled'
-
-/**
- * What the retriever tells its record writer, event by event. The store's `RecordEvent` is a
- * superset (it also holds the Bitswap server's refusals), so its `RecordWriter` fits `records`
- * as it is; the retriever does not depend on the store for it.
- */
-export type RetrievalRecord =
-  | {
-      type: 'retrieval-started'
-      id: string
-      rootCid: string
-      requestedCid: string
-      requestedBy: string[]
-      policyVersion: number
-      at: Date
-    }
-  | {
-      type: 'candidates'
-      retrievalId: string
-      source: Candidate['source']
-      candidates: Array<{
-        provider: string
-        protocols: string[]
-        addrs: string[]
-        verdict: 'accepted' | 'dropped'
-        reason: string | null
-        policyVersion: number
-      }>
-      at: Date
-    }
-  | {
-      type: 'attempt'
-      id: string
-      retrievalId: string
-      provider: string
-      protocol: TransportProtocol
-      startedAt: Date
-      connectedAt: Date | null
-      firstByteAt: Date | null
-      endedAt: Date | null
-      bytes: number
-      blocks: number
-      outcome: AttemptOutcomeName
-      errorClass: ErrorClass | null
-      errorMessage: string | null
-    }
-  | {
-      type: 'retrieval-finished'
-      id: string
-      status: 'success' | 'failed'
-      reason: FailureReason | null
-      bytes: number
-      blocks: number
-      at: Date
-    }
+/** What the retriever tells its record writer, event by event (the store's record writer takes them as they are). */
+export type { AttemptOutcome, RetrievalRecord } from '@autoretrieve/interface'
 
 /** Where records go: the store's RecordWriter, or a test's array. Called on hot paths: must not throw. */
 export interface RecordSink {

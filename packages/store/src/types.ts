@@ -1,4 +1,10 @@
-import type { ErrorClass } from '@autoretrieve/interface'
+import type {
+  AttemptOutcome,
+  CandidateSourceName,
+  ErrorClass,
+  RetrievalProtocolName,
+  RetrievalRecord
+} from '@autoretrieve/interface'
 
 export type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
 
@@ -39,62 +45,12 @@ export interface PolicyVersion {
   summary: string
 }
 
-export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap'
-
-export type RecordEvent =
-  | {
-      type: 'retrieval-started'
-      id: string
-      rootCid: string
-      requestedCid: string
-      requestedBy: string[]
-      policyVersion: number
-      at: Date
-    }
-  | {
-      type: 'candidates'
-      retrievalId: string
-      source: CandidateSource
-      candidates: Array<{
-        provider: string
-        protocols: string[]
-        addrs: string[]
-        verdict: 'accepted' | 'dropped'
-        reason: string | null
-        policyVersion: number
-      }>
-      at: Date
-    }
-  | {
-      type: 'attempt'
-      id: string
-      retrievalId: string
-      provider: string
-      protocol: RetrievalProtocolName
-      startedAt: Date
-      connectedAt: Date | null
-      firstByteAt: Date | null
-      endedAt: Date | null
-      bytes: number
-      blocks: number
-      outcome: AttemptOutcome
-      errorClass: ErrorClass | null
-      errorMessage: string | null
-    }
-  | {
-      type: 'retrieval-finished'
-      id: string
-      status: 'success' | 'failed'
-      reason: string | null
-      bytes: number
-      blocks: number
-      at: Date
-    }
-  | { type: 'refusal'; cid: string; peer: string; reason: string; policyVersion: number; at: Date }
+export type { AttemptOutcome, RetrievalProtocolName } from '@autoretrieve/interface'
+/** What the record writer takes: the retrieval record, defined once in @autoretrieve/interface. */
+export type RecordEvent = RetrievalRecord
+export type CandidateSource = CandidateSourceName
 
 export type RetrievalStatus = 'running' | 'success' | 'failed'
-export type CandidateSource = 'ipni' | 'delegated-routing' | 'estuary' | 'static'
-export type AttemptOutcome = 'running' | 'success' | 'failed' | 'cancelled'
 
 /** One retrieval as listed: what was asked, by whom, under which policy, and how it ended. */
 export interface RetrievalSummary {

@@ -39,3 +39,4 @@ export {
 } from './provider.ts'
 export { serveLoopback } from './serve-http.ts'
 export { testVectorsDir } from './vectors.ts'
+export { capturingLogger, waitUntil } from './wait.ts'

@@ -1,0 +1,64 @@
+import type { ErrorClass } from './error-class.ts'
+
+/** How a block is fetched from a provider. */
+export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap'
+/** Where a retrieval's candidates came from. */
+export type CandidateSourceName = 'ipni' | 'delegated-routing' | 'estuary' | 'static'
+/** Where one attempt against one provider stands. */
+export type AttemptOutcome = 'running' | 'success' | 'failed' | 'cancelled'
+
+/**
+ * What happened to a retrieval, one record at a time: the retriever (and the Bitswap server, for
+ * refusals) produce them, the store's record writer persists them in batches, and the history,
+ * explain and metrics read them back. One definition for producer and consumer alike.
+ */
+export type RetrievalRecord =
+  | {
+      type: 'retrieval-started'
+      id: string
+      rootCid: string
+      requestedCid: string
+      requestedBy: string[]
+      policyVersion: number
+      at: Date
+    }
+  | {
+      type: 'candidates'
+      retrievalId: string
+      source: CandidateSourceName
+      candidates: Array<{
+        provider: string
+        protocols: string[]
+        addrs: string[]
+        verdict: 'accepted' | 'dropped'
+        reason: string | null
+        policyVersion: number
+      }>
+      at: Date
+    }
+  | {
+      type: 'attempt'
+      id: string
+      retrievalId: string
+      provider: string
+      protocol: RetrievalProtocolName
+      startedAt: Date
+      connectedAt: Date | null
+      firstByteAt: Date | null
+      endedAt: Date | null
+      bytes: number
+      blocks: number
+      outcome: AttemptOutcome
+      errorClass: ErrorClass | null
+      errorMessage: string | null
+    }
+  | {
+      type: 'retrieval-finished'
+      id: string
+      status: 'success' | 'failed'
+      reason: ErrorClass | null
+      bytes: number
+      blocks: number
+      at: Date
+    }
+  | { type: 'refusal'; cid: string; peer: string; reason: string; policyVersion: number; at: Date }
