@@ -6,7 +6,7 @@
 // CPU bound on the miss (node + client + stand-ins over the cores), peak RSS.
 // `--runs N` repeats the single miss (each run a DAG of its own, so each is a real miss), its hit,
 // the direct CAR and the root probe; the summary gives medians and every run in `samples`.
-//   node bench/miss/run.ts [--size-mib 64] [--runs 3] [--latency-ms 50] [--many-count 100] [--database-url postgres://…]
+//   node bench/miss/run.ts [--size-mib 64] [--runs 1] [--latency-ms 50] [--many-count 100] [--database-url postgres://…]
 // Every part is on loopback; each client is bounded (BENCH_CLIENT_TIMEOUT_MS, 120 s; the 100 misses 300 s).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string', default: '50' },
     'database-url': { type: 'string', default: '' },
     'many-count': { type: 'string', default: '100' },
-    runs: { type: 'string', default: '3' }
+    runs: { type: 'string', default: '1' }
   }
 })
 const sizeMiB = Number(values['size-mib'])
