@@ -9,7 +9,7 @@ import type { KeyedLimiter } from './limiter.ts'
 import type { ProviderScores } from './scores.ts'
 import type { ProtocolAdapter, RecordSink, RetrievalProgress, RetrieverCache, RetrieverEvents } from './types.ts'
 
-export type AttemptOutcome =
+export type AttemptResult =
   | { ok: true; blocks: number; bytes: number }
   | { ok: false; cancelled: true }
   | { ok: false; cancelled: false; error: AttemptError }
@@ -50,7 +50,7 @@ export interface AttemptOptions {
  * by the connection). Records the attempt as it starts and ends, and feeds the provider's score.
  * Never throws: a failure is an outcome with its AttemptError, a cancellation an outcome of its own.
  */
-export async function runAttempt(components: AttemptComponents, options: AttemptOptions): Promise<AttemptOutcome> {
+export async function runAttempt(components: AttemptComponents, options: AttemptOptions): Promise<AttemptResult> {
   const { cache, scores, records, events, logger, counters } = components
   const { candidate, adapter, root, retrievalId } = options
   const ids = [candidate.peerId, ...(candidate.minerAddress ? [candidate.minerAddress] : [])]

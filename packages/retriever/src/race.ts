@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
-import type { AttemptOutcome } from './attempt.ts'
+import type { AttemptResult } from './attempt.ts'
 import { MAX_REQUEUES, PROTOCOL_ORDER } from './constants.ts'
 import type { AttemptError } from './errors.ts'
 
@@ -20,7 +20,7 @@ export interface RaceOptions {
   staggerMs: number
   /** The retrieval's signal: no new round starts once it aborts. */
   signal: AbortSignal
-  attempt(attempt: RaceAttempt): Promise<AttemptOutcome>
+  attempt(attempt: RaceAttempt): Promise<AttemptResult>
 }
 
 export type RaceResult =
@@ -55,7 +55,7 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
     let winner: number | undefined
     const controllers = heads.map(() => new AbortController())
     const outcomes = await Promise.all(
-      heads.map(async ({ protocol, entry }, i): Promise<AttemptOutcome> => {
+      heads.map(async ({ protocol, entry }, i): Promise<AttemptResult> => {
         const attemptSignal = AbortSignal.any([signal, controllers[i].signal])
         if (i > 0) {
           try {
