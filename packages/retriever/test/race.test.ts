@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
-import type { AttemptOutcome } from '../src/attempt.ts'
+import type { AttemptResult } from '../src/attempt.ts'
 import { MAX_REQUEUES } from '../src/constants.ts'
 import { AttemptError } from '../src/errors.ts'
 import { type RaceAttempt, race } from '../src/race.ts'
@@ -17,7 +17,7 @@ const candidate = (peerId: string, protocols: TransportProtocol[]): Candidate =>
 })
 
 /** An attempt that waits `ms`, then calls onFirstBlock and succeeds; cancelled if its signal aborts first. */
-async function delivers(a: RaceAttempt, ms: number): Promise<AttemptOutcome> {
+async function delivers(a: RaceAttempt, ms: number): Promise<AttemptResult> {
   try {
     await sleep(ms, undefined, { signal: a.signal })
   } catch {
@@ -27,7 +27,7 @@ async function delivers(a: RaceAttempt, ms: number): Promise<AttemptOutcome> {
   return { ok: true, blocks: 1, bytes: 10 }
 }
 
-const fails = (errorClass: 'http_status' | 'timeout'): AttemptOutcome => ({
+const fails = (errorClass: 'http_status' | 'timeout'): AttemptResult => ({
   ok: false,
   cancelled: false,
   error: new AttemptError(errorClass, errorClass)
