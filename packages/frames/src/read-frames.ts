@@ -17,8 +17,8 @@ export interface ReadFramesOptions {
 }
 
 /**
- * Splits a stream of chunks into unsigned-varint-length-prefixed frames (Bitswap, Graphsync and
- * Filecoin data-transfer all frame their messages so). Bounded: a frame longer than `maxLength`
+ * Splits a stream of chunks into unsigned-varint-length-prefixed frames (Bitswap and Graphsync
+ * frame their messages so). Bounded: a frame longer than `maxLength`
  * is refused as soon as its prefix says so, before it is buffered; at most one frame plus one
  * chunk is held. A stream that ends inside a frame is malformed.
  */
