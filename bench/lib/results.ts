@@ -24,7 +24,8 @@ export const round = (x: number, digits = 0): number => +x.toFixed(digits)
 function commit(): { commit: string; dirty: boolean } {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    // The result files themselves do not count: an earlier bench of the same session wrote them.
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'], {
       cwd: ROOT,
       encoding: 'utf8'
     })
