@@ -122,6 +122,11 @@ export function createBitswapServer(components: BitswapServerComponents, init: B
       })) {
         await handleMessage(peer, bytes)
       }
+      // The peer closed its end (boxo and Helia send each message on a stream of its own, then
+      // close it). Nothing is written back on an inbound stream, so close ours too: a half-open
+      // stream counts against maxInboundStreams, and after 64 of them the peer could not reach us
+      // (kubo as a provider stalled at the 65th block of a retrieval).
+      await stream.close().catch((err: Error) => stream.abort(err))
     } catch (err) {
       counters.malformed++
       peer.malformed++

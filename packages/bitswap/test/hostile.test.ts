@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createHeliaPeer, createUnixfsFixture } from '@autoretrieve/testkit'
+import { createHeliaPeer, createUnixfsFixture, waitUntil } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { varintBytes } from '../src/codec.ts'
+import { encodeMessage, frame, varintBytes, WantType } from '../src/codec.ts'
 import { rawPeer, startServer } from './helpers.ts'
 
 async function helloFetch(
@@ -71,4 +71,23 @@ test('a peer that never reads does not hold up others, and its queue stays bound
   const mine = server.peers().find((p) => p.peer === stuck.node.peerId.toString())!
   assert.ok(mine.bytesSent < 12 * 1024 * 1024, `sent ${mine.bytesSent} bytes to a peer that reads nothing`)
   assert.ok(mine.queued <= big.blocks.length)
+})
+
+test('a peer that sends each message on a stream of its own (as boxo and Helia do) is heard past 64 of them', async (t) => {
+  // Every stream is closed for writing by the peer after one message; the server must close its
+  // end once it has read it, or each stays half-open and counts against the protocol's inbound
+  // stream limit (64): kubo's provider then could not deliver the 65th block of a retrieval.
+  const { node, server } = await startServer(t)
+  const peer = await rawPeer(t, node)
+  const remote = node.peerId
+  const messages = 100
+  for (let i = 0; i < messages; i++) {
+    const bytes = new TextEncoder().encode(`absent ${i}`)
+    const cid = CID.createV1(raw.code, await sha256.digest(bytes))
+    const stream = await peer.node.dialProtocol(remote, '/ipfs/bitswap/1.2.0', { signal: AbortSignal.timeout(5_000) })
+    if (stream.status !== 'open') assert.fail(`stream ${i + 1} was closed by the server at once`)
+    stream.send(frame(encodeMessage({ wantlist: { entries: [{ cid, wantType: WantType.Have }] } })))
+    await stream.close({ signal: AbortSignal.timeout(5_000) })
+  }
+  await waitUntil('every want', () => server.stats().wantsReceived === messages)
 })

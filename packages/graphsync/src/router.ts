@@ -42,6 +42,9 @@ export function createProtocolRouter(
         const caughtUp = handlers.onResponses(peer, msg)
         if (caughtUp !== undefined) await paused(stream, caughtUp)
       }
+      // The peer closed its end; answers go on streams of their own, so close ours: a half-open
+      // stream counts against the inbound stream limit (see the Bitswap server, where kubo stalled).
+      await stream.close().catch((err: Error) => stream.abort(err))
     } catch (err) {
       logger.debug(
         { peer: peer.toString(), err: (err as Error).message },

@@ -9,12 +9,15 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import {
   createGraphsync,
   EXPLORE_ALL_RECURSIVELY,
+  encodeFrame,
+  encodeMessage,
   type Graphsync,
   type GraphsyncMessage,
   ReceiveError,
   RemoteIncorrectResponseError,
   RequestCancelledError,
   RequestFailedError,
+  RequestType,
   ResponseStatus
 } from '../src/index.ts'
 import { loopbackNode } from './helpers.ts'
@@ -189,4 +192,18 @@ test('aborting cancels at the responder, which stops sending', async () => {
   for await (const _ of client.request(providerNode.peerId, bigRoot, EXPLORE_ALL_RECURSIVELY)) break
   const after = await fetchAll(roots[2])
   assert.equal(after.result.status, 20, 'the peer still serves afterwards')
+})
+
+test('a peer that sends each message on a stream of its own is heard past the inbound stream limit', async () => {
+  // Each stream is closed by the peer after one message; unless the router closes its end too,
+  // each stays half-open and counts against the protocol's 64 inbound streams.
+  for (let i = 0; i < 100; i++) {
+    const stream = await clientNode.dialProtocol(providerNode.peerId, '/ipfs/graphsync/2.0.0', {
+      signal: AbortSignal.timeout(5_000)
+    })
+    if (stream.status !== 'open') assert.fail(`stream ${i + 1} was closed by the provider at once`)
+    const id = Uint8Array.from({ length: 16 }, (_, k) => (k === 0 ? i : 0))
+    stream.send(encodeFrame(encodeMessage({ requests: [{ id, type: RequestType.Cancel }] })))
+    await stream.close({ signal: AbortSignal.timeout(5_000) })
+  }
 })
