@@ -158,8 +158,14 @@ async function metrics(node: DaemonHandle): Promise<Map<string, number>> {
 }
 
 /** A miss the node retrieves from kubo (listed by the indexer stand-in), asked for by a second kubo. */
-async function missFromKubo(t: After, protocol: 'bitswap' | 'http', seed: number, addFlags: string[]) {
-  const bytes = pseudoRandomBytes(1_500_000, seed)
+async function missFromKubo(
+  t: After,
+  protocol: 'bitswap' | 'http',
+  seed: number,
+  addFlags: string[],
+  size = 1_500_000
+) {
+  const bytes = pseudoRandomBytes(size, seed)
   const root = (await ipfs(source, ['add', '-Q', ...addFlags], bytes)).toString().trim()
   const record: IndexerProviderRecord = {
     peerId: source.peerId,
@@ -182,7 +188,9 @@ async function missFromKubo(t: After, protocol: 'bitswap' | 'http', seed: number
 }
 
 test('the node retrieves a miss from kubo over Bitswap and serves it to another kubo', async (t) => {
-  await missFromKubo(t, 'bitswap', 81, ['--cid-version=1', '--raw-leaves'])
+  // 20 MiB: 80 leaves, past the 64 inbound streams kubo's one-stream-per-message sending needs
+  // (the node stalled at the 65th block while it left those streams half-open).
+  await missFromKubo(t, 'bitswap', 81, ['--cid-version=1', '--raw-leaves'], 20 * 2 ** 20)
 })
 
 test('the node retrieves a CIDv0 miss from kubo over Bitswap', async (t) => {
