@@ -25,10 +25,14 @@ function commit(): { commit: string; dirty: boolean } {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
     // The result files themselves do not count: an earlier bench of the same session wrote them.
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'], {
-      cwd: ROOT,
-      encoding: 'utf8'
-    })
+    const status = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8'
+      }
+    )
     return { commit: head, dirty: status.trim() !== '' }
   } catch {
     return { commit: 'unknown', dirty: true }

@@ -35,9 +35,11 @@ test('`autoretrieve-testkit provider` prints where it listens and serves the CAR
   })
   t.after(
     () =>
-      new Promise<void>((resolve) =>
-        child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))
-      )
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      })
   )
   const line = await new Promise<string>((resolve, reject) => {
     let out = ''
