@@ -803,8 +803,10 @@ test('a prune that needs to compact the segment being written finishes while put
   // a retrieval filling a slow disk, or a busy Bitswap server's touch records, make: they never
   // leave a moment with no record queued, and they go on until the prune is done. A prune that
   // waited for such a moment would wait as long as they go on: the cap only bounds that wait (any
-  // finite one tells the two apart; the prune took 19 turns here, the code before 23c7510 all 5,000).
-  const CAP = 5_000
+  // finite one tells the two apart; the prune took 19 turns here, the code before 23c7510 all of
+  // them). A turn is ~15 µs, so the cap must allow for a slow disk under a loaded machine: 5,000
+  // turns (75 ms) once ran out before the prune's own file operations came back.
+  const CAP = 200_000
   let n = 0
   let pruned = false
   const producer = (async () => {
