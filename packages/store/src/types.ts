@@ -80,21 +80,8 @@ export interface CandidateRecord {
   at: Date
 }
 
-/** One try at one provider over one protocol. */
-export interface AttemptRecord {
-  id: string
-  provider: string
-  protocol: RetrievalProtocolName
-  startedAt: Date
-  connectedAt: Date | null
-  firstByteAt: Date | null
-  endedAt: Date | null
-  bytes: number
-  blocks: number
-  outcome: AttemptOutcome
-  errorClass: ErrorClass | null
-  errorMessage: string | null
-}
+/** One try at one provider over one protocol, as read back: the attempt record as written, less its retrieval's ID. */
+export type AttemptRecord = Omit<Extract<RetrievalRecord, { type: 'attempt' }>, 'type' | 'retrievalId'>
 
 /** A retrieval with its candidates (in the order found) and attempts (by start time). */
 export interface RetrievalDetail extends RetrievalSummary {
