@@ -1,10 +1,4 @@
-import type {
-  AttemptOutcome,
-  CandidateSourceName,
-  ErrorClass,
-  RetrievalProtocolName,
-  RetrievalRecord
-} from '@autoretrieve/interface'
+import type { CandidateSourceName, RetrievalRecord } from '@autoretrieve/interface'
 
 export type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
 
