@@ -5,13 +5,12 @@ import {
   type DecodedMessage,
   decodeMessage,
   encodeMessage,
-  frame,
   type OutgoingMessage,
   PROTOCOLS,
   PresenceType,
   WantType
 } from '@autoretrieve/bitswap'
-import { readFrames } from '@autoretrieve/frames'
+import { encodeFrame, readFrames } from '@autoretrieve/frames'
 import { createUnixfsFixture } from '@autoretrieve/testkit'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
@@ -57,7 +56,7 @@ async function bitswapPeer(t: { after(fn: () => Promise<unknown>): void }, addrs
   return {
     peerId: node.peerId.toString(),
     async send(msg: OutgoingMessage) {
-      if (!out.send(frame(encodeMessage(msg)))) await out.onDrain()
+      if (!out.send(encodeFrame(encodeMessage(msg)))) await out.onDrain()
     },
     /** The answers about `cid` (BLOCK, HAVE, DONT_HAVE) in messages from index `from` on, once there is one (bounded). */
     async answersAbout(cid: CID, from: number) {

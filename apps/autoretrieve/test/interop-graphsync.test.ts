@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { uvarintBytes } from '@autoretrieve/frames'
 import {
   carOf,
   createUnixfsFixture,
@@ -144,17 +145,6 @@ test('`fetch` writes the whole DAG it retrieved over graphsync from the Go respo
   assert.equal(JSON.parse(res.stderr.trim().split('\n').at(-1) ?? '').protocol, 'graphsync')
 })
 
-/** A protobuf varint, for the UnixFS header below. */
-const varint = (n: number): number[] => {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return out
-}
-
 /**
  * A UnixFS file whose root links the given raw leaves in order, repeats included: the shapes a
  * chunker cannot be asked for (the same chunk twice in one file, the same chunks in several files)
@@ -174,8 +164,8 @@ async function fileOfLeaves(leaves: Uint8Array[]) {
     0x08,
     0x02,
     0x18,
-    ...varint(size),
-    ...leaves.flatMap((l) => [0x20, ...varint(l.length)])
+    ...uvarintBytes(size),
+    ...leaves.flatMap((l) => [0x20, ...uvarintBytes(l.length)])
   ])
   const rootBytes = dagPb.encode(dagPb.prepare({ Data: data, Links: links }))
   const root = CID.createV1(dagPb.code, await sha256.digest(rootBytes))

@@ -1,5 +1,6 @@
+import { encodeFrame } from '@autoretrieve/frames'
 import type { Logger } from '@autoretrieve/interface'
-import { encodeMessage, frame, WantType, type WireFormat } from './codec.ts'
+import { encodeMessage, WantType, type WireFormat } from './codec.ts'
 import { MAX_BLOCK_SIZE, PROTOCOL_100, PROTOCOL_120, PROTOCOL_LEGACY, UNKNOWN_BLOCK_ESTIMATE } from './constants.ts'
 import { PeerNotReadingError } from './errors.ts'
 import type { WantLedger } from './ledger.ts'
@@ -143,7 +144,7 @@ export class BatchSender {
     const pendingBytes = format === 'v1' && presencesAllowed ? Math.round(peer.queue.size * peer.avgBlock) : 0
     const body = encodeMessage({ blocks: message.blocks, presences: message.presences, pendingBytes }, format)
     try {
-      await streams.send(peer.peerId, frame(body), { more: () => peer.queue.size > 0 })
+      await streams.send(peer.peerId, encodeFrame(body), { more: () => peer.queue.size > 0 })
     } catch (err) {
       if (err instanceof PeerNotReadingError) {
         // Not reading: stop feeding this peer. Its wants stay; a later message may retry.

@@ -1,8 +1,9 @@
+import { encodeFrame } from '@autoretrieve/frames'
 import { multihashKey } from '@autoretrieve/interface'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
-import { cidFromPrefix, type DecodedMessage, encodeMessage, frame, PresenceType, WantType } from './codec.ts'
+import { cidFromPrefix, type DecodedMessage, encodeMessage, PresenceType, WantType } from './codec.ts'
 import { PROTOCOL_110, PROTOCOL_120 } from './constants.ts'
 import type { BitswapServer } from './types.ts'
 
@@ -67,7 +68,7 @@ export function createBitswapClient(components: {
       }
       const unsubscribe = components.server.onResponse(onMessage)
       const send = async (msg: Parameters<typeof encodeMessage>[0]) => {
-        if (!stream.send(frame(encodeMessage(msg)))) await stream.onDrain(options)
+        if (!stream.send(encodeFrame(encodeMessage(msg)))) await stream.onDrain(options)
       }
       const session: BitswapSession = {
         async want(cids) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { uvarintBytes } from '@autoretrieve/frames'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
@@ -222,20 +223,9 @@ export function decodeMessage(
 
 // --- writing -----------------------------------------------------------------------------------
 
-export function varintBytes(n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80)
-    v = Math.floor(v / 0x80)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
-}
-
 /** int32 as protobuf writes it: negatives are 10-byte sign-extended varints. */
 function int32Bytes(n: number): Uint8Array {
-  if (n >= 0) return varintBytes(n)
+  if (n >= 0) return uvarintBytes(n)
   const out = new Uint8Array(10)
   let lo = n >>> 0
   for (let i = 0; i < 4; i++) {
@@ -248,26 +238,26 @@ function int32Bytes(n: number): Uint8Array {
   return out
 }
 
-const tag = (field: number, wire: number) => varintBytes(field * 8 + wire)
+const tag = (field: number, wire: number) => uvarintBytes(field * 8 + wire)
 
 /** A length-delimited field whose body is a list of chunks (kept as views, not copied). */
 function lenField(field: number, body: Uint8ArrayList): Uint8ArrayList {
-  const out = new Uint8ArrayList(tag(field, 2), varintBytes(body.byteLength))
+  const out = new Uint8ArrayList(tag(field, 2), uvarintBytes(body.byteLength))
   out.append(body)
   return out
 }
 
 function bytesField(field: number, bytes: Uint8Array): Uint8ArrayList {
-  return new Uint8ArrayList(tag(field, 2), varintBytes(bytes.byteLength), bytes)
+  return new Uint8ArrayList(tag(field, 2), uvarintBytes(bytes.byteLength), bytes)
 }
 
 /** The CID prefix of the Block message: version, codec, multihash code, digest length. */
 export function cidPrefix(cid: CID): Uint8Array {
   return Uint8Array.from([
-    ...varintBytes(cid.version),
-    ...varintBytes(cid.code),
-    ...varintBytes(cid.multihash.code),
-    ...varintBytes(cid.multihash.size)
+    ...uvarintBytes(cid.version),
+    ...uvarintBytes(cid.code),
+    ...uvarintBytes(cid.multihash.code),
+    ...uvarintBytes(cid.multihash.size)
   ])
 }
 
@@ -316,13 +306,6 @@ export function encodeMessage(msg: OutgoingMessage, format: WireFormat = 'v1'): 
     out.append(lenField(4, presence))
   }
   if (msg.pendingBytes) out.append(tag(5, 0), int32Bytes(Math.min(msg.pendingBytes, 0x7fffffff)))
-  return out
-}
-
-/** Frames a message for the stream: unsigned varint length prefix. */
-export function frame(body: Uint8ArrayList): Uint8ArrayList {
-  const out = new Uint8ArrayList(varintBytes(body.byteLength))
-  out.append(body)
   return out
 }
 

@@ -12,7 +12,6 @@ export {
   type DecodedMessage,
   decodeMessage,
   encodeMessage,
-  frame,
   type OutgoingMessage,
   PresenceType,
   type WantEntry,

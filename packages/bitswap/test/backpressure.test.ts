@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { readFrames } from '@autoretrieve/frames'
+import { encodeFrame, readFrames } from '@autoretrieve/frames'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { createBitswapServer, decodeMessage, encodeMessage, frame } from '../src/index.ts'
+import { createBitswapServer, decodeMessage, encodeMessage } from '../src/index.ts'
 import { testPolicy } from './helpers.ts'
 
 const PEER = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
@@ -94,7 +94,7 @@ test('a peer whose stream drains slowly gets every block the server counts as se
   )
   await server.start()
   t.after(() => server.stop())
-  const want = frame(encodeMessage({ wantlist: { entries: blocks.map((b) => ({ cid: b.cid })) } }))
+  const want = encodeFrame(encodeMessage({ wantlist: { entries: blocks.map((b) => ({ cid: b.cid })) } }))
   handler!(
     {
       protocol: '/ipfs/bitswap/1.2.0',

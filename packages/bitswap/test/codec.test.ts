@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { encodeFrame } from '@autoretrieve/frames'
 import { testVectorsDir } from '@autoretrieve/testkit'
 import { CID } from 'multiformats/cid'
-import { cidFromPrefix, decodeMessage, encodeMessage, frame, PresenceType, WantType } from '../src/codec.ts'
+import { cidFromPrefix, decodeMessage, encodeMessage, PresenceType, WantType } from '../src/codec.ts'
 
 const dir = testVectorsDir()
 const vectors = JSON.parse(await readFile(join(dir, 'bitswap-protobuf.json'), 'utf8'))
@@ -43,7 +44,7 @@ test('every vector re-encodes byte-identical, framed too', () => {
     v.serverBlockWithPendingBytes.hex
   )
   assert.equal(hex(encodeMessage({ blocks: [{ cid, bytes: block }] }, 'v0')), v.serverBlockV100.hex)
-  assert.equal(hex(frame(encodeMessage({ blocks: [{ cid, bytes: block }] }))), v.serverBlock.framedHex)
+  assert.equal(hex(encodeFrame(encodeMessage({ blocks: [{ cid, bytes: block }] }))), v.serverBlock.framedHex)
 })
 
 test('a server block decodes back to a verified CID from its prefix', () => {

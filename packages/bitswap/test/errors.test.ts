@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { readFrames } from '@autoretrieve/frames'
-import { varintBytes } from '../src/codec.ts'
+import { readFrames, uvarintBytes } from '@autoretrieve/frames'
 import { toMessageError } from '../src/errors.ts'
 
 async function read(bytes: Uint8Array, maxLength = 1024) {
@@ -17,17 +16,17 @@ async function read(bytes: Uint8Array, maxLength = 1024) {
 }
 
 test('frames over the size limit and broken frames throw bitswap errors, with their codes and the cause', async () => {
-  await assert.rejects(read(varintBytes(5000)), (err: Error & { code?: string; cause?: Error }) => {
+  await assert.rejects(read(uvarintBytes(5000)), (err: Error & { code?: string; cause?: Error }) => {
     assert.equal(err.name, 'MessageTooLargeError')
     assert.equal(err.code, 'ERR_BITSWAP_MESSAGE_TOO_LARGE')
     assert.equal(err.cause?.name, 'FrameTooLargeError')
     return true
   })
-  await assert.rejects(read(Uint8Array.from([...varintBytes(100), 1, 2, 3])), (err: Error & { code?: string }) => {
+  await assert.rejects(read(Uint8Array.from([...uvarintBytes(100), 1, 2, 3])), (err: Error & { code?: string }) => {
     assert.equal(err.name, 'MalformedMessageError')
     assert.equal(err.code, 'ERR_BITSWAP_MALFORMED')
     return true
   })
   await assert.rejects(read(new Uint8Array(11).fill(0x80)), { name: 'MalformedMessageError' })
-  assert.deepEqual(await read(Uint8Array.from([...varintBytes(2), 7, 8])), [Uint8Array.of(7, 8)])
+  assert.deepEqual(await read(Uint8Array.from([...uvarintBytes(2), 7, 8])), [Uint8Array.of(7, 8)])
 })

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBlockCache } from '@autoretrieve/blockcache'
-import { readFrames } from '@autoretrieve/frames'
+import { encodeFrame, readFrames } from '@autoretrieve/frames'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
@@ -18,7 +18,6 @@ import {
   type DecodedMessage,
   decodeMessage,
   encodeMessage,
-  frame,
   type OutgoingMessage,
   PROTOCOLS
 } from '../src/index.ts'
@@ -126,7 +125,7 @@ export async function rawPeer(t: After, server: Libp2p, opts: { protocol?: strin
     node,
     received,
     async send(msg: OutgoingMessage) {
-      if (!out.send(frame(encodeMessage(msg)))) await out.onDrain()
+      if (!out.send(encodeFrame(encodeMessage(msg)))) await out.onDrain()
     },
     async sendRaw(bytes: Uint8Array) {
       if (!out.send(bytes)) await out.onDrain()

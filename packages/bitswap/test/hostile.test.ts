@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { encodeFrame, uvarintBytes } from '@autoretrieve/frames'
 import { createHeliaPeer, createUnixfsFixture, waitUntil } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { encodeMessage, frame, varintBytes, WantType } from '../src/codec.ts'
+import { encodeMessage, WantType } from '../src/codec.ts'
 import { rawPeer, startServer } from './helpers.ts'
 
 async function helloFetch(
@@ -29,8 +30,8 @@ test('random bytes, truncated frames and an oversized length prefix reset only t
   for (const b of fixture.blocks) await cache.put(b.cid, b.bytes)
   const attacks = [
     randomBytes(4096),
-    Uint8Array.from([...varintBytes(100), 1, 2, 3]), // truncated: the stream ends mid-message
-    varintBytes(5 * 1024 * 1024) // a length prefix over 4 MiB
+    Uint8Array.from([...uvarintBytes(100), 1, 2, 3]), // truncated: the stream ends mid-message
+    uvarintBytes(5 * 1024 * 1024) // a length prefix over 4 MiB
   ]
   for (const bytes of attacks) {
     const peer = await rawPeer(t, node)
@@ -86,7 +87,7 @@ test('a peer that sends each message on a stream of its own (as boxo and Helia d
     const cid = CID.createV1(raw.code, await sha256.digest(bytes))
     const stream = await peer.node.dialProtocol(remote, '/ipfs/bitswap/1.2.0', { signal: AbortSignal.timeout(5_000) })
     if (stream.status !== 'open') assert.fail(`stream ${i + 1} was closed by the server at once`)
-    stream.send(frame(encodeMessage({ wantlist: { entries: [{ cid, wantType: WantType.Have }] } })))
+    stream.send(encodeFrame(encodeMessage({ wantlist: { entries: [{ cid, wantType: WantType.Have }] } })))
     await stream.close({ signal: AbortSignal.timeout(5_000) })
   }
   await waitUntil('every want', () => server.stats().wantsReceived === messages)

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { FrameTooLargeError, MalformedFrameError, readFrames } from '../src/index.ts'
+import { encodeFrame, FrameTooLargeError, MalformedFrameError, readFrames, uvarintBytes } from '../src/index.ts'
 
-function varint(n: number): number[] {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return out
-}
-
-const frame = (body: number[]) => Uint8Array.from([...varint(body.length), ...body])
+const frame = (body: number[]) => encodeFrame(Uint8Array.from(body)).subarray()
+const varint = (n: number) => [...uvarintBytes(n)]
 
 async function* chunks(...parts: Uint8Array[]) {
   for (const p of parts) yield p
@@ -79,4 +70,15 @@ test('mapError turns the errors into the caller’s own classes', async () => {
     ),
     MessageTooLargeError
   )
+})
+
+test('the writer puts the length first as an unsigned varint, the payload after it uncopied', () => {
+  assert.deepEqual([...uvarintBytes(0)], [0])
+  assert.deepEqual([...uvarintBytes(127)], [0x7f])
+  assert.deepEqual([...uvarintBytes(300)], [0xac, 0x02])
+  assert.deepEqual([...uvarintBytes(2 ** 32)], [0x80, 0x80, 0x80, 0x80, 0x10])
+  const payload = Uint8Array.of(1, 2, 3)
+  const framed = encodeFrame(payload)
+  assert.deepEqual([...framed.subarray()], [3, 1, 2, 3])
+  assert.equal(framed.get(1), 1)
 })

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { FrameTooLargeError, readFrames as readLengthPrefixed } from '@autoretrieve/frames'
+import { FrameTooLargeError, readFrames as readLengthPrefixed, encodeFrame as writeFrame } from '@autoretrieve/frames'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
-import { Uint8ArrayList } from 'uint8arraylist'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { MalformedMessageError, MessageTooLargeError } from './errors.ts'
 import { cidPrefix, type GraphsyncBlock } from './message.ts'
 
@@ -17,21 +17,11 @@ const HASHES: Record<number, string> = {
   20: 'sha3-512'
 }
 
-function varint(n: number): number[] {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return out
-}
-
 /** One message as it goes on a stream: uvarint length then the payload. */
 export function encodeFrame(payload: Uint8Array | Uint8ArrayList): Uint8ArrayList {
   if (payload.byteLength > MAX_MESSAGE_BYTES)
     throw new MessageTooLargeError(`a ${payload.byteLength}-byte message is over the ${MAX_MESSAGE_BYTES}-byte limit`)
-  return new Uint8ArrayList(Uint8Array.from(varint(payload.byteLength)), payload)
+  return writeFrame(payload)
 }
 
 /**
