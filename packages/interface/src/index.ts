@@ -11,6 +11,7 @@ export { type Logger, silentLogger } from './logger.ts'
 export type {
   AttemptOutcome,
   CandidateSourceName,
+  CandidateVerdict,
   RetrievalProtocolName,
   RetrievalRecord
 } from './retrieval-record.ts'

@@ -7,6 +7,16 @@ export type CandidateSourceName = 'ipni' | 'delegated-routing' | 'estuary' | 'st
 /** Where one attempt against one provider stands. */
 export type AttemptOutcome = 'running' | 'success' | 'failed' | 'cancelled'
 
+/** A provider the routing source offered, and whether policy let it through (and why not). */
+export interface CandidateVerdict {
+  provider: string
+  protocols: string[]
+  addrs: string[]
+  verdict: 'accepted' | 'dropped'
+  reason: string | null
+  policyVersion: number
+}
+
 /**
  * What happened to a retrieval, one record at a time: the retriever (and the Bitswap server, for
  * refusals) produce them, the store's record writer persists them in batches, and the history,
@@ -26,14 +36,7 @@ export type RetrievalRecord =
       type: 'candidates'
       retrievalId: string
       source: CandidateSourceName
-      candidates: Array<{
-        provider: string
-        protocols: string[]
-        addrs: string[]
-        verdict: 'accepted' | 'dropped'
-        reason: string | null
-        policyVersion: number
-      }>
+      candidates: CandidateVerdict[]
       at: Date
     }
   | {

@@ -1,13 +1,9 @@
-import type { AbortOptions, Logger } from '@autoretrieve/interface'
+import type { AbortOptions, CandidateVerdict, Logger } from '@autoretrieve/interface'
 import { type PolicySnapshot, providerVerdict } from '@autoretrieve/policy'
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
 import { PROTOCOL_ORDER } from './constants.ts'
 import type { ProviderScores } from './scores.ts'
-import type { RetrievalRecord } from './types.ts'
-
-/** One candidate as the records show it: what routing offered and what policy made of it. */
-export type CandidateVerdict = Extract<RetrievalRecord, { type: 'candidates' }>['candidates'][number]
 
 /**
  * Asks the candidate source for `cid`. A lookup that fails is not thrown but returned with what was

@@ -1,4 +1,4 @@
-import type { CandidateSourceName, RetrievalRecord } from '@autoretrieve/interface'
+import type { CandidateSourceName, CandidateVerdict, RetrievalRecord } from '@autoretrieve/interface'
 
 export type ListName = 'cid-deny' | 'provider-deny' | 'provider-allow'
 
@@ -62,15 +62,9 @@ export interface RetrievalSummary {
   endedAt: Date | null
 }
 
-/** A provider the routing source offered, and whether policy let it through (and why not). */
-export interface CandidateRecord {
+/** A candidate's verdict as read back, with where it came from and when. */
+export interface CandidateRecord extends CandidateVerdict {
   source: CandidateSource
-  provider: string
-  protocols: string[]
-  addrs: string[]
-  verdict: 'accepted' | 'dropped'
-  reason: string | null
-  policyVersion: number
   at: Date
 }
 
