@@ -1,4 +1,4 @@
-import { CarBlockIterator } from '@ipld/car/iterator'
+import { CarBlockTooLargeError, type CarStream, CarHeaderTooLargeError, readCar } from '@autoretrieve/dag'
 import type { CID } from 'multiformats/cid'
 
 export interface CarImportResult {
@@ -15,9 +15,22 @@ export class CarImportError extends Error {
   code = 'ERR_CAR_INVALID'
 }
 
+/** A CAR that breaks an ingest limit (a header over 64 KiB, a block over 2 MiB): refused before it is buffered; an ERR_CAR_INVALID (a 400 from the API). */
+export class CarLimitError extends CarImportError {
+  static override name = 'CarLimitError'
+  override name = 'CarLimitError'
+  /** `header_too_large` or `block_too_large`, as in retrieval records. */
+  readonly errorClass: 'header_too_large' | 'block_too_large'
+  constructor(errorClass: 'header_too_large' | 'block_too_large', message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.errorClass = errorClass
+  }
+}
+
 /**
- * Streams a CAR into the cache block by block. Every block is verified against its CID by the
- * cache's put before it is stored, so a CAR with one bad block stops at that block with an error
+ * Streams a CAR into the cache block by block, through the bounded CAR reader: a header over
+ * 64 KiB or a block over 2 MiB (the ingest limits) stops the import with a CarLimitError before it
+ * is buffered. Every block is verified against its CID by the cache's put before it is stored, so a CAR with one bad block stops at that block with an error
  * naming it; the blocks before it stay (they are valid, and peers may be waiting for them).
  */
 export async function importCar(
@@ -25,15 +38,17 @@ export async function importCar(
   source: AsyncIterable<Uint8Array>,
   options: { signal?: AbortSignal } = {}
 ): Promise<CarImportResult> {
-  let iterator: CarBlockIterator
+  let car: CarStream
   try {
-    iterator = await CarBlockIterator.fromIterable(source)
+    car = await readCar(source, { label: 'CAR' })
   } catch (cause) {
+    if (cause instanceof CarHeaderTooLargeError)
+      throw new CarLimitError('header_too_large', `not imported: ${cause.message}`, { cause })
     throw new CarImportError(`not a CAR file: ${(cause as Error).message}`, { cause })
   }
-  const result: CarImportResult = { roots: (await iterator.getRoots()).map(String), blocks: 0, added: 0, bytes: 0 }
+  const result: CarImportResult = { roots: car.roots.map(String), blocks: 0, added: 0, bytes: 0 }
   try {
-    for await (const { cid, bytes } of iterator) {
+    for await (const { cid, bytes } of car.blocks) {
       options.signal?.throwIfAborted()
       try {
         if (await cache.put(cid, bytes, options)) result.added++
@@ -47,6 +62,10 @@ export async function importCar(
     }
   } catch (err) {
     if (err instanceof CarImportError || (err as Error).name === 'AbortError') throw err
+    if (err instanceof CarBlockTooLargeError)
+      throw new CarLimitError('block_too_large', `stopped after ${result.blocks} blocks: ${err.message}`, {
+        cause: err
+      })
     throw new CarImportError(`CAR is truncated or malformed after ${result.blocks} blocks: ${(err as Error).message}`, {
       cause: err
     })

@@ -1,3 +1,5 @@
+import { MAX_BLOCK_BYTES } from '@autoretrieve/interface'
+
 export const PROTOCOL_120 = '/ipfs/bitswap/1.2.0'
 export const PROTOCOL_110 = '/ipfs/bitswap/1.1.0'
 export const PROTOCOL_100 = '/ipfs/bitswap/1.0.0'
@@ -7,8 +9,12 @@ export const PROTOCOLS = [PROTOCOL_120, PROTOCOL_110, PROTOCOL_100, PROTOCOL_LEG
 
 /** libp2p network.MessageSizeMax: the largest message any Go peer reads, and the spec's MUST. */
 export const MAX_MESSAGE_SIZE = 4 * 1024 * 1024
-/** The spec's largest block to support; larger ones are never sent (they would not fit a Go reader's budget). */
-export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
+/**
+ * The spec's largest block to support; larger ones are never sent (they would not fit a Go reader's
+ * budget) and a larger one received fails the retrieval attempt `block_too_large`. The node-wide
+ * ingest limit (packages/interface limits.ts).
+ */
+export const MAX_BLOCK_SIZE = MAX_BLOCK_BYTES
 /**
  * Target size of one outgoing message: as full as the 4 MiB limit allows (less room for the
  * envelope), as the Helia server packs. Every message costs a Helia client a fixed amount of CPU

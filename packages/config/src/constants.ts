@@ -1,3 +1,4 @@
+import { DEFAULT_FIRST_BYTE_TIMEOUT_MS } from '@autoretrieve/interface'
 import type { AutoretrieveConfig } from './types.ts'
 
 /** The Go autoretrieve's defaults (specs/estuary-autoretrieve.md §6.3) plus this node's new keys. */
@@ -21,7 +22,13 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
   minerBlacklist: [],
   minerWhitelist: [],
   // Go: retrieval-timeout 1m, max-concurrent-retrievals 1
-  defaultMinerConfig: { retrievalTimeoutMs: 60_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 },
+  defaultMinerConfig: {
+    retrievalTimeoutMs: 60_000,
+    maxConcurrentRetrievals: 1,
+    maxBytesPerSecond: 0,
+    // Not in the Go node: a hanging provider held a retrieval for the whole retrieval-timeout.
+    firstByteTimeoutMs: DEFAULT_FIRST_BYTE_TIMEOUT_MS
+  },
   minerConfigs: {},
   eventRecorderEndpointUrl: '',
   instanceName: 'autoretrieve-unnamed',

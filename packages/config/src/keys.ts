@@ -169,6 +169,12 @@ export const MINER_KEYS = [
     field: 'maxBytesPerSecond',
     schema: v.byteSize,
     doc: 'cap on one provider’s throughput; 0 = unlimited'
+  },
+  {
+    key: 'first-byte-timeout',
+    field: 'firstByteTimeoutMs',
+    schema: v.duration,
+    doc: 'no connection and first verified block this long after an attempt starts: try the next provider; 0 = none'
   }
 ] as const
 

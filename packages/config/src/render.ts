@@ -30,7 +30,8 @@ function minerYaml(m: MinerConfig): Record<string, unknown> {
   return {
     'retrieval-timeout': formatDuration(m.retrievalTimeoutMs),
     'max-concurrent-retrievals': m.maxConcurrentRetrievals,
-    'max-bytes-per-second': m.maxBytesPerSecond === 0 ? 0 : formatByteSize(m.maxBytesPerSecond)
+    'max-bytes-per-second': m.maxBytesPerSecond === 0 ? 0 : formatByteSize(m.maxBytesPerSecond),
+    'first-byte-timeout': formatDuration(m.firstByteTimeoutMs)
   }
 }
 

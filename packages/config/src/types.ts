@@ -5,6 +5,8 @@ export interface MinerConfig {
   maxConcurrentRetrievals: number
   /** Bytes per second from one provider; 0 = unlimited. */
   maxBytesPerSecond: number
+  /** Connect and first verified block within this long, else the next candidate; 0 = none. */
+  firstByteTimeoutMs: number
 }
 
 export type RetrievalProtocol = 'http' | 'graphsync' | 'bitswap'

@@ -7,6 +7,11 @@ const MAX_PREFIX_BYTES = 10
 export interface ReadFramesOptions {
   /** The largest frame accepted, in bytes. A longer one throws as soon as its prefix is read. */
   maxLength: number
+  /**
+   * The largest first frame, when it is bounded apart from the rest (a CAR's header frame is small,
+   * its block frames large). @default maxLength
+   */
+  maxFirstLength?: number
   /** Names the protocol in error messages (`bitswap message of 5000000 bytes is over …`). */
   label?: string
   /**
@@ -30,6 +35,7 @@ export async function* readFrames(
   const fail = (err: MalformedFrameError | FrameTooLargeError): Error => options.mapError?.(err) ?? err
   const buffer = new Uint8ArrayList()
   let want = -1
+  let frames = 0
   for await (const chunk of source) {
     buffer.append(chunk)
     while (true) {
@@ -50,10 +56,9 @@ export async function* readFrames(
             throw fail(new MalformedFrameError(`${label}: length prefix longer than ${MAX_PREFIX_BYTES} bytes`))
           break
         }
-        if (len > maxLength)
-          throw fail(
-            new FrameTooLargeError(len, maxLength, `${label} of ${len} bytes is over the ${maxLength}-byte limit`)
-          )
+        const limit = frames === 0 ? (options.maxFirstLength ?? maxLength) : maxLength
+        if (len > limit)
+          throw fail(new FrameTooLargeError(len, limit, `${label} of ${len} bytes is over the ${limit}-byte limit`))
         buffer.consume(i + 1)
         want = len
       }
@@ -61,6 +66,7 @@ export async function* readFrames(
       const frame = buffer.subarray(0, want)
       buffer.consume(want)
       want = -1
+      frames++
       yield frame
     }
   }

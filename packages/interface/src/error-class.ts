@@ -25,6 +25,9 @@ export const ERROR_CLASSES = Object.freeze([
   'too_many_deals',
   'under_maintenance',
   'access_control',
+  // an ingest limit broken (packages/interface/src/limits.ts): refused before it was buffered
+  'block_too_large', // a block (or CAR section) whose length is over MAX_BLOCK_BYTES (2 MiB)
+  'header_too_large', // a CAR header whose length is over MAX_CAR_HEADER_BYTES (64 KiB)
   'other' // anything else; the message says what
 ] as const)
 

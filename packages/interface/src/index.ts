@@ -7,6 +7,16 @@
 export type { AbortOptions } from '@libp2p/interface'
 export { ERROR_CLASSES, type ErrorClass, isErrorClass } from './error-class.ts'
 export { cidKey, multihashKey } from './keys.ts'
+export {
+  CANDIDATE_STAGGER_MS,
+  DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  MAX_BLOCK_BYTES,
+  MAX_BUFFERED_BYTES_PER_RETRIEVAL,
+  MAX_CAR_HEADER_BYTES,
+  MAX_CAR_SECTION_BYTES,
+  MAX_CID_BYTES,
+  MAX_RACING_ATTEMPTS_PER_PROTOCOL
+} from './limits.ts'
 export { type Logger, silentLogger } from './logger.ts'
 export type {
   AttemptOutcome,

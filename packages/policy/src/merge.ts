@@ -110,13 +110,21 @@ export function mergePolicy(base: ConfigPolicy, overrides: PolicyOverrides): Pol
 }
 
 function fill(
-  m: { retrievalTimeoutMs: number | null; maxConcurrentRetrievals: number | null; maxBytesPerSecond: number | null },
+  m: {
+    retrievalTimeoutMs: number | null
+    maxConcurrentRetrievals: number | null
+    maxBytesPerSecond: number | null
+    firstByteTimeoutMs?: number | null
+  },
   under: MinerConfig
 ): MinerConfig {
   return {
     retrievalTimeoutMs: m.retrievalTimeoutMs ?? under.retrievalTimeoutMs,
     maxConcurrentRetrievals: m.maxConcurrentRetrievals ?? under.maxConcurrentRetrievals,
-    maxBytesPerSecond: m.maxBytesPerSecond ?? under.maxBytesPerSecond
+    maxBytesPerSecond: m.maxBytesPerSecond ?? under.maxBytesPerSecond,
+    ...(m.firstByteTimeoutMs != null || under.firstByteTimeoutMs !== undefined
+      ? { firstByteTimeoutMs: m.firstByteTimeoutMs ?? under.firstByteTimeoutMs }
+      : {})
   }
 }
 

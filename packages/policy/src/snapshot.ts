@@ -64,7 +64,8 @@ export function minerConfigFor(snapshot: PolicySnapshot, ids: readonly string[])
       return {
         retrievalTimeoutMs: entry.retrievalTimeoutMs,
         maxConcurrentRetrievals: entry.maxConcurrentRetrievals,
-        maxBytesPerSecond: entry.maxBytesPerSecond
+        maxBytesPerSecond: entry.maxBytesPerSecond,
+        ...(entry.firstByteTimeoutMs !== undefined ? { firstByteTimeoutMs: entry.firstByteTimeoutMs } : {})
       }
     }
   }

@@ -13,6 +13,12 @@ export interface MinerConfig {
   maxConcurrentRetrievals: number
   /** Cap on bytes per second from this provider (0 = unlimited). */
   maxBytesPerSecond: number
+  /**
+   * Connect and first verified block within this long, or the attempt fails `timeout` and the next
+   * candidate starts (`first-byte-timeout`; 0 = none). Unset: DEFAULT_FIRST_BYTE_TIMEOUT_MS.
+   * Optional so that limits written before it existed (the admin API's rows) still load.
+   */
+  firstByteTimeoutMs?: number
 }
 
 export interface CidEntry {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Logger } from '@autoretrieve/interface'
+import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, type Logger } from '@autoretrieve/interface'
 import { minerConfigFor, type PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
@@ -47,7 +47,9 @@ export interface AttemptOptions {
  * One attempt against one provider over one protocol: waits for a slot under the provider's
  * concurrency limit, runs the adapter's stream through the intake, and fails it after
  * `retrievalTimeoutMs` without a verified block (an inactivity timeout, re-armed by each block and
- * by the connection). Records the attempt as it starts and ends, and feeds the provider's score.
+ * by the connection), or after `firstByteTimeoutMs` without its first verified block (connect and
+ * first byte: a provider that accepts and never answers fails fast, and the race starts the next
+ * candidate). Both fail it `timeout`. Records the attempt as it starts and ends, and feeds the provider's score.
  * Never throws: a failure is an outcome with its AttemptError, a cancellation an outcome of its own.
  */
 export async function runAttempt(components: AttemptComponents, options: AttemptOptions): Promise<AttemptResult> {
@@ -68,6 +70,20 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
   let connectedAt: Date | null = null
   let firstByteAt: Date | null = null
   let timer: NodeJS.Timeout | undefined
+  const firstByteTimeoutMs = limits.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS
+  const firstByteTimer =
+    firstByteTimeoutMs > 0
+      ? setTimeout(
+          () =>
+            timeout.abort(
+              new AttemptError(
+                'timeout',
+                `no first verified block from ${candidate.peerId} over ${adapter.protocol} within ${firstByteTimeoutMs} ms (first-byte-timeout; ${connectedAt === null ? 'not connected' : 'connected'})`
+              )
+            ),
+          firstByteTimeoutMs
+        )
+      : undefined
   const arm = () => {
     clearTimeout(timer)
     if (limits.retrievalTimeoutMs > 0) {
@@ -99,6 +115,7 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
         events?.onBytes?.(adapter.protocol, block.bytes.byteLength)
       }
       if (firstByteAt === null) {
+        clearTimeout(firstByteTimer)
         firstByteAt = new Date()
         options.onFirstBlock?.()
       }
@@ -173,6 +190,7 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
     return { ok: false, cancelled: false, error }
   } finally {
     clearTimeout(timer)
+    clearTimeout(firstByteTimer)
     release()
   }
 }

@@ -1,5 +1,6 @@
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import { blockMatches } from '@autoretrieve/blockcache'
+import { MAX_BLOCK_BYTES, MAX_BUFFERED_BYTES_PER_RETRIEVAL } from '@autoretrieve/interface'
 import type { CID } from 'multiformats/cid'
 import { DEFAULT_CACHE_WRITES_IN_FLIGHT, YIELD_EVERY_MS } from './constants.ts'
 import { AttemptError } from './errors.ts'
@@ -20,6 +21,8 @@ export interface IntakeInit {
   startedAt?: number
   /** Cache writes let run while the stream is read on. @default 8 (DEFAULT_CACHE_WRITES_IN_FLIGHT) */
   writesInFlight?: number
+  /** Bytes of those writes held at once. @default MAX_BUFFERED_BYTES_PER_RETRIEVAL (16 MiB) */
+  maxBufferedBytes?: number
   /** The links of each verified block: a running retrieval announces them so wants for them join it. */
   onLinks?(links: CID[]): void
   /** After each block is verified and, unless `local`, its cache write started. */
@@ -30,15 +33,18 @@ export interface IntakeInit {
  * One attempt's intake: every block from the adapter is checked against its CID (unless the
  * adapter made the CID from the bytes, `hashed`, or the cache gave it, `local`), then against the
  * DAG walk, then written to the cache, which announces it to waiting peers at once and writes it
- * to disk behind us (at most `writesInFlight` writes outstanding). The stream must end with the
- * DAG whole. Failures are AttemptErrors: `wrong_block`, `unexpected_block`, `bad_block`,
- * `incomplete`; a failed cache write is thrown as it is. Nothing is left writing when `take` settles.
+ * to disk behind us (at most `writesInFlight` writes and `maxBufferedBytes` outstanding). Reading
+ * stops as soon as the DAG is whole: what a provider sends after that (junk, a repeat) is never
+ * read, and is no failure. A stream that ends before is `incomplete`. Failures are AttemptErrors:
+ * `wrong_block`, `unexpected_block`, `bad_block`, `block_too_large`, `incomplete`; a failed cache
+ * write is thrown as it is. Nothing is left writing when `take` settles.
  */
 export class BlockIntake {
   private readonly init: IntakeInit
   private readonly verifier: DagVerifier
   /** Cache writes still running, oldest first. */
-  private readonly writes: Array<Promise<boolean>> = []
+  private readonly writes: Array<{ done: Promise<boolean>; bytes: number }> = []
+  private writingBytes = 0
 
   constructor(init: IntakeInit) {
     this.init = init
@@ -60,9 +66,17 @@ export class BlockIntake {
     const maxBytesPerSecond = this.init.maxBytesPerSecond ?? 0
     const startedAt = this.init.startedAt ?? Date.now()
     const writesInFlight = this.init.writesInFlight ?? DEFAULT_CACHE_WRITES_IN_FLIGHT
+    const maxBufferedBytes = this.init.maxBufferedBytes ?? MAX_BUFFERED_BYTES_PER_RETRIEVAL
     let lastYield = performance.now()
     try {
       for await (const block of source) {
+        // Adapters bound what they read by the same limit; this holds for any adapter.
+        if (!block.local && block.bytes.byteLength > MAX_BLOCK_BYTES) {
+          throw new AttemptError(
+            'block_too_large',
+            `${provider} sent a block of ${block.bytes.byteLength} bytes, over the ${MAX_BLOCK_BYTES}-byte block limit`
+          )
+        }
         if (!block.local && !block.hashed && !blockMatches(block.cid, block.bytes)) {
           throw new AttemptError('wrong_block', `${provider} sent bytes that do not hash to ${block.cid}`)
         }
@@ -71,12 +85,22 @@ export class BlockIntake {
         if (!block.local) {
           // Verified above (hashed, or its CID made from these bytes), walked just now: the cache
           // announces it at once and writes it behind us.
-          const write = cache.put(block.cid, block.bytes, { hashChecked: true })
-          write.catch(() => {}) // awaited below; a failure ends the attempt there
-          this.writes.push(write)
-          if (this.writes.length >= writesInFlight) await this.writes.shift()
+          const done = cache.put(block.cid, block.bytes, { hashChecked: true })
+          done.catch(() => {}) // awaited below; a failure ends the attempt there
+          this.writes.push({ done, bytes: block.bytes.byteLength })
+          this.writingBytes += block.bytes.byteLength
+          while (
+            this.writes.length > 0 &&
+            (this.writes.length >= writesInFlight || this.writingBytes > maxBufferedBytes)
+          ) {
+            const oldest = this.writes.shift()!
+            this.writingBytes -= oldest.bytes
+            await oldest.done
+          }
         }
         onBlock?.(block)
+        // The DAG is whole: read no further (the adapter's stream is closed by the loop's exit).
+        if (this.verifier.complete) break
         if (performance.now() - lastYield >= YIELD_EVERY_MS) {
           // Let the node read its sockets (wants, window updates) between blocks.
           await setImmediate()
@@ -90,9 +114,11 @@ export class BlockIntake {
       if (!this.verifier.complete) {
         throw new AttemptError('incomplete', `${provider} stopped before sending ${this.verifier.nextMissing}`)
       }
-      await Promise.all(this.writes.splice(0))
+      await Promise.all(this.writes.map((w) => w.done))
     } finally {
-      await Promise.allSettled(this.writes.splice(0)) // nothing of this attempt is left writing
+      // nothing of this attempt is left writing
+      await Promise.allSettled(this.writes.splice(0).map((w) => w.done))
+      this.writingBytes = 0
     }
   }
 }

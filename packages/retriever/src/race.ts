@@ -1,13 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises'
+import { CANDIDATE_STAGGER_MS, MAX_RACING_ATTEMPTS_PER_PROTOCOL } from '@autoretrieve/interface'
 import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
 import type { AttemptResult } from './attempt.ts'
 import { MAX_REQUEUES, PROTOCOL_ORDER } from './constants.ts'
-import type { AttemptError } from './errors.ts'
+import { AttemptError } from './errors.ts'
 
 export interface RaceAttempt {
   protocol: TransportProtocol
   candidate: Candidate
-  /** Aborted when the retrieval ends or another protocol delivered first. */
+  /** Aborted when the retrieval ends or another attempt delivered first. */
   signal: AbortSignal
   /** The attempt calls this on its first verified block: the others are cancelled then. */
   onFirstBlock(): void
@@ -16,9 +16,13 @@ export interface RaceAttempt {
 export interface RaceOptions {
   /** Candidates by protocol, best first (see `orderCandidates`). */
   candidates: ReadonlyMap<TransportProtocol, readonly Candidate[]>
-  /** The next protocol of a round starts this long after the one before it. */
+  /** Each protocol's first candidate starts this long after the previous protocol's (PROTOCOL_ORDER). */
   staggerMs: number
-  /** The retrieval's signal: no new round starts once it aborts. */
+  /** The next candidate of a protocol starts this long after the one before it. @default CANDIDATE_STAGGER_MS */
+  candidateStaggerMs?: number
+  /** Attempts of one protocol at once. @default MAX_RACING_ATTEMPTS_PER_PROTOCOL */
+  maxPerProtocol?: number
+  /** The retrieval's signal: nothing new starts once it aborts. */
   signal: AbortSignal
   attempt(attempt: RaceAttempt): Promise<AttemptResult>
 }
@@ -27,66 +31,147 @@ export type RaceResult =
   | { ok: true; protocol: TransportProtocol; candidate: Candidate; blocks: number; bytes: number }
   | { ok: false; errors: AttemptError[] }
 
+interface Entry {
+  candidate: Candidate
+  requeues: number
+}
+
+interface Lane {
+  protocol: TransportProtocol
+  queue: Entry[]
+  /** When (performance.now()) the lane may start its next candidate. */
+  dueAt: number
+  running: number
+}
+
+interface Running {
+  lane: Lane
+  entry: Entry
+  controller: AbortController
+  settled: Promise<void>
+}
+
 /**
- * Races the protocols in rounds. Each round takes the best remaining candidate of every protocol
- * and starts them a stagger apart (in PROTOCOL_ORDER); the first to deliver a verified block wins
- * and the others are cancelled. A cancelled candidate goes back to the front of its queue (at most
- * MAX_REQUEUES times), so a protocol that lost one round to a slow winner that then failed still
- * gets its turn. Rounds go on until one succeeds or every queue is empty.
+ * Races candidates, within a protocol and across protocols, with staggers. Each protocol is a lane:
+ * its first candidate starts `staggerMs` after the previous protocol's (HTTP first), and its next
+ * candidate `candidateStaggerMs` after the one before it, or at once when that one fails; at most
+ * `maxPerProtocol` run in a lane. A hanging candidate so costs at most the stagger (and its
+ * first-byte timeout ends it). The first attempt to deliver a verified block wins: every other one
+ * is cancelled and nothing new starts while it runs. If it then fails, the race goes on: a
+ * cancelled candidate went back to the front of its queue (at most MAX_REQUEUES times). Ends when
+ * one succeeds or every queue is empty and nothing runs; every attempt has settled when it returns.
  */
 export async function race(options: RaceOptions): Promise<RaceResult> {
   const { signal, staggerMs } = options
-  const queues = new Map<TransportProtocol, Array<{ candidate: Candidate; requeues: number }>>()
-  for (const protocol of PROTOCOL_ORDER) {
-    const list = options.candidates.get(protocol) ?? []
-    if (list.length > 0)
-      queues.set(
-        protocol,
-        list.map((candidate) => ({ candidate, requeues: 0 }))
-      )
-  }
-  const errors: AttemptError[] = []
-  while ([...queues.values()].some((q) => q.length > 0)) {
-    if (signal.aborted) break
-    const heads = PROTOCOL_ORDER.filter((p) => (queues.get(p)?.length ?? 0) > 0).map((protocol) => ({
+  const candidateStaggerMs = options.candidateStaggerMs ?? CANDIDATE_STAGGER_MS
+  const width = Math.max(1, options.maxPerProtocol ?? MAX_RACING_ATTEMPTS_PER_PROTOCOL)
+  const start = performance.now()
+  const lanes: Lane[] = PROTOCOL_ORDER.filter((p) => (options.candidates.get(p)?.length ?? 0) > 0).map(
+    (protocol, i) => ({
       protocol,
-      entry: queues.get(protocol)!.shift()!
-    }))
-    let winner: number | undefined
-    const controllers = heads.map(() => new AbortController())
-    const outcomes = await Promise.all(
-      heads.map(async ({ protocol, entry }, i): Promise<AttemptResult> => {
-        const attemptSignal = AbortSignal.any([signal, controllers[i].signal])
-        if (i > 0) {
-          try {
-            await sleep(i * staggerMs, undefined, { signal: attemptSignal })
-          } catch {
-            return { ok: false, cancelled: true }
-          }
-        }
-        if (winner !== undefined) return { ok: false, cancelled: true }
-        return options.attempt({
-          protocol,
+      queue: options.candidates.get(protocol)!.map((candidate) => ({ candidate, requeues: 0 })),
+      dueAt: start + i * staggerMs,
+      running: 0
+    })
+  )
+  const running = new Set<Running>()
+  const errors: AttemptError[] = []
+  let winner: Running | undefined
+  let result: RaceResult | undefined
+  let wake: () => void = () => {}
+  const onAbort = () => wake()
+  signal.addEventListener('abort', onAbort)
+
+  const cancelOthers = (keep: Running | undefined, why: string) => {
+    for (const r of running) if (r !== keep) r.controller.abort(new DOMException(why, 'AbortError'))
+  }
+
+  const settle = (r: Running, outcome: AttemptResult) => {
+    running.delete(r)
+    r.lane.running--
+    const now = performance.now()
+    if (outcome.ok) {
+      result ??= {
+        ok: true,
+        protocol: r.lane.protocol,
+        candidate: r.entry.candidate,
+        blocks: outcome.blocks,
+        bytes: outcome.bytes
+      }
+      cancelOthers(undefined, 'another attempt completed the retrieval')
+    } else if (outcome.cancelled) {
+      if (r.entry.requeues < MAX_REQUEUES) r.lane.queue.unshift({ ...r.entry, requeues: r.entry.requeues + 1 })
+    } else {
+      errors.push(outcome.error)
+      r.lane.dueAt = now // its successor starts at once
+    }
+    if (winner === r) {
+      winner = undefined
+      // The winner failed: start over with the protocols a stagger apart, as at the beginning.
+      let i = 0
+      for (const lane of lanes) if (lane.queue.length > 0) lane.dueAt = Math.min(lane.dueAt, now + i++ * staggerMs)
+    }
+    wake()
+  }
+
+  const launch = (lane: Lane) => {
+    const entry = lane.queue.shift()!
+    const controller = new AbortController()
+    lane.running++
+    lane.dueAt = performance.now() + candidateStaggerMs
+    const r = { lane, entry, controller } as Running
+    running.add(r)
+    r.settled = Promise.resolve()
+      .then(() =>
+        options.attempt({
+          protocol: lane.protocol,
           candidate: entry.candidate,
-          signal: attemptSignal,
+          signal: AbortSignal.any([signal, controller.signal]),
           onFirstBlock: () => {
-            if (winner !== undefined) return
-            winner = i
-            controllers.forEach((c, j) => {
-              if (j !== i) c.abort(new DOMException('another protocol delivered first', 'AbortError'))
-            })
+            if (winner !== undefined || result !== undefined || !running.has(r)) return
+            winner = r
+            cancelOthers(r, 'another attempt delivered first')
           }
         })
-      })
-    )
-    for (const [i, outcome] of outcomes.entries()) {
-      const { protocol, entry } = heads[i]
-      if (outcome.ok)
-        return { ok: true, protocol, candidate: entry.candidate, blocks: outcome.blocks, bytes: outcome.bytes }
-      if (outcome.cancelled) {
-        if (entry.requeues < MAX_REQUEUES) queues.get(protocol)!.unshift({ ...entry, requeues: entry.requeues + 1 })
-      } else errors.push(outcome.error)
-    }
+      )
+      .then(
+        (outcome) => settle(r, outcome),
+        (err) =>
+          settle(r, {
+            ok: false,
+            cancelled: false,
+            error: new AttemptError('other', `${entry.candidate.peerId}: ${(err as Error).message}`, { cause: err })
+          })
+      )
   }
-  return { ok: false, errors }
+
+  try {
+    while (result === undefined && !signal.aborted) {
+      const now = performance.now()
+      let nextDue = Number.POSITIVE_INFINITY
+      if (winner === undefined) {
+        for (const lane of lanes) {
+          if (lane.queue.length === 0 || lane.running >= width) continue
+          if (now >= lane.dueAt) launch(lane)
+          if (lane.queue.length > 0 && lane.running < width) nextDue = Math.min(nextDue, lane.dueAt)
+        }
+      }
+      if (running.size === 0 && lanes.every((l) => l.queue.length === 0)) break
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        if (Number.isFinite(nextDue)) {
+          const timer = setTimeout(resolve, Math.max(0, nextDue - performance.now()))
+          wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+      })
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    cancelOthers(undefined, 'the retrieval ended')
+    await Promise.all([...running].map((r) => r.settled))
+  }
+  return result ?? { ok: false, errors }
 }

@@ -21,7 +21,8 @@ import type {
  * The retrieval engine: one retrieval per root at a time, shared by every waiter (joining.ts).
  * Candidates pass the policy (candidates.ts); protocols race, HTTP first and the next after a
  * stagger, the first to deliver a verified block wins and the others are cancelled; within a
- * protocol candidates are tried in turn (race.ts). Every block is checked against its hash and
+ * protocol candidates are raced a stagger apart too, and one without a first verified block by
+ * `first-byte-timeout` fails at once (race.ts, attempt.ts). Every block is checked against its hash and
  * the DAG walk and written to the cache as it arrives (intake.ts, attempt.ts), so peers waiting on
  * the cache are served while the retrieval goes on.
  */
@@ -123,6 +124,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       const outcome = await race({
         candidates: orderCandidates(accepted, scores),
         staggerMs: stagger,
+        candidateStaggerMs: init.candidateStaggerMs,
         signal,
         attempt: (a) =>
           runAttempt(attempts, {

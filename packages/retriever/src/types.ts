@@ -96,6 +96,8 @@ export interface RetrieverInit {
   maxConcurrentRetrievals?: number
   /** Start the next protocol this long after the previous one. @default 100 (DEFAULT_PROTOCOL_STAGGER_MS) */
   staggerMs?: number
+  /** Start the next candidate of one protocol this long after the previous one. @default 1000 (CANDIDATE_STAGGER_MS) */
+  candidateStaggerMs?: number
 }
 
 export interface RetrieveOptions extends AbortOptions {

@@ -78,7 +78,8 @@ test(`a candidate cancelled by another protocol's win goes back to its queue, at
   const result = await race({
     candidates: new Map([
       ['http', [candidate('slow-http', ['http'])]],
-      ['bitswap', [candidate('b1', ['bitswap']), candidate('b2', ['bitswap']), candidate('b3', ['bitswap'])]]
+      // One more than the requeues: the slow HTTP candidate is cancelled every time it runs.
+      ['bitswap', ['b1', 'b2', 'b3', 'b4'].map((id) => candidate(id, ['bitswap']))]
     ]),
     staggerMs: 0,
     signal: new AbortController().signal,
@@ -94,7 +95,7 @@ test(`a candidate cancelled by another protocol's win goes back to its queue, at
   assert.equal(tried.filter((p) => p === 'slow-http').length, 1 + MAX_REQUEUES)
   assert.deepEqual(
     tried.filter((p) => p !== 'slow-http'),
-    ['b1', 'b2', 'b3']
+    ['b1', 'b2', 'b3', 'b4']
   )
 })
 

@@ -1,5 +1,5 @@
+import { CarBlockTooLargeError, type CarStream, CarHeaderTooLargeError, readCar } from '@autoretrieve/dag'
 import type { Candidate } from '@autoretrieve/routing'
-import { CarBlockIterator } from '@ipld/car/iterator'
 import type { CID } from 'multiformats/cid'
 import { AttemptError } from '../errors.ts'
 import type { AdapterBlock, AdapterContext, ProtocolAdapter } from '../types.ts'
@@ -8,8 +8,10 @@ export const CAR_ACCEPT = 'application/vnd.ipld.car;version=1;order=dfs;dups=y'
 
 /**
  * Trustless gateway retrieval: `GET {url}/ipfs/{root}?dag-scope=all` for a DFS CAR, streamed
- * block by block through @ipld/car (never buffered whole). On a retry it starts the CAR again;
- * the cache skips re-writing blocks it already holds.
+ * block by block through the bounded CAR reader (`readCar`): a header over 64 KiB fails the attempt
+ * `header_too_large`, a block over 2 MiB `block_too_large`, each as soon as its length prefix is
+ * read. The engine stops reading once the DAG is complete, which cancels the body (junk after it
+ * is never read). On a retry it starts the CAR again; the cache skips blocks it already holds.
  */
 export function createHttpAdapter(components: { fetch?: typeof fetch } = {}): ProtocolAdapter {
   const fetchFn = components.fetch ?? fetch
@@ -36,18 +38,26 @@ export function createHttpAdapter(components: { fetch?: typeof fetch } = {}): Pr
         throw new AttemptError('bad_response', `${url}: answered ${type || 'no content type'}, not a CAR`)
       }
       ctx.onConnected()
-      let iterator: CarBlockIterator
+      const body = res.body as unknown as AsyncIterable<Uint8Array>
+      let car: CarStream
       try {
-        iterator = await CarBlockIterator.fromIterable(res.body as unknown as AsyncIterable<Uint8Array>)
+        car = await readCar(body, { label: url })
       } catch (cause) {
+        await res.body.cancel().catch(() => {})
         if (ctx.signal.aborted) throw cause
+        if (cause instanceof CarHeaderTooLargeError)
+          throw new AttemptError('header_too_large', cause.message, { cause })
         throw new AttemptError('bad_response', `${url}: not a CAR: ${(cause as Error).message}`, { cause })
       }
       try {
-        for await (const block of iterator) yield block
+        for await (const block of car.blocks) yield block
       } catch (cause) {
         if (ctx.signal.aborted || cause instanceof AttemptError) throw cause
+        if (cause instanceof CarBlockTooLargeError) throw new AttemptError('block_too_large', cause.message, { cause })
         throw new AttemptError('incomplete', `${url}: the CAR stream broke: ${(cause as Error).message}`, { cause })
+      } finally {
+        // Stopped early (the DAG is complete, or a limit broke): do not leave the body flowing.
+        await res.body.cancel().catch(() => {})
       }
     }
   }
