@@ -32,7 +32,7 @@ program
   .option('--http-port <port>', 'HTTP port', '0')
   .option(
     '--fault <fault>',
-    'none|wrong-block|truncate|reject|too-many-deals|status404|status500|slow:<bytes/s>|delay:<ms>',
+    'none|wrong-block|truncate|reject|too-many-deals|status404|status500|slow:<bytes/s>|delay:<ms>|huge-block|huge-header|hang|trailing-junk',
     'none'
   )
   .action(async (opts) => {

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBitswapServer } from '@autoretrieve/bitswap'
+import { encodeFrame, uvarintBytes } from '@autoretrieve/frames'
 import { walkDag } from '@autoretrieve/dag'
 import { multihashKey } from '@autoretrieve/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { CarWriter } from '@ipld/car/writer'
+import * as dagCbor from '@ipld/dag-cbor'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
@@ -26,8 +29,32 @@ export type ProviderFault =
   | 'status500'
   | `slow:${number}`
   | `delay:${number}`
+  // Hostile HTTP providers (issue 13), each what one real provider could do to a node:
+  | 'huge-block' // a valid header, then a section claiming a 1 GiB block under the root's CID, then junk
+  | 'huge-header' // a CAR header claiming 100 MiB, then junk
+  | 'hang' // accepts the request and never answers (no status line) until the client goes away
+  | 'trailing-junk' // the whole DAG as a valid CAR, then 1 MiB of random bytes
 
 export type ProviderProtocol = 'http' | 'bitswap' | 'graphsync'
+
+/** What the hostile faults claim: a 1 GiB block, a 100 MiB header; and 1 MiB of junk after a good DAG. */
+const HUGE_BLOCK_CLAIM = 1024 ** 3
+const HUGE_HEADER_CLAIM = 100 * 1024 ** 2
+const TRAILING_JUNK_BYTES = 1024 ** 2
+/** `hang` holds a request at most this long (a test's client gives up long before). */
+const HANG_MAX_MS = 10 * 60_000
+/** Random bytes, made once: the junk the hostile faults stream, 64 KiB a write. */
+const JUNK = randomBytes(64 * 1024)
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
+}
 
 export interface ProviderInit {
   /** CAR files (paths or bytes) whose DAGs this provider holds. */
@@ -66,13 +93,33 @@ export async function startProvider(init: ProviderInit) {
     graphsyncRejected: 0,
     graphsyncInFlight: 0,
     graphsyncMaxInFlight: 0,
-    completesSent: 0
+    completesSent: 0,
+    /** Junk bytes the hostile faults wrote (what reached the socket; the client may stop reading sooner). */
+    junkBytesSent: 0
   }
   const get = async (cid: CID) => blocks.get(multihashKey(cid))?.bytes
 
   const app = new Hono()
   app.get('/ipfs/:cid', async (c) => {
     stats.httpRequests++
+    if (fault === 'hang') {
+      // Hold the request open without a byte of answer; the client's first-byte timeout must end it.
+      stats.inFlight++
+      try {
+        await new Promise<void>((resolve) => {
+          const signal = c.req.raw.signal
+          const timer = setTimeout(resolve, HANG_MAX_MS)
+          if (signal.aborted) resolve()
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      } finally {
+        stats.inFlight--
+      }
+      return c.text('gave up hanging', 504)
+    }
     if (fault === 'status404') return c.text('not found', 404)
     if (fault === 'status500') return c.text('internal error', 500)
     if (fault === 'reject') return c.text('access denied', 403)
@@ -93,6 +140,24 @@ export async function startProvider(init: ProviderInit) {
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight)
       try {
         if (currentFault.startsWith('delay:')) await sleep(Number(currentFault.slice(6)))
+        if (currentFault === 'huge-block' || currentFault === 'huge-header') {
+          // The prefix claims what the provider never has: a reader that trusts it buffers it all.
+          const claim =
+            currentFault === 'huge-block'
+              ? concat([
+                  encodeFrame(dagCbor.encode({ version: 1, roots: [root] })).subarray(),
+                  uvarintBytes(HUGE_BLOCK_CLAIM),
+                  root.bytes
+                ])
+              : uvarintBytes(HUGE_HEADER_CLAIM)
+          await out.write(claim)
+          const total = currentFault === 'huge-block' ? HUGE_BLOCK_CLAIM : HUGE_HEADER_CLAIM
+          for (let sent = 0; sent < total && !out.aborted; sent += JUNK.byteLength) {
+            await out.write(JUNK)
+            stats.junkBytesSent += JUNK.byteLength
+          }
+          return
+        }
         const { writer, out: carBytes } = CarWriter.create([root])
         const pump = (async () => {
           let n = 0
@@ -112,6 +177,12 @@ export async function startProvider(init: ProviderInit) {
           if (bytesPerSecond > 0) await sleep((chunk.byteLength / bytesPerSecond) * 1000)
         }
         await pump
+        if (currentFault === 'trailing-junk' && !out.aborted) {
+          for (let sent = 0; sent < TRAILING_JUNK_BYTES && !out.aborted; sent += JUNK.byteLength) {
+            await out.write(JUNK)
+            stats.junkBytesSent += JUNK.byteLength
+          }
+        }
         if (currentFault === 'truncate') out.abort()
       } finally {
         stats.inFlight--
