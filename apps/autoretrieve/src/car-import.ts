@@ -1,4 +1,4 @@
-import { CarBlockTooLargeError, type CarStream, CarHeaderTooLargeError, readCar } from '@autoretrieve/dag'
+import { CarBlockTooLargeError, CarHeaderTooLargeError, type CarStream, readCar } from '@autoretrieve/dag'
 import type { CID } from 'multiformats/cid'
 
 export interface CarImportResult {

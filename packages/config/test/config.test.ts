@@ -69,12 +69,14 @@ test('the Go README example loads with its values; miner configs fill in from th
   assert.deepEqual(config.minerConfigs.f01234, {
     retrievalTimeoutMs: 150_000,
     maxConcurrentRetrievals: 2,
-    maxBytesPerSecond: 0
+    maxBytesPerSecond: 0,
+    firstByteTimeoutMs: 5_000
   })
   assert.deepEqual(config.minerConfigs.f05678, {
     retrievalTimeoutMs: 60_000,
     maxConcurrentRetrievals: 10,
-    maxBytesPerSecond: 0
+    maxBytesPerSecond: 0,
+    firstByteTimeoutMs: 5_000
   })
 })
 
@@ -263,4 +265,22 @@ test('updateConfigKeys sets the Go name a file already uses (estuary-url) instea
   assert.equal(config.advertiseEndpointUrl, 'https://estuary.example')
   assert.equal(config.advertiseEndpointToken, 'new')
   assert.equal(config.heartbeatIntervalMs, 60_000)
+})
+
+test('first-byte-timeout: 5s by default, set in default-miner-config, overridden per miner', async (t) => {
+  const none = await loadConfig({ flags: { dataDir: await withYaml(t, '') }, env: {} })
+  assert.equal(none.config.defaultMinerConfig.firstByteTimeoutMs, 5_000)
+  const dataDir = await withYaml(
+    t,
+    'default-miner-config:\n  first-byte-timeout: 3s\nminer-configs:\n  f01234:\n    first-byte-timeout: 800ms\n  f05678:\n    max-concurrent-retrievals: 2\n'
+  )
+  const { config } = await loadConfig({ flags: { dataDir }, env: {} })
+  assert.equal(config.defaultMinerConfig.firstByteTimeoutMs, 3_000)
+  assert.equal(config.minerConfigs.f01234.firstByteTimeoutMs, 800)
+  assert.equal(config.minerConfigs.f05678.firstByteTimeoutMs, 3_000, 'a miner without it takes the default')
+  const bad = await withYaml(t, 'miner-configs:\n  f01234:\n    first-byte-timeout: soon\n')
+  await assert.rejects(loadConfig({ flags: { dataDir: bad }, env: {} }), {
+    key: 'miner-configs.f01234.first-byte-timeout'
+  })
+  assert.match(defaultConfigYaml(), /# no connection and first verified block[^\n]*\n {2}first-byte-timeout: 5s/)
 })

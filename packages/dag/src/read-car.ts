@@ -1,4 +1,4 @@
-import { FrameTooLargeError, MalformedFrameError, readFrames } from '@autoretrieve/frames'
+import { FrameTooLargeError, type MalformedFrameError, readFrames } from '@autoretrieve/frames'
 import { MAX_CAR_HEADER_BYTES, MAX_CAR_SECTION_BYTES } from '@autoretrieve/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
@@ -52,10 +52,7 @@ export interface CarStream {
  * one section plus one chunk is held. Reads lazily: a caller that stops iterating (the DAG is
  * complete) reads no further, and junk after that point is never seen.
  */
-export async function readCar(
-  source: AsyncIterable<Uint8Array>,
-  options: ReadCarOptions = {}
-): Promise<CarStream> {
+export async function readCar(source: AsyncIterable<Uint8Array>, options: ReadCarOptions = {}): Promise<CarStream> {
   const label = options.label ?? 'CAR'
   const maxHeader = options.maxHeaderBytes ?? MAX_CAR_HEADER_BYTES
   const maxSection = options.maxSectionBytes ?? MAX_CAR_SECTION_BYTES

@@ -82,3 +82,17 @@ test('the writer puts the length first as an unsigned varint, the payload after 
   assert.deepEqual([...framed.subarray()], [3, 1, 2, 3])
   assert.equal(framed.get(1), 1)
 })
+
+test('maxFirstLength bounds the first frame apart from the rest (a CAR header and its blocks)', async () => {
+  const ok = Uint8Array.from([...frame([1, 2]), ...frame(Array(50).fill(7))])
+  assert.deepEqual(
+    (await collect(readFrames(chunks(ok), { maxLength: 100, maxFirstLength: 2 }))).map((f) => f.length),
+    [2, 50]
+  )
+  const bigFirst = Uint8Array.from(frame([1, 2, 3]))
+  await assert.rejects(collect(readFrames(chunks(bigFirst), { maxLength: 100, maxFirstLength: 2 })), (err) => {
+    assert.ok(err instanceof FrameTooLargeError)
+    assert.deepEqual([err.length, err.maxLength], [3, 2])
+    return true
+  })
+})

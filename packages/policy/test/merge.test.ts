@@ -99,3 +99,30 @@ test('API miner configs override field by field; a removed one falls back to the
   )
   assert.deepEqual(minerConfigFor(removed, ['f01234']), base.defaultMinerConfig)
 })
+
+test('first-byte-timeout: a miner’s own from config.yaml, else the default’s; API rows without it keep it', () => {
+  const snap = mergePolicy(
+    {
+      ...base,
+      retrievalProtocols: [...base.retrievalProtocols],
+      defaultMinerConfig: { ...base.defaultMinerConfig, firstByteTimeoutMs: 3_000 },
+      minerConfigs: { f01234: { ...base.minerConfigs.f01234, firstByteTimeoutMs: 800 } }
+    },
+    {
+      version: 2,
+      entries: [],
+      minerConfigs: [
+        {
+          provider: 'f01234',
+          retrievalTimeoutMs: 9_000,
+          maxConcurrentRetrievals: null,
+          maxBytesPerSecond: null,
+          state: 'present'
+        }
+      ]
+    }
+  )
+  assert.equal(minerConfigFor(snap, ['f01234']).firstByteTimeoutMs, 800)
+  assert.equal(minerConfigFor(snap, ['f01234']).retrievalTimeoutMs, 9_000)
+  assert.equal(minerConfigFor(snap, ['f09']).firstByteTimeoutMs, 3_000)
+})

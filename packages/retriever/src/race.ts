@@ -100,7 +100,11 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
       }
       cancelOthers(undefined, 'another attempt completed the retrieval')
     } else if (outcome.cancelled) {
-      if (r.entry.requeues < MAX_REQUEUES) r.lane.queue.unshift({ ...r.entry, requeues: r.entry.requeues + 1 })
+      if (r.entry.requeues < MAX_REQUEUES) {
+        r.lane.queue.unshift({ ...r.entry, requeues: r.entry.requeues + 1 })
+        // Its turn comes again as soon as nothing is winning (the winner blocks new starts meanwhile).
+        r.lane.dueAt = Math.min(r.lane.dueAt, now)
+      }
     } else {
       errors.push(outcome.error)
       r.lane.dueAt = now // its successor starts at once

@@ -78,15 +78,16 @@ test(`a candidate cancelled by another protocol's win goes back to its queue, at
   const result = await race({
     candidates: new Map([
       ['http', [candidate('slow-http', ['http'])]],
-      // One more than the requeues: the slow HTTP candidate is cancelled every time it runs.
-      ['bitswap', ['b1', 'b2', 'b3', 'b4'].map((id) => candidate(id, ['bitswap']))]
+      ['bitswap', [candidate('b1', ['bitswap']), candidate('b2', ['bitswap']), candidate('b3', ['bitswap'])]]
     ]),
     staggerMs: 0,
     signal: new AbortController().signal,
     attempt: async (a) => {
       tried.push(a.candidate.peerId)
       if (a.protocol === 'http') return delivers(a, 1_000)
-      // Each Bitswap candidate delivers its first block (cancelling HTTP), then fails.
+      // Each Bitswap candidate delivers its first block a little after it starts (cancelling the
+      // HTTP attempt running meanwhile), then fails.
+      await sleep(20)
       a.onFirstBlock()
       return fails('http_status')
     }
@@ -95,7 +96,7 @@ test(`a candidate cancelled by another protocol's win goes back to its queue, at
   assert.equal(tried.filter((p) => p === 'slow-http').length, 1 + MAX_REQUEUES)
   assert.deepEqual(
     tried.filter((p) => p !== 'slow-http'),
-    ['b1', 'b2', 'b3', 'b4']
+    ['b1', 'b2', 'b3']
   )
 })
 
@@ -114,4 +115,48 @@ test('no new round starts once the retrieval is aborted', async () => {
   })
   assert.equal(result.ok, false)
   assert.deepEqual(tried, ['a'])
+})
+
+test('candidates of one protocol are raced a stagger apart: a hanging first costs the stagger, not its timeout', async () => {
+  const started: Array<[string, number]> = []
+  const t0 = performance.now()
+  const result = await race({
+    candidates: new Map([['http', [candidate('hangs', ['http']), candidate('good', ['http'])]]]),
+    staggerMs: 0,
+    candidateStaggerMs: 50,
+    signal: new AbortController().signal,
+    attempt: (a) => {
+      started.push([a.candidate.peerId, performance.now() - t0])
+      return delivers(a, a.candidate.peerId === 'hangs' ? 60_000 : 10)
+    }
+  })
+  assert.equal(result.ok && result.candidate.peerId, 'good')
+  assert.deepEqual(
+    started.map(([p]) => p),
+    ['hangs', 'good']
+  )
+  assert.ok(started[1][1] >= 45, `the second started ${started[1][1]} ms in, not before the stagger`)
+})
+
+test('a failure starts the next candidate at once, and no more than maxPerProtocol run together', async () => {
+  let running = 0
+  let most = 0
+  const tried: string[] = []
+  const result = await race({
+    candidates: new Map([['http', ['a', 'b', 'c', 'd', 'e'].map((id) => candidate(id, ['http']))]]),
+    staggerMs: 0,
+    candidateStaggerMs: 0,
+    maxPerProtocol: 2,
+    signal: new AbortController().signal,
+    attempt: async (a) => {
+      tried.push(a.candidate.peerId)
+      most = Math.max(most, ++running)
+      await sleep(5)
+      running--
+      return fails('timeout')
+    }
+  })
+  assert.equal(result.ok, false)
+  assert.deepEqual(tried, ['a', 'b', 'c', 'd', 'e'])
+  assert.equal(most, 2)
 })
