@@ -65,7 +65,8 @@ test('gen-config --stdout lists every config key of the operator contract', asyn
     'admin-token',
     'listen-addrs',
     'retrieval-protocols',
-    'max-bytes-per-second'
+    'max-bytes-per-second',
+    'first-byte-timeout'
   ]) {
     assert.match(res.stdout, new RegExp(`^\\s*${key}:`, 'm'), `gen-config lacks ${key}`)
   }
