@@ -6,6 +6,8 @@ import { type BitswapServer, createBitswapServer } from '@autoretrieve/bitswap'
 import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
+import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-recorder'
+import type { RetrievalRecord } from '@autoretrieve/interface'
 import { createMetrics } from '@autoretrieve/metrics'
 import { isCidDenied } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
@@ -146,10 +148,32 @@ export async function startNode(
       peers: () => host.getPeers().length,
       records: () => records.stats(),
       // Read at scrape time: /metrics is served only once the heartbeat below exists.
-      heartbeat: () => heartbeat.status()
+      heartbeat: () => heartbeat.status(),
+      eventRecorder: () => eventRecorder?.stats()
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
+
+    // The Go node's event recorder (lassie's POSTs) and per-retrieval Go metrics read the
+    // retriever's records too (issue 14).
+    const eventRecorder = config.eventRecorderEndpointUrl
+      ? createEventRecorder(
+          { logger: logger.child({ component: 'event-recorder' }) },
+          {
+            url: config.eventRecorderEndpointUrl,
+            instanceName: config.instanceName,
+            authorization: await readEventRecorderAuth(config.dataDir)
+          }
+        )
+      : undefined
+    if (eventRecorder !== undefined) stack.push({ name: 'event recorder', stop: () => eventRecorder.stop() })
+    const retrieverRecords = {
+      record(record: RetrievalRecord) {
+        records.record(record)
+        metrics.retrievals.onRecord(record)
+        eventRecorder?.record(record)
+      }
+    }
 
     let bitswapRef: BitswapServer | undefined
     const retriever = config.disableRetrieval
@@ -161,7 +185,7 @@ export async function startNode(
           cache,
           policy,
           bitswap: () => bitswapRef!,
-          records,
+          records: retrieverRecords,
           events: metrics.retriever,
           logger: logger.child({ component: 'retriever' })
         })

@@ -65,7 +65,7 @@ export function createNodeRetriever(parts: {
   cache: BlockCache
   policy: PolicyService
   bitswap: () => BitswapServer
-  records: RecordWriter
+  records: Pick<RecordWriter, 'record'>
   events?: RetrieverEvents
   logger: Logger
 }) {

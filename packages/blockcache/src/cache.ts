@@ -10,7 +10,7 @@ import {
   TOUCH_THROTTLE_MS
 } from './constants.ts'
 import { BlockLogError, BlockVerificationError, CacheStoppedError } from './errors.ts'
-import { importFileLayout } from './legacy-import.ts'
+import { importFileLayout, importFlatfs } from './legacy-import.ts'
 import { BlockLog } from './log.ts'
 import { BlockNotifier } from './notifier.ts'
 import { Pruner } from './prune.ts'
@@ -127,7 +127,10 @@ export function createBlockCache(components: { logger?: Logger }, init: BlockCac
     async start() {
       await mkdir(init.path, { recursive: true })
       await scan()
-      if (!readOnly) await importFileLayout({ log, index, logger }, init.path)
+      if (!readOnly) {
+        await importFileLayout({ log, index, logger }, init.path)
+        await importFlatfs({ log, index, logger }, init.path)
+      }
       started = true
       if (!readOnly) pruner.start()
       logger.debug({ blocks: index.size, bytes: index.bytes }, 'block cache opened')

@@ -10,5 +10,6 @@ export {
   type HeartbeatMetrics,
   type Metrics,
   type MetricsSources,
+  type RetrievalRecordMetrics,
   type RetrieverMetrics
 } from './metrics.ts'

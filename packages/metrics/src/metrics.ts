@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { HeartbeatStatus } from '@autoretrieve/estuary'
+import type { RetrievalRecord } from '@autoretrieve/interface'
 import type { TransportProtocol } from '@autoretrieve/routing'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -22,6 +23,8 @@ export interface MetricsSources {
   peers: () => number
   records: () => { buffered: number; written: number; dropped: number }
   heartbeat: () => Pick<HeartbeatStatus, 'state' | 'lastSuccessAt'>
+  /** The event recorder's totals; undefined when none is configured. */
+  eventRecorder?: () => { sent: number; dropped: number; queued: number } | undefined
 }
 
 /** The Bitswap server's events (structurally its `events` component). */
@@ -46,6 +49,11 @@ export interface RetrieverMetrics {
   onBytes(protocol: string, bytes: number): void
 }
 
+/** The retriever's records (its RecordSink), read for the Go node's per-retrieval series. */
+export interface RetrievalRecordMetrics {
+  onRecord(record: RetrievalRecord): void
+}
+
 /** The Estuary heartbeat's events. */
 export interface HeartbeatMetrics {
   onBeat(ok: boolean): void
@@ -59,6 +67,7 @@ export interface Metrics {
   readonly bitswap: BitswapMetrics
   readonly retriever: RetrieverMetrics
   readonly heartbeat: HeartbeatMetrics
+  readonly retrievals: RetrievalRecordMetrics
 }
 
 /**
@@ -111,8 +120,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
   })
   const errors = new Counter(opts('retrieval_error_total', 'failed attempts by error class', ['error_class']))
-  const timeoutErrors = new Counter(opts('retrieval_error_timeout_total', 'attempts that timed out (Go name)'))
-  const otherErrors = new Counter(opts('retrieval_error_other_total', 'attempts that failed otherwise (Go name)'))
   const candidates = new Histogram({
     ...opts('indexer_candidates_per_request_total', 'candidates per lookup'),
     buckets: [0, 1, 2, 3, 4, 5, 10, 20, 40]
@@ -205,6 +212,30 @@ export function createMetrics(sources: MetricsSources): Metrics {
     }
   })
 
+  const go = goSeries(opts)
+  // The event recorder's own series (issue 14): events posted, dropped (queue full, or the POST
+  // failed, timed out or was refused), and waiting.
+  const recorderStats = () => sources.eventRecorder?.() ?? { sent: 0, dropped: 0, queued: 0 }
+  const recorderSent = follow(() => recorderStats().sent)
+  const recorderDropped = follow(() => recorderStats().dropped)
+  new Counter({
+    ...opts(
+      'event_recorder_events_total',
+      'retrieval events for the event recorder, by outcome (dropped: queue full, or the POST failed)',
+      ['outcome']
+    ),
+    collect() {
+      this.inc({ outcome: 'sent' }, recorderSent())
+      this.inc({ outcome: 'dropped' }, recorderDropped())
+    }
+  })
+  new Gauge({
+    ...opts('event_recorder_queued', 'retrieval events waiting to be posted to the event recorder'),
+    collect() {
+      this.set(recorderStats().queued)
+    }
+  })
+
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
@@ -231,6 +262,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       onAttemptStarted(protocol: string) {
         retrievalRequest.inc({ protocol })
         active.inc()
+        go.onAttemptStarted()
       },
       onAttemptEnded(
         protocol: string,
@@ -238,6 +270,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
         info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: string }
       ) {
         active.dec()
+        go.onAttemptEnded(outcome)
         if (info.ttfbMs !== undefined) ttfb.observe({ protocol }, info.ttfbMs / 1000)
         if (outcome === 'success') {
           protocolSuccess.inc({ protocol })
@@ -246,14 +279,130 @@ export function createMetrics(sources: MetricsSources): Metrics {
         } else if (outcome === 'failed') {
           fail.inc({ protocol })
           errors.inc({ error_class: info.errorClass ?? 'other' })
-          if (info.errorClass === 'timeout') timeoutErrors.inc()
-          else otherErrors.inc()
         }
       },
       onRetrievalEnded(ok: boolean) {
         if (ok) success.inc()
       },
-      onBytes: (protocol: string, bytes: number) => bytesIn.inc({ protocol }, bytes)
+      onBytes: (protocol: string, bytes: number) => {
+        bytesIn.inc({ protocol }, bytes)
+        go.onBytes(bytes)
+      }
+    },
+    retrievals: go
+  }
+}
+
+// --- The Go autoretrieve's remaining series (issue 14) ---------------------------------------
+// specs/estuary-autoretrieve.md §7: the names, types and buckets the Go node exported, each
+// created at 0 so dashboards built on it find every series from the first scrape. Those without
+// a meaning here yet stay at 0 (see docs/INTERFACE.md, "Go metric names").
+
+/** The Go node's `retrieval_error_*_total` classes, by the substrings it matched in a failure's message. */
+const GO_ERROR_MATCHES: readonly (readonly [string, string])[] = [
+  ['paych', 'failed to get payment channel'],
+  ['noonline', 'miner is not accepting online retrieval deals'],
+  ['unconfirmed', 'unconfirmed block transfer'],
+  ['rejected', 'response rejected'],
+  ['toomany', 'Too many retrieval deals received'],
+  ['acl', 'Access Control'],
+  ['maintenance', 'Under maintenance, retry later'],
+  ['timeout', 'timeout after ']
+]
+/** This node's error classes that are one of the Go classes (its classifier read the provider's words). */
+const GO_ERROR_OF_CLASS: Record<string, string> = {
+  rejected: 'rejected',
+  too_many_deals: 'toomany',
+  access_control: 'acl',
+  under_maintenance: 'maintenance',
+  timeout: 'timeout'
+}
+/** The Go node's query-phase failure series; there is no query protocol (`/fil/retrieval/qry`) here yet. */
+const GO_QUERY_ERRORS = [
+  'query_error_failed_to_dial',
+  'query_error_failed_to_open_stream',
+  'query_error_response_eof',
+  'query_error_response_stream_reset',
+  'query_error_dagstore',
+  'query_error_dealstate',
+  'query_error_error_other_total'
+]
+const PER_REQUEST_BUCKETS = [0, 1, 2, 3, 4, 5, 10, 20, 40]
+/** Retrievals followed at once for their failed attempts; past this the oldest is forgotten (bounded memory). */
+const MAX_FOLLOWED_RETRIEVALS = 10_000
+
+/** The Go class of a failed attempt: a message substring first (as Go matched), else this node's class; `other` when neither. */
+function goErrorClass(errorClass: string | null, message: string | null): string {
+  for (const [name, substring] of GO_ERROR_MATCHES) if (message?.includes(substring)) return name
+  return GO_ERROR_OF_CLASS[errorClass ?? ''] ?? 'other'
+}
+
+function goSeries(
+  opts: (name: string, help: string) => { name: string; help: string; labelNames: never[]; registers: Registry[] }
+) {
+  const counter = (name: string, help: string) => new Counter(opts(name, help))
+  const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ ...opts(name, help), buckets })
+  const bytes = counter('data_transferred_bytes_total', 'bytes received from storage providers (Go name)')
+  // Go's distribution had no bounds: one +Inf bucket. A free retrieval costs 0, observed per success.
+  const cost = histogram(
+    'retrieval_deal_cost_fil',
+    'cost of each successful attempt in attoFIL (Go name; 0: no paid retrievals)',
+    []
+  )
+  const activeEvents = counter(
+    'retrieval_deal_active_total',
+    'attempt starts plus attempt ends (Go counted both; see retrieval_deal_active)'
+  )
+  const goErrors = new Map<string, Counter>()
+  for (const name of [...GO_ERROR_MATCHES.map(([n]) => n), 'other'])
+    goErrors.set(name, counter(`retrieval_error_${name}_total`, `failed attempts the Go node classed "${name}"`))
+  for (const name of GO_QUERY_ERRORS) counter(name, 'query-phase failures (Go name; no query protocol here: 0)')
+  counter(
+    'request_with_successful_queries_total',
+    'retrievals with a successful query (Go name; no query protocol here: 0)'
+  )
+  counter(
+    'request_with_successful_queries_filtered_total',
+    'retrievals with a successful query after filtering (Go name; no query protocol here: 0)'
+  )
+  histogram(
+    'successful_queries_per_request_total',
+    'successful queries per retrieval (Go name; no query protocol here)',
+    PER_REQUEST_BUCKETS
+  )
+  histogram(
+    'successful_queries_per_request_filtered_total',
+    'successful queries per retrieval after filtering (Go name; no query protocol here)',
+    PER_REQUEST_BUCKETS
+  )
+  const failedPerRequest = histogram(
+    'failed_retrievals_per_request_total',
+    'failed attempts before a successful retrieval',
+    PER_REQUEST_BUCKETS
+  )
+  for (const c of [bytes, activeEvents, ...goErrors.values()]) c.inc(0)
+  /** Failed attempts so far, by retrieval id (insertion order: the oldest first). */
+  const failed = new Map<string, number>()
+  return {
+    onAttemptStarted: () => activeEvents.inc(),
+    onAttemptEnded(outcome: string) {
+      activeEvents.inc()
+      if (outcome === 'success') cost.observe(0)
+    },
+    onBytes: (n: number) => bytes.inc(n),
+    onRecord(record: RetrievalRecord) {
+      if (record.type === 'retrieval-started') {
+        failed.set(record.id, 0)
+        if (failed.size > MAX_FOLLOWED_RETRIEVALS) failed.delete(failed.keys().next().value as string)
+      } else if (record.type === 'attempt' && record.outcome === 'failed') {
+        goErrors.get(goErrorClass(record.errorClass, record.errorMessage))!.inc()
+        const seen = failed.get(record.retrievalId)
+        if (seen !== undefined) failed.set(record.retrievalId, seen + 1)
+      } else if (record.type === 'retrieval-finished') {
+        const seen = failed.get(record.id)
+        failed.delete(record.id)
+        if (record.status === 'success' && seen !== undefined) failedPerRequest.observe(seen)
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
  * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider (trustless
  * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults), an IPNI indexer, an
- * Estuary, a Lotus JSON-RPC, the protocol test vectors, a strict reader of the Prometheus text
+ * Estuary, an event recorder, a Lotus JSON-RPC, the protocol test vectors, a strict reader of the Prometheus text
  * format, and the Go reference peers (kubo, a go-graphsync responder), built once from go/. The
  * `autoretrieve-testkit` bin runs the stand-ins as processes.
  */
@@ -16,7 +16,15 @@ export {
   type EstuaryStandIn,
   startEstuary
 } from './estuary.ts'
+export {
+  type EventRecorderFault,
+  type EventRecorderInit,
+  type EventRecorderStandIn,
+  type RecordedEvent,
+  startEventRecorder
+} from './event-recorder.ts'
 export { carOf, createUnixfsFixture, pseudoRandomBytes, type UnixfsFixture } from './fixtures.ts'
+export { GO_METRICS, type GoMetric } from './go-metrics.ts'
 export { GoMissingError, goPeerBinary, type IpfsResult, type KuboPeer, startKubo } from './go-peers.ts'
 export { type GoResponder, type GoResponderInit, startGoResponder } from './go-responder.ts'
 export { createHeliaPeer, type HeliaPeer } from './helia.ts'

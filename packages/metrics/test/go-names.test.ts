@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { RetrievalRecord } from '@autoretrieve/interface'
+import { GO_METRICS, parseExposition, sampleValue as value } from '@autoretrieve/testkit'
+import { createMetrics } from '../src/index.ts'
+
+const fresh = () =>
+  createMetrics({
+    cache: () => ({ blocks: 0, bytes: 0, diskBytes: 0 }),
+    pruneThresholdBytes: 0,
+    peers: () => 0,
+    records: () => ({ buffered: 0, written: 0, dropped: 0 }),
+    heartbeat: () => ({ state: 'disabled', lastSuccessAt: null })
+  })
+const P = 'autoretrieve_'
+
+test('every Go metric name is exported from the start, with the Go type; Go-bounded histograms keep their buckets', async () => {
+  assert.equal(GO_METRICS.length, 36)
+  const m = parseExposition(await fresh().render())
+  for (const { name, type, buckets } of GO_METRICS) {
+    assert.equal(m.types.get(P + name), type, `${name}: ${type}`)
+    if (type === 'counter' && name !== 'bitswap_response_total') assert.equal(value(m, P + name), 0, `${name} at 0`)
+    if (type === 'histogram' && buckets !== undefined && buckets.length > 0) {
+      const les = m.samples
+        .filter((s) => s.name === `${P}${name}_bucket` && Object.keys(s.labels).length === 1)
+        .map((s) => s.labels.le)
+      assert.deepEqual(les, [...buckets.map(String), '+Inf'], `${name} buckets`)
+    }
+  }
+  // Go's retrieval_deal_cost_fil had no bounds: only the +Inf bucket, and nothing observed yet.
+  assert.deepEqual(
+    m.samples.filter((s) => s.name === `${P}retrieval_deal_cost_fil_bucket`).map((s) => [s.labels.le, s.value]),
+    [['+Inf', 0]]
+  )
+})
+
+function attempt(
+  retrievalId: string,
+  outcome: 'failed' | 'success',
+  errorClass: string | null,
+  errorMessage: string | null
+) {
+  return {
+    type: 'attempt',
+    id: `${retrievalId}-${Math.random()}`,
+    retrievalId,
+    provider: 'p',
+    protocol: 'graphsync',
+    startedAt: new Date(),
+    connectedAt: null,
+    firstByteAt: null,
+    endedAt: new Date(),
+    bytes: 0,
+    blocks: 0,
+    outcome,
+    errorClass,
+    errorMessage
+  } as RetrievalRecord
+}
+
+test("failed attempts count in the Go node's retrieval_error_* classes; failed attempts before a success are observed", async () => {
+  const metrics = fresh()
+  const feed = (r: RetrievalRecord) => metrics.retrievals.onRecord(r)
+  feed({
+    type: 'retrieval-started',
+    id: 'r1',
+    rootCid: 'x',
+    requestedCid: 'x',
+    requestedBy: [],
+    policyVersion: 1,
+    at: new Date()
+  })
+  const failures: [string | null, string | null][] = [
+    ['rejected', 'deal rejected: failed to get payment channel: no funds'],
+    ['rejected', 'response rejected: miner is not accepting online retrieval deals'],
+    ['other', 'graphsync: unconfirmed block transfer'],
+    ['rejected', 'response rejected: no unsealed piece'],
+    ['too_many_deals', 'p: too many retrieval deals received'],
+    ['access_control', 'p: access denied'],
+    ['under_maintenance', 'p: maintenance'],
+    ['timeout', 'no verified bytes from p for 60000 ms'],
+    ['http_status', 'http://p: HTTP 500']
+  ]
+  for (const [cls, msg] of failures) feed(attempt('r1', 'failed', cls, msg))
+  feed(attempt('r1', 'success', null, null))
+  feed({ type: 'retrieval-finished', id: 'r1', status: 'success', reason: null, bytes: 1, blocks: 1, at: new Date() })
+  const m = parseExposition(await metrics.render())
+  for (const name of [
+    'paych',
+    'noonline',
+    'unconfirmed',
+    'rejected',
+    'toomany',
+    'acl',
+    'maintenance',
+    'timeout',
+    'other'
+  ])
+    assert.equal(value(m, `${P}retrieval_error_${name}_total`), 1, name)
+  assert.equal(value(m, `${P}failed_retrievals_per_request_total_count`), 1)
+  assert.equal(value(m, `${P}failed_retrievals_per_request_total_sum`), failures.length)
+})
+
+test('Go counts starts and ends in retrieval_deal_active_total; bytes from providers are data_transferred_bytes_total', async () => {
+  const metrics = fresh()
+  metrics.retriever.onAttemptStarted('http')
+  metrics.retriever.onBytes('http', 1000)
+  metrics.retriever.onAttemptEnded('http', 'success', { bytes: 1000, durationMs: 5 })
+  const m = parseExposition(await metrics.render())
+  assert.equal(value(m, `${P}retrieval_deal_active_total`), 2)
+  assert.equal(value(m, `${P}retrieval_deal_active`), 0)
+  assert.equal(value(m, `${P}data_transferred_bytes_total`), 1000)
+  // A free retrieval costs 0: one observation, sum 0 (as Go recorded TotalPayment).
+  assert.equal(value(m, `${P}retrieval_deal_cost_fil_count`), 1)
+  assert.equal(value(m, `${P}retrieval_deal_cost_fil_sum`), 0)
+})
