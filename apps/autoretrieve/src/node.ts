@@ -7,7 +7,7 @@ import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
 import { createMetrics } from '@autoretrieve/metrics'
-import { isCidDenied } from '@autoretrieve/policy'
+import { isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
@@ -16,6 +16,7 @@ import { StartupError } from './errors.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
+import { createMinerAddresses } from './miner-addresses.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
@@ -100,7 +101,12 @@ export async function startNode(
     await store.changes.start()
     stack.push({ name: 'change feed', stop: () => store.changes.stop() })
 
-    const policy = await createPolicyService({ store, logger: logger.child({ component: 'policy' }) }, config)
+    // Miner addresses (f0…) in the lists and miner configs, resolved to peer IDs through Lotus.
+    const minerAddresses = createMinerAddresses(config, logger.child({ component: 'lotus' }))
+    const policy = await createPolicyService(
+      { store, logger: logger.child({ component: 'policy' }), minerAddresses },
+      config
+    )
     await policy.start()
     stack.push({ name: 'policy', stop: () => policy.stop() })
 
@@ -146,7 +152,8 @@ export async function startNode(
       peers: () => host.getPeers().length,
       records: () => records.stats(),
       // Read at scrape time: /metrics is served only once the heartbeat below exists.
-      heartbeat: () => heartbeat.status()
+      heartbeat: () => heartbeat.status(),
+      minerAddresses: () => minerAddresses.stats()
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
@@ -227,7 +234,8 @@ export async function startNode(
           now: {
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
-            policyVersion: () => policy.current().version
+            policyVersion: () => policy.current().version,
+            unresolvedDenials: () => unresolvedDenials(policy.current())
           }
         }
       },
