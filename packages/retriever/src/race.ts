@@ -11,6 +11,8 @@ export interface RaceAttempt {
   signal: AbortSignal
   /** The attempt calls this on its first verified block: the others are cancelled then. */
   onFirstBlock(): void
+  /** This candidate was found busy before and nothing else is left ahead of it: wait for its slot. */
+  waitForSlot: boolean
 }
 
 export interface RaceOptions {
@@ -36,13 +38,13 @@ export type RaceResult =
  */
 export async function race(options: RaceOptions): Promise<RaceResult> {
   const { signal, staggerMs } = options
-  const queues = new Map<TransportProtocol, Array<{ candidate: Candidate; requeues: number }>>()
+  const queues = new Map<TransportProtocol, Array<{ candidate: Candidate; requeues: number; busy?: boolean }>>()
   for (const protocol of PROTOCOL_ORDER) {
     const list = options.candidates.get(protocol) ?? []
     if (list.length > 0)
       queues.set(
         protocol,
-        list.map((candidate) => ({ candidate, requeues: 0 }))
+        list.map((candidate) => ({ candidate, requeues: 0, busy: false }))
       )
   }
   const errors: AttemptError[] = []
@@ -69,6 +71,7 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
           protocol,
           candidate: entry.candidate,
           signal: attemptSignal,
+          waitForSlot: entry.busy === true,
           onFirstBlock: () => {
             if (winner !== undefined) return
             winner = i
@@ -85,6 +88,10 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
         return { ok: true, protocol, candidate: entry.candidate, blocks: outcome.blocks, bytes: outcome.bytes }
       if (outcome.cancelled) {
         if (entry.requeues < MAX_REQUEUES) queues.get(protocol)!.unshift({ ...entry, requeues: entry.requeues + 1 })
+      } else if ('busy' in outcome) {
+        // Go's rule: a provider at its limit is passed over for the next candidate. It goes to the
+        // back of its queue and, once it is all that is left, is waited for rather than dropped.
+        queues.get(protocol)!.push({ ...entry, busy: true })
       } else errors.push(outcome.error)
     }
   }

@@ -134,7 +134,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
             snapshot,
             onProgress: options.onProgress,
             onLinks: (links) => entry.expect(links),
-            onFirstBlock: a.onFirstBlock
+            onFirstBlock: a.onFirstBlock,
+            waitForSlot: a.waitForSlot
           })
       })
       if (outcome.ok) {
