@@ -17,6 +17,7 @@ import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
 import { createMinerAddresses } from './miner-addresses.ts'
+import { retrievalStatsLogger, startResourceLog } from './ops-logs.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
@@ -144,6 +145,10 @@ export async function startNode(
       logger: logger.child({ component: 'libp2p' })
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
+    if (config.logResourceManager) {
+      const stopResourceLog = startResourceLog(host, logger.child({ component: 'resources' }))
+      stack.push({ name: 'resource log', stop: async () => stopResourceLog() })
+    }
 
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
     const metrics = createMetrics({
@@ -169,7 +174,13 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records,
-          events: metrics.retriever,
+          // log-retrieval-stats: a line per finished retrieval beside the metrics.
+          events: config.logRetrievalStats
+            ? {
+                ...metrics.retriever,
+                onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
+              }
+            : metrics.retriever,
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
