@@ -9,7 +9,7 @@ import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrie
 import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-recorder'
 import type { RetrievalRecord } from '@autoretrieve/interface'
 import { createMetrics } from '@autoretrieve/metrics'
-import { isCidDenied } from '@autoretrieve/policy'
+import { isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
@@ -18,6 +18,8 @@ import { StartupError } from './errors.ts'
 import { createHost, type Host } from './host.ts'
 import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
+import { createMinerAddresses } from './miner-addresses.ts'
+import { retrievalStatsLogger, startResourceLog } from './ops-logs.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
@@ -102,7 +104,12 @@ export async function startNode(
     await store.changes.start()
     stack.push({ name: 'change feed', stop: () => store.changes.stop() })
 
-    const policy = await createPolicyService({ store, logger: logger.child({ component: 'policy' }) }, config)
+    // Miner addresses (f0…) in the lists and miner configs, resolved to peer IDs through Lotus.
+    const minerAddresses = createMinerAddresses(config, logger.child({ component: 'lotus' }))
+    const policy = await createPolicyService(
+      { store, logger: logger.child({ component: 'policy' }), minerAddresses },
+      config
+    )
     await policy.start()
     stack.push({ name: 'policy', stop: () => policy.stop() })
 
@@ -140,6 +147,10 @@ export async function startNode(
       logger: logger.child({ component: 'libp2p' })
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
+    if (config.logResourceManager) {
+      const stopResourceLog = startResourceLog(host, logger.child({ component: 'resources' }))
+      stack.push({ name: 'resource log', stop: async () => stopResourceLog() })
+    }
 
     const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
     const metrics = createMetrics({
@@ -149,7 +160,8 @@ export async function startNode(
       records: () => records.stats(),
       // Read at scrape time: /metrics is served only once the heartbeat below exists.
       heartbeat: () => heartbeat.status(),
-      eventRecorder: () => eventRecorder?.stats()
+      eventRecorder: () => eventRecorder?.stats(),
+      minerAddresses: () => minerAddresses.stats()
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
@@ -186,7 +198,13 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records: retrieverRecords,
-          events: metrics.retriever,
+          // log-retrieval-stats: a line per finished retrieval beside the metrics.
+          events: config.logRetrievalStats
+            ? {
+                ...metrics.retriever,
+                onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
+              }
+            : metrics.retriever,
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
@@ -251,7 +269,8 @@ export async function startNode(
           now: {
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
-            policyVersion: () => policy.current().version
+            policyVersion: () => policy.current().version,
+            unresolvedDenials: () => unresolvedDenials(policy.current())
           }
         }
       },

@@ -2,10 +2,14 @@ import type { AutoretrieveConfig } from '@autoretrieve/config'
 import {
   type ConfigPolicy,
   createPolicyHolder,
+  type MinerResolution,
   mergePolicy,
+  minerAddressesOf,
   type PolicyHolder,
-  type PolicySnapshot
+  type PolicySnapshot,
+  withResolutions
 } from '@autoretrieve/policy'
+import type { MinerAddressBook, MinerLookup } from '@autoretrieve/routing'
 import type { PolicyChange, PolicyVersion, Store } from '@autoretrieve/store'
 import type { Logger } from './logger.ts'
 
@@ -36,13 +40,40 @@ export function configPolicy(config: AutoretrieveConfig): ConfigPolicy {
   }
 }
 
+/**
+ * How long a start or a policy change waits for the first Lotus answer about a miner address new
+ * to the policy (lookups go on in the background after it): so the change's answer shows it
+ * resolved, and a whitelist that names one admits it from the start.
+ */
+const FIRST_RESOLUTION_WAIT_MS = 5_000
+
+/** The address book's view as the policy reads it. */
+function resolutionsOf(book: MinerAddressBook): Map<string, MinerResolution> {
+  const toResolution = (l: MinerLookup): MinerResolution =>
+    l.peerId === undefined
+      ? { state: 'unresolved', ...(l.error ? { error: l.error } : {}) }
+      : {
+          state: 'resolved',
+          peerId: l.peerId,
+          resolvedAt: new Date(l.resolvedAt ?? 0).toISOString(),
+          ...(l.error ? { stale: true, error: l.error } : {})
+        }
+  return new Map([...book.current()].map(([address, lookup]) => [address, toResolution(lookup)]))
+}
+
 export async function createPolicyService(
-  components: { store: Pick<Store, 'policy' | 'changes'>; logger?: Logger },
+  components: { store: Pick<Store, 'policy' | 'changes'>; logger?: Logger; minerAddresses?: MinerAddressBook },
   config: AutoretrieveConfig
 ): Promise<PolicyService> {
-  const { store, logger } = components
+  const { store, logger, minerAddresses: book } = components
   let base = configPolicy(config)
-  const holder = createPolicyHolder(mergePolicy(base, await store.policy.load()))
+  // Every snapshot carries the miner addresses' resolutions (when a book is given): a new version
+  // starts from what the book knows, and the book's answers re-issue the current version.
+  const resolved = (s: PolicySnapshot) => (book === undefined ? s : withResolutions(s, resolutionsOf(book)))
+  const holder = createPolicyHolder(resolved(mergePolicy(base, await store.policy.load())))
+  const watchAddresses = (s: PolicySnapshot, waitMs?: number) =>
+    book?.watch(minerAddressesOf(s), { waitMs }).catch((err) => logger?.warn({ err }, 'miner address lookup failed'))
+  let unsubscribeBook: (() => void) | undefined
   let unsubscribe: (() => void) | undefined
   // Reloads are serialised so two quick notifications cannot install an older read after a newer one.
   let refreshing: Promise<PolicySnapshot> = Promise.resolve(holder.current())
@@ -51,8 +82,9 @@ export async function createPolicyService(
     refreshing = refreshing
       .catch(() => holder.current())
       .then(async () => {
-        const next = mergePolicy(base, await store.policy.load())
+        const next = resolved(mergePolicy(base, await store.policy.load()))
         if (holder.swap(next)) logger?.debug({ version: next.version }, 'policy snapshot swapped')
+        void watchAddresses(next)
         return holder.current()
       })
     return refreshing
@@ -63,14 +95,24 @@ export async function createPolicyService(
     current: () => holder.current(),
     async apply(change, meta) {
       await store.policy.apply(change, meta)
-      return refresh()
+      await watchAddresses(await refresh(), FIRST_RESOLUTION_WAIT_MS)
+      return holder.current()
     },
     async reload(next) {
       base = configPolicy(next)
       await store.policy.apply({ op: 'reload' }, { origin: 'config', reason: 'config.yaml reloaded' })
-      return refresh()
+      await watchAddresses(await refresh(), FIRST_RESOLUTION_WAIT_MS)
+      return holder.current()
     },
     async start() {
+      if (book !== undefined) {
+        // An answer from Lotus re-issues the current version with it.
+        unsubscribeBook = book.subscribe(() => {
+          const now = holder.current()
+          holder.swap(resolved(now))
+        })
+        await watchAddresses(holder.current(), FIRST_RESOLUTION_WAIT_MS)
+      }
       unsubscribe = store.changes.subscribe((version) => {
         if (version > holder.current().version) {
           refresh().catch((err) => logger?.warn({ err }, 'could not load the new policy version'))
@@ -81,6 +123,8 @@ export async function createPolicyService(
     },
     async stop() {
       unsubscribe?.()
+      unsubscribeBook?.()
+      book?.stop()
     }
   }
 }

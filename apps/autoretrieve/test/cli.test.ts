@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { cliEnv, runCli, tempDataDir } from './helpers.ts'
+import { startLotus } from '@autoretrieve/testkit'
+import { adminApi, cliEnv, runCli, startDaemon, tempDataDir } from './helpers.ts'
 
 const GO_EXAMPLE = `advertise-endpoint-url: https://api.estuary.tech/autoretrieve/heartbeat
 advertise-endpoint-token: secret-token-value
@@ -72,7 +73,7 @@ test('gen-config --stdout lists every config key of the operator contract', asyn
   }
 })
 
-test('the Go README example loads; print-config shows its values with the secret redacted', async (t) => {
+test('a Go config with every key set loads; print-config shows its values with the secret redacted', async (t) => {
   const dataDir = await tempDataDir(t)
   await mkdir(dataDir, { recursive: true })
   await writeFile(join(dataDir, 'config.yaml'), GO_EXAMPLE)
@@ -140,4 +141,101 @@ test('id prints the same peer ID every time, from a peerkey kept at mode 0600', 
 test('an unknown command or flag is a usage error with exit code 2', async () => {
   assert.equal((await runCli(['no-such-command'], cliEnv())).code, 2)
   assert.equal((await runCli(['--no-such-flag'], cliEnv())).code, 2)
+})
+
+/** The YAML example of the Go autoretrieve's README (its last commit, fd80e5e), byte for byte. */
+const GO_README_EXAMPLE = `advertise-endpoint-url: # leave blank to disable, example https://api.estuary.tech/autoretrieve/heartbeat (must be registered)
+advertise-endpoint-token: # leave blank to disable
+lookup-endpoint-type: indexer # indexer | estuary
+lookup-endpoint-url: https://cid.contact # for estuary endpoint-type: https://api.estuary.tech/retrieval-candidates
+max-bitswap-workers: 1
+routing-table-type: dht
+prune-threshold: 1GiB # 1000000000, 1 GB, etc. Uses go-humanize for parsing. Table of valid byte sizes can be found here: https://github.com/dustin/go-humanize/blob/v1.0.0/bytes.go#L34-L62
+pin-duration: 1h # 1h30m, etc.
+log-resource-manager: false
+log-retrieval-stats: false
+disable-retrieval: false
+cid-blacklist:
+  - QmCID01234
+  - QmCID56789
+  - QmCIDabcde
+miner-blacklist:
+  - f01234
+  - f05678
+miner-whitelist:
+  - f01234
+default-miner-config:
+  retrieval-timeout: 1m
+  max-concurrent-retrievals: 1
+miner-configs:
+  f01234:
+    retrieval-timeout: 2m30s
+    max-concurrent-retrievals: 2
+  f05678:
+    max-concurrent-retrievals: 10
+`
+
+test('the Go README example starts the node; its miners resolve through Lotus', async (t) => {
+  // The example's cid-blacklist entries are placeholders the Go node refused as well (go-cid
+  // decodes each); byte for byte, they are the one thing refused, naming the line.
+  const literal = await tempDataDir(t)
+  await mkdir(literal, { recursive: true })
+  await writeFile(join(literal, 'config.yaml'), GO_README_EXAMPLE)
+  const refused = await runCli(['--data-dir', literal, 'print-config'], cliEnv())
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /config\.yaml:13: cid-blacklist: "QmCID01234" is not a CID/)
+
+  // With real CIDs in their place, as an operator fills it in, the node starts: the blank
+  // advertise-endpoint-url and -token are unset (no heartbeat), the f0 addresses resolve.
+  const dataDir = await tempDataDir(t)
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(
+    join(dataDir, 'config.yaml'),
+    GO_README_EXAMPLE.replace('QmCID01234', 'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk')
+      .replace('QmCID56789', 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+      .replace('QmCIDabcde', 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')
+  )
+  const lotus = await startLotus({
+    miners: {
+      f01234: { peerId: '12D3KooWLSsGxYdAJcUdr4aKaKD8PFyUxHgaPaRcb2cUV2btUkSr', multiaddrs: [] },
+      f05678: { peerId: '12D3KooWRFPmkKmdL3nJzVbS2uhUDDyqBdmqFkntFpWKGwCKiNrZ', multiaddrs: [] }
+    }
+  })
+  t.after(() => lotus.close())
+  // Loopback only: the example's cid.contact is not asked (nothing is retrieved here).
+  const node = await startDaemon(t, dataDir, cliEnv({ FULLNODE_API_INFO: lotus.apiInfo }))
+  assert.equal((await fetch(`${node.adminUrl}/readyz`)).status, 200)
+  const heartbeat = await adminApi(node, 'GET', '/api/v1/heartbeat')
+  assert.equal((heartbeat.body as { state?: string }).state, 'disabled', JSON.stringify(heartbeat.body))
+  const policy = await adminApi<{ minerBlacklist: Array<{ provider: string; resolution: { state: string } }> }>(
+    node,
+    'GET',
+    '/api/v1/policy'
+  )
+  assert.deepEqual(
+    policy.body.minerBlacklist.map((e) => [e.provider, e.resolution.state]),
+    [
+      ['f01234', 'resolved'],
+      ['f05678', 'resolved']
+    ]
+  )
+  assert.doesNotMatch(node.stderr(), /"level":(40|50)/, 'no warning or error at start')
+  const { code } = await node.stop('SIGTERM')
+  assert.equal(code, 0)
+})
+
+test('a key of an earlier Go release loads with one warning naming it; one no release had exits 2', async (t) => {
+  const dataDir = await tempDataDir(t)
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(join(dataDir, 'config.yaml'), 'endpoint-url: http://old.example\nadvertise-interval: 1m\ninstance-name: x\n')
+  const res = await runCli(['--data-dir', dataDir, 'print-config'], cliEnv())
+  assert.equal(res.code, 0, res.stderr)
+  assert.match(res.stdout, /lookup-endpoint-url: http:\/\/old\.example/)
+  const warnings = res.stderr.split('\n').filter((l) => l.startsWith('warning:'))
+  assert.equal(warnings.length, 1, res.stderr)
+  assert.match(warnings[0], /config\.yaml:2: advertise-interval: a Go autoretrieve key with no effect here/)
+  await writeFile(join(dataDir, 'config.yaml'), 'advertize-interval: 1m\n')
+  const typo = await runCli(['--data-dir', dataDir, 'print-config'], cliEnv())
+  assert.equal(typo.code, 2)
+  assert.match(typo.stderr, /advertize-interval: unknown key/)
 })

@@ -9,7 +9,7 @@
 export { ADMIN_TOKEN_FILE, CONFIG_FILE, DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
 export { ConfigError, ConfigExistsError } from './errors.ts'
 export { ensureAdminToken, updateConfigKeys, writeConfigYaml } from './files.ts'
-export { KEYS, MINER_KEYS } from './keys.ts'
+export { type ConfigWarning, KEYS, LEGACY_KEYS, MINER_KEYS } from './keys.ts'
 export { applyYaml, loadConfig, resolveDataDir } from './load.ts'
 export { defaultConfigYaml, renderConfigYaml } from './render.ts'
 export type { AutoretrieveConfig, ConfigFlags, LoadedConfig, MinerConfig, RetrievalProtocol } from './types.ts'

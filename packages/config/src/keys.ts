@@ -183,6 +183,61 @@ export const SECTION_KEYS = ['default-miner-config', 'miner-configs'] as const
 /** Every name accepted at the top level, for the unknown-key check and its suggestions. */
 export const TOP_LEVEL_NAMES = [...KEYS.flatMap((k) => [k.key, ...(k.aliases ?? [])]), ...SECTION_KEYS]
 
+/** Top-level names the loader accepts: the current ones and every Go release's. */
+export const ACCEPTED_NAMES = (): string[] => [...TOP_LEVEL_NAMES, ...LEGACY_KEYS.map((k) => k.key)]
+
 export function defaults(dataDir: string): AutoretrieveConfig {
   return { ...structuredClone(DEFAULTS), listenAddrs: [...DEFAULT_LISTEN_ADDRS], dataDir }
+}
+
+/**
+ * Keys that earlier Go autoretrieve releases read and the last one no longer does (from the
+ * history of its config.go). Each loads: one that maps cleanly onto a current key (`sameAs`, with
+ * `convert` when the value changed shape) takes effect unless the current key is also set; the
+ * others have no effect here and log one warning naming them (`why`).
+ */
+export interface LegacyKeySpec {
+  key: string
+  /** The current key that now holds the same setting. */
+  sameAs?: string
+  /** The old value in the current key's form. */
+  convert?: (value: unknown) => unknown
+  /** Why it has no effect, for the warning (keys without `sameAs`). */
+  why?: string
+}
+
+export const LEGACY_KEYS: LegacyKeySpec[] = [
+  // Apr–Jun 2022 (be683bd…ce941f6): the candidate lookup before it was renamed lookup-*.
+  { key: 'endpoint-type', sameAs: 'lookup-endpoint-type' },
+  { key: 'endpoint-url', sameAs: 'lookup-endpoint-url' },
+  // Apr–Jun 2022: replaced by routing-table-type (4593a54); true meant the full-routing-table DHT client.
+  {
+    key: 'use-fullrt',
+    sameAs: 'routing-table-type',
+    convert: (v) => (v === true || v === 'true' ? 'full' : v === false || v === 'false' ? 'dht' : v)
+  },
+  {
+    key: 'data-dir',
+    why: 'the data dir is the directory holding this config.yaml (--data-dir or AUTORETRIEVE_DATA_DIR)'
+  },
+  {
+    key: 'advertise-interval',
+    why: 'the heartbeat follows the advertiseInterval Estuary answers; heartbeat-interval is the retry delay'
+  },
+  {
+    key: 'event-recorder-endpoint-authorization',
+    why: 'the event recorder credential is read from <data-dir>/eventrecorderauth, as the later Go releases did'
+  },
+  // Jan 2023 (f432110, reverted by c0de64f a week later): worker pools of the rewritten Bitswap provider.
+  { key: 'request-workers', why: 'Bitswap work is bounded by max-bitswap-workers and the per-peer limits' },
+  { key: 'response-workers', why: 'Bitswap work is bounded by max-bitswap-workers and the per-peer limits' },
+  { key: 'retrieval-workers', why: 'retrievals are bounded by max-concurrent-retrievals' }
+]
+
+/** A key that loaded but does not do here what it did in the Go node. */
+export interface ConfigWarning {
+  key: string
+  file?: string
+  line?: number
+  message: string
 }

@@ -5,7 +5,17 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import type { z } from 'zod'
 import { CONFIG_FILE } from './constants.ts'
 import { ConfigError } from './errors.ts'
-import { defaults, KEYS, type KeySpec, MINER_KEYS, TOP_LEVEL_NAMES } from './keys.ts'
+import {
+  ACCEPTED_NAMES,
+  type ConfigWarning,
+  defaults,
+  KEYS,
+  type KeySpec,
+  LEGACY_KEYS,
+  type LegacyKeySpec,
+  MINER_KEYS,
+  TOP_LEVEL_NAMES
+} from './keys.ts'
 import { defaultConfigYaml } from './render.ts'
 import { suggest } from './suggest.ts'
 import type { AutoretrieveConfig, ConfigFlags, LoadedConfig, MinerConfig } from './types.ts'
@@ -60,14 +70,18 @@ export async function loadConfig(
     }
   }
   const config = defaults(dataDir)
-  if (text !== undefined) applyYaml(config, text, configPath)
+  const warnings = text !== undefined ? applyYaml(config, text, configPath) : []
   applyEnv(config, env)
   applyFlags(config, flags)
-  return { config, configPath, created }
+  return { config, configPath, created, warnings }
 }
 
-/** Parses config.yaml text onto `config`. Exported for tests and `reload`. */
-export function applyYaml(config: AutoretrieveConfig, text: string, file: string): void {
+/**
+ * Parses config.yaml text onto `config`. Exported for tests and `reload`. A key set to nothing
+ * (`key:` or `~`, YAML null) is unset and keeps its default, as the Go node read it. Returns the
+ * warnings for keys of earlier Go releases that load but do nothing here.
+ */
+export function applyYaml(config: AutoretrieveConfig, text: string, file: string): ConfigWarning[] {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined)
@@ -76,9 +90,10 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
     const line = firstError.linePos?.[0].line
     throw new ConfigError(`${file}:${line ?? '?'}: invalid YAML: ${firstError.message.split('\n')[0]}`, { file, line })
   }
-  if (doc.contents === null) return
+  if (doc.contents === null) return []
   if (!isMap(doc.contents)) throw new ConfigError(`${file}:1: the config must be a map of keys`, { file, line: 1 })
   const seen = new Map<string, string>()
+  const legacy: Array<{ spec: LegacyKeySpec; value: unknown; line?: number }> = []
   let minerConfigsNode: Node | null = null
   for (const pair of (doc.contents as YAMLMap).items) {
     const keyNode = pair.key as Node
@@ -86,11 +101,17 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
     const line = lineOf(keyNode)
     const where = { key, file, line }
     const at = `${file}:${line}: ${key}`
-    if (!TOP_LEVEL_NAMES.includes(key)) {
+    if (!ACCEPTED_NAMES().includes(key)) {
       const hint = suggest(key, TOP_LEVEL_NAMES)
       throw new ConfigError(`${at}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, where)
     }
     const valueNode = pair.value as Node | null
+    if (isNull(valueNode)) continue
+    const old = LEGACY_KEYS.find((k) => k.key === key)
+    if (old !== undefined) {
+      legacy.push({ spec: old, value: toJs((doc.contents as YAMLMap).get(key, false)), line })
+      continue
+    }
     if (key === 'default-miner-config') {
       config.defaultMinerConfig = readMinerConfig(valueNode, config.defaultMinerConfig, key, file, lineOf)
       continue
@@ -104,7 +125,7 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
     const other = seen.get(spec.key)
     if (other !== undefined) throw new ConfigError(`${at}: sets the same thing as "${other}" above`, where)
     seen.set(spec.key, key)
-    const value = valueNode === null ? null : (doc.contents as YAMLMap).get(key, false)
+    const value = (doc.contents as YAMLMap).get(key, false)
     assign(
       config,
       spec,
@@ -115,6 +136,43 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
     )
   }
   readMinerConfigs(config, minerConfigsNode, file, lineOf)
+  return applyLegacy(config, legacy, seen, file)
+}
+
+/** `key:` with no value, or `~`: YAML null, which the Go node read as "not set". */
+function isNull(node: Node | null | undefined): boolean {
+  return node === null || node === undefined || (isScalar(node) && node.value === null)
+}
+
+/**
+ * Keys of earlier Go releases, applied after the current ones so that a current key wins
+ * whatever the order in the file: one with a current equivalent takes effect unless that key is
+ * set too (then it is ignored with a warning); one without has no effect and warns once.
+ */
+function applyLegacy(
+  config: AutoretrieveConfig,
+  legacy: Array<{ spec: LegacyKeySpec; value: unknown; line?: number }>,
+  seen: Map<string, string>,
+  file: string
+): ConfigWarning[] {
+  const warnings: ConfigWarning[] = []
+  for (const { spec, value, line } of legacy) {
+    const where = { key: spec.key, file, line }
+    const at = `${file}:${line}: ${spec.key}`
+    if (spec.sameAs === undefined) {
+      warnings.push({ ...where, message: `${at}: a Go autoretrieve key with no effect here: ${spec.why}` })
+      continue
+    }
+    const current = seen.get(spec.sameAs)
+    if (current !== undefined) {
+      warnings.push({ ...where, message: `${at}: ignored, "${current}" is set (its newer name)` })
+      continue
+    }
+    const target = KEYS.find((k) => k.key === spec.sameAs)!
+    assign(config, target, spec.convert ? spec.convert(value) : value, at, where)
+    seen.set(spec.sameAs, spec.key)
+  }
+  return warnings
 }
 
 function toJs(value: unknown): unknown {
@@ -156,10 +214,11 @@ function readMinerConfig(
   base: MinerConfig,
   path: string,
   file: string,
-  lineOf: (n: Node | null | undefined) => number | undefined
+  lineOf: (n: Node | null | undefined) => number | undefined,
+  zeroInherits = false
 ): MinerConfig {
   const out = { ...base }
-  if (node === null || (isScalar(node) && node.value === null)) return out
+  if (isNull(node)) return out
   if (!isMap(node))
     throw new ConfigError(`${file}:${lineOf(node)}: ${path}: must be a map`, { key: path, file, line: lineOf(node) })
   for (const pair of node.items) {
@@ -179,6 +238,7 @@ function readMinerConfig(
         line
       })
     }
+    if (isNull(pair.value as Node | null)) continue
     const parsed = spec.schema.safeParse(toJs(pair.value))
     if (!parsed.success) {
       throw new ConfigError(`${file}:${line}: ${full}: ${describe(toJs(pair.value), parsed.error.issues[0])}`, {
@@ -187,6 +247,8 @@ function readMinerConfig(
         line
       })
     }
+    // Go (lassie's getMinerConfig): a per-provider 0 is "not set" and the default applies.
+    if (zeroInherits && parsed.data === 0) continue
     out[spec.field] = parsed.data as number
   }
   return out
@@ -198,7 +260,7 @@ function readMinerConfigs(
   file: string,
   lineOf: (n: Node | null | undefined) => number | undefined
 ): void {
-  if (node === null || (isScalar(node) && node.value === null)) return
+  if (isNull(node)) return
   if (!isMap(node))
     throw new ConfigError(`${file}:${lineOf(node)}: miner-configs: must be a map of provider to settings`, {
       key: 'miner-configs',
@@ -221,7 +283,8 @@ function readMinerConfigs(
       config.defaultMinerConfig,
       `miner-configs.${provider}`,
       file,
-      lineOf
+      lineOf,
+      true
     )
   }
 }

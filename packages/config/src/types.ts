@@ -1,3 +1,5 @@
+import type { ConfigWarning } from './keys.ts'
+
 export interface MinerConfig {
   /** Inactivity timeout: no new verified bytes for this long aborts the attempt. */
   retrievalTimeoutMs: number
@@ -60,4 +62,6 @@ export interface LoadedConfig {
   configPath: string
   /** true when this load wrote a default config.yaml (first run). */
   created: boolean
+  /** Keys of earlier Go releases that loaded but do nothing here: log each once. */
+  warnings: ConfigWarning[]
 }

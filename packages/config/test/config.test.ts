@@ -284,3 +284,185 @@ test('first-byte-timeout: 5s by default, set in default-miner-config, overridden
   })
   assert.match(defaultConfigYaml(), /# no connection and first verified block[^\n]*\n {2}first-byte-timeout: 5s/)
 })
+
+/** The YAML example of the Go autoretrieve's README (last commit, fd80e5e), byte for byte. */
+const GO_README_LITERAL = `advertise-endpoint-url: # leave blank to disable, example https://api.estuary.tech/autoretrieve/heartbeat (must be registered)
+advertise-endpoint-token: # leave blank to disable
+lookup-endpoint-type: indexer # indexer | estuary
+lookup-endpoint-url: https://cid.contact # for estuary endpoint-type: https://api.estuary.tech/retrieval-candidates
+max-bitswap-workers: 1
+routing-table-type: dht
+prune-threshold: 1GiB # 1000000000, 1 GB, etc. Uses go-humanize for parsing. Table of valid byte sizes can be found here: https://github.com/dustin/go-humanize/blob/v1.0.0/bytes.go#L34-L62
+pin-duration: 1h # 1h30m, etc.
+log-resource-manager: false
+log-retrieval-stats: false
+disable-retrieval: false
+cid-blacklist:
+  - QmCID01234
+  - QmCID56789
+  - QmCIDabcde
+miner-blacklist:
+  - f01234
+  - f05678
+miner-whitelist:
+  - f01234
+default-miner-config:
+  retrieval-timeout: 1m
+  max-concurrent-retrievals: 1
+miner-configs:
+  f01234:
+    retrieval-timeout: 2m30s
+    max-concurrent-retrievals: 2
+  f05678:
+    max-concurrent-retrievals: 10
+`
+
+const REAL_CIDS = [
+  'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk',
+  'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
+  'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
+]
+
+test('the Go README example loads: its blank advertise-endpoint-* keys are unset', async (t) => {
+  // Its cid-blacklist entries are placeholders, not CIDs: the Go node refused them too (go-cid
+  // decodes each), so an operator copying the example puts real CIDs there.
+  const copied = GO_README_LITERAL.replace('QmCID01234', REAL_CIDS[0])
+    .replace('QmCID56789', REAL_CIDS[1])
+    .replace('QmCIDabcde', REAL_CIDS[2])
+  const dataDir = await withYaml(t, copied)
+  const { config, warnings } = await loadConfig({ flags: { dataDir }, env: {} })
+  assert.equal(config.advertiseEndpointUrl, '')
+  assert.equal(config.advertiseEndpointToken, '')
+  assert.deepEqual(warnings, [])
+  assert.deepEqual(config.cidBlacklist, REAL_CIDS)
+  assert.deepEqual(config.minerBlacklist, ['f01234', 'f05678'])
+  assert.deepEqual(config.minerWhitelist, ['f01234'])
+  assert.equal(config.pruneThresholdBytes, 1024 ** 3)
+  assert.deepEqual(config.minerConfigs.f01234, {
+    retrievalTimeoutMs: 150_000,
+    maxConcurrentRetrievals: 2,
+    maxBytesPerSecond: 0
+  })
+  // Byte for byte, the placeholders are the one thing refused, on their line, as Go refused them.
+  const literal = await withYaml(t, GO_README_LITERAL)
+  await assert.rejects(loadConfig({ flags: { dataDir: literal }, env: {} }), {
+    name: 'ConfigError',
+    key: 'cid-blacklist',
+    line: 13,
+    message: /"QmCID01234" is not a CID/
+  })
+})
+
+test('a key set to nothing (null) keeps its default, for every key and miner config field', async (t) => {
+  const { KEYS, MINER_KEYS } = await import('../src/index.ts')
+  const yaml = [
+    ...KEYS.map((k, i) => (i % 2 === 0 ? `${k.key}:` : `${k.key}: ~`)),
+    'default-miner-config:',
+    'miner-configs:',
+    '  f01234:',
+    ...MINER_KEYS.map((k) => `    ${k.key}:`)
+  ].join('\n')
+  const dataDir = await withYaml(t, `${yaml}\n`)
+  const { config } = await loadConfig({ flags: { dataDir }, env: {} })
+  const { dataDir: _d, listenAddrs, minerConfigs, ...rest } = config
+  const { minerConfigs: _m, ...defaults } = DEFAULTS
+  assert.deepEqual(rest, defaults)
+  assert.deepEqual(listenAddrs, ['/ip4/0.0.0.0/tcp/6746', '/ip4/0.0.0.0/tcp/6747/ws'])
+  assert.deepEqual(minerConfigs.f01234, DEFAULTS.defaultMinerConfig)
+  // A blank newer name does not clash with its older alias that is set.
+  const alias = await withYaml(t, 'advertise-endpoint-url:\nestuary-url: http://127.0.0.1:1/hb\n')
+  assert.equal(
+    (await loadConfig({ flags: { dataDir: alias }, env: {} })).config.advertiseEndpointUrl,
+    'http://127.0.0.1:1/hb'
+  )
+})
+
+test('every key of an earlier Go release loads: renamed ones take effect, the others warn once by name', async (t) => {
+  const old = await withYaml(
+    t,
+    [
+      'data-dir: /root/.autoretrieve',
+      'endpoint-type: estuary',
+      'endpoint-url: http://127.0.0.1:9/retrieval-candidates',
+      'use-fullrt: true',
+      'advertise-interval: 1m',
+      'event-recorder-endpoint-authorization: Basic eDp5',
+      'request-workers: 4',
+      'response-workers: 4',
+      'retrieval-workers: 4',
+      ''
+    ].join('\n')
+  )
+  const { config, warnings } = await loadConfig({ flags: { dataDir: old }, env: {} })
+  assert.equal(config.lookupEndpointType, 'estuary')
+  assert.equal(config.lookupEndpointUrl, 'http://127.0.0.1:9/retrieval-candidates')
+  assert.equal(config.routingTableType, 'full')
+  assert.notEqual(config.dataDir, '/root/.autoretrieve')
+  assert.deepEqual(
+    warnings.map((w) => [w.key, w.line]),
+    [
+      ['data-dir', 1],
+      ['advertise-interval', 5],
+      ['event-recorder-endpoint-authorization', 6],
+      ['request-workers', 7],
+      ['response-workers', 8],
+      ['retrieval-workers', 9]
+    ]
+  )
+  for (const w of warnings) assert.match(w.message, new RegExp(`config\\.yaml:${w.line}: ${w.key}: .*no effect here`))
+  const dht = await withYaml(t, 'use-fullrt: false\n')
+  assert.equal((await loadConfig({ flags: { dataDir: dht }, env: {} })).config.routingTableType, 'dht')
+  // A stale old key next to its newer name: the newer one wins wherever it stands, with a warning.
+  const both = await withYaml(t, 'endpoint-url: http://old.example\nlookup-endpoint-url: http://new.example\n')
+  const loaded = await loadConfig({ flags: { dataDir: both }, env: {} })
+  assert.equal(loaded.config.lookupEndpointUrl, 'http://new.example')
+  assert.deepEqual(
+    loaded.warnings.map((w) => [w.key, w.line]),
+    [['endpoint-url', 1]]
+  )
+  assert.match(loaded.warnings[0].message, /ignored, "lookup-endpoint-url" is set/)
+  // An old key's value is still checked.
+  const bad = await withYaml(t, 'endpoint-type: carrier-pigeon\n')
+  await assert.rejects(loadConfig({ flags: { dataDir: bad }, env: {} }), { key: 'endpoint-type', line: 1 })
+  // A key no release had stays an error, its hint naming a current key.
+  const typo = await withYaml(t, 'use-fulrt: true\n')
+  await assert.rejects(loadConfig({ flags: { dataDir: typo }, env: {} }), { name: 'ConfigError', key: 'use-fulrt' })
+  const typo2 = await withYaml(t, 'lookup-endpoint-urls: http://x.example\n')
+  await assert.rejects(loadConfig({ flags: { dataDir: typo2 }, env: {} }), {
+    name: 'ConfigError',
+    message: /lookup-endpoint-urls: unknown key \(did you mean "lookup-endpoint-url"\?\)/
+  })
+})
+
+test('an explicit 0 in a miner config inherits the default, as the Go node read it', async (t) => {
+  const dataDir = await withYaml(
+    t,
+    [
+      'default-miner-config:',
+      '  retrieval-timeout: 45s',
+      '  max-concurrent-retrievals: 3',
+      '  max-bytes-per-second: 1MiB',
+      'miner-configs:',
+      '  f01234:',
+      '    retrieval-timeout: 0',
+      '    max-concurrent-retrievals: 0',
+      '    max-bytes-per-second: 0',
+      '  f05678:',
+      '    max-concurrent-retrievals: 7',
+      ''
+    ].join('\n')
+  )
+  const { config } = await loadConfig({ flags: { dataDir }, env: {} })
+  assert.deepEqual(config.minerConfigs.f01234, {
+    retrievalTimeoutMs: 45_000,
+    maxConcurrentRetrievals: 3,
+    maxBytesPerSecond: 1024 * 1024
+  })
+  assert.equal(config.minerConfigs.f05678.maxConcurrentRetrievals, 7)
+  // In default-miner-config itself 0 keeps its meaning (no limit).
+  const zeroDefault = await withYaml(t, 'default-miner-config:\n  max-concurrent-retrievals: 0\n')
+  assert.equal(
+    (await loadConfig({ flags: { dataDir: zeroDefault }, env: {} })).config.defaultMinerConfig.maxConcurrentRetrievals,
+    0
+  )
+})

@@ -25,6 +25,8 @@ export interface MetricsSources {
   heartbeat: () => Pick<HeartbeatStatus, 'state' | 'lastSuccessAt'>
   /** The event recorder's totals; undefined when none is configured. */
   eventRecorder?: () => { sent: number; dropped: number; queued: number } | undefined
+  /** The miner address book's totals (f0 -> peer ID through Lotus); absent: reported as 0. */
+  minerAddresses?: () => { resolved: number; failed: number; unresolved: number }
 }
 
 /** The Bitswap server's events (structurally its `events` component). */
@@ -200,6 +202,23 @@ export function createMetrics(sources: MetricsSources): Metrics {
     collect() {
       const at = sources.heartbeat().lastSuccessAt
       this.set(at === null ? 0 : Date.parse(at) / 1000)
+    }
+  })
+  // Miner address resolution through Lotus: failures (Lotus unreachable or erring) and the
+  // addresses still without a peer ID, which hold back providers known only by peer ID.
+  const lookupsOk = follow(() => sources.minerAddresses?.().resolved ?? 0)
+  const lookupsFailed = follow(() => sources.minerAddresses?.().failed ?? 0)
+  new Counter({
+    ...opts('lotus_miner_lookups_total', 'miner address lookups through Lotus StateMinerInfo, by outcome', ['outcome']),
+    collect() {
+      this.inc({ outcome: 'resolved' }, lookupsOk())
+      this.inc({ outcome: 'failed' }, lookupsFailed())
+    }
+  })
+  new Gauge({
+    ...opts('miner_addresses_unresolved', 'miner addresses of the policy with no peer ID from Lotus yet'),
+    collect() {
+      this.set(sources.minerAddresses?.().unresolved ?? 0)
     }
   })
   let elu = performance.eventLoopUtilization()

@@ -9,5 +9,15 @@
  */
 export { createPolicyHolder, type PolicyHolder, type PolicyListener } from './holder.ts'
 export { type ConfigPolicy, mergePolicy, type OverrideList, type PolicyOverrides } from './merge.ts'
-export { createSnapshot, isCidDenied, minerConfigFor, providerVerdict, type SnapshotInit } from './snapshot.ts'
+export {
+  createSnapshot,
+  isCidDenied,
+  isFilecoinAddress,
+  minerAddressesOf,
+  minerConfigFor,
+  providerVerdict,
+  type SnapshotInit,
+  unresolvedDenials,
+  withResolutions
+} from './snapshot.ts'
 export type * from './types.ts'

@@ -2,7 +2,13 @@
 export type EntryOrigin = 'config' | 'api'
 
 /** Why a CID was refused or a candidate dropped: stable codes, shared by records, metrics and the API. */
-export type PolicyReason = 'blacklisted_cid' | 'denied_provider' | 'not_allowlisted' | 'protocol_disabled'
+export type PolicyReason =
+  | 'blacklisted_cid'
+  | 'denied_provider'
+  | 'not_allowlisted'
+  | 'protocol_disabled'
+  /** A miner address on the deny list has not resolved to a peer ID yet: no provider known only by peer ID is contacted. */
+  | 'deny_unresolved'
 
 export type RetrievalProtocol = 'http' | 'graphsync' | 'bitswap'
 
@@ -33,12 +39,24 @@ export interface ProviderEntry {
   provider: string
   origin: EntryOrigin
   reason?: string
+  /** For a miner address, once resolution is in use: what Lotus answered for it. */
+  resolution?: MinerResolution
 }
 
 export interface MinerConfigEntry extends MinerConfig {
   provider: string
   origin: EntryOrigin
+  /** For a miner address, once resolution is in use: what Lotus answered for it. */
+  resolution?: MinerResolution
 }
+
+/**
+ * A miner address's peer ID as Lotus (StateMinerInfo) gave it. `stale`: the last refresh failed
+ * and this is the answer before it, kept until Lotus answers again.
+ */
+export type MinerResolution =
+  | { state: 'resolved'; peerId: string; resolvedAt: string; stale?: boolean; error?: string }
+  | { state: 'unresolved'; error?: string }
 
 /**
  * One immutable, versioned view of the operator's policy. Readers take the current snapshot and
@@ -54,6 +72,14 @@ export interface PolicySnapshot {
   readonly defaultMinerConfig: MinerConfig
   readonly minerConfigs: ReadonlyMap<string, MinerConfigEntry>
   readonly retrievalProtocols: ReadonlySet<RetrievalProtocol>
+  /**
+   * Miner addresses (f0…) of the lists and miner configs and what they resolved to. Undefined:
+   * resolution is not in use (a policy read without Lotus), and addresses match only a
+   * candidate that carries the same address.
+   */
+  readonly resolutions?: ReadonlyMap<string, MinerResolution>
+  /** Peer ID -> the listed miner addresses resolved to it. */
+  readonly addressesByPeer?: ReadonlyMap<string, readonly string[]>
 }
 
 export type ProviderVerdict = { allowed: true } | { allowed: false; reason: PolicyReason }

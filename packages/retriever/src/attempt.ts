@@ -13,6 +13,8 @@ export type AttemptResult =
   | { ok: true; blocks: number; bytes: number }
   | { ok: false; cancelled: true }
   | { ok: false; cancelled: false; error: AttemptError }
+  /** The provider is at its max-concurrent-retrievals: not tried, the next candidate goes first. */
+  | { ok: false; cancelled: false; busy: true }
 
 /** What every attempt of a retriever shares. */
 export interface AttemptComponents {
@@ -41,6 +43,11 @@ export interface AttemptOptions {
   onLinks?(links: CID[]): void
   /** The first verified block arrived. */
   onFirstBlock?(): void
+  /**
+   * A provider at its max-concurrent-retrievals: false (default) = return `busy` at once, as the
+   * Go node skipped it for the next candidate; true = wait for its slot (no other candidate left).
+   */
+  waitForSlot?: boolean
 }
 
 /**
@@ -50,7 +57,8 @@ export interface AttemptOptions {
  * by the connection), or after `firstByteTimeoutMs` without its first verified block (connect and
  * first byte: a provider that accepts and never answers fails fast, and the race starts the next
  * candidate). Both fail it `timeout`. Records the attempt as it starts and ends, and feeds the provider's score.
- * Never throws: a failure is an outcome with its AttemptError, a cancellation an outcome of its own.
+ * Never throws: a failure is an outcome with its AttemptError, a cancellation an outcome of its own,
+ * and so is a provider found at its concurrency limit (`busy`, unless told to wait for it).
  */
 export async function runAttempt(components: AttemptComponents, options: AttemptOptions): Promise<AttemptResult> {
   const { cache, scores, records, events, logger, counters } = components
@@ -58,10 +66,19 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
   const ids = [candidate.peerId, ...(candidate.minerAddress ? [candidate.minerAddress] : [])]
   const limits = minerConfigFor(options.snapshot, ids)
   let release: () => void
-  try {
-    release = await components.providerSlots.acquire(candidate.peerId, limits.maxConcurrentRetrievals, options.signal)
-  } catch {
-    return { ok: false, cancelled: true }
+  if (options.waitForSlot === true) {
+    try {
+      release = await components.providerSlots.acquire(candidate.peerId, limits.maxConcurrentRetrievals, options.signal)
+    } catch {
+      return { ok: false, cancelled: true }
+    }
+  } else {
+    const slot = components.providerSlots.tryAcquire(candidate.peerId, limits.maxConcurrentRetrievals)
+    if (slot === undefined) {
+      logger?.debug({ provider: candidate.peerId, protocol: adapter.protocol }, 'provider busy: trying the next one')
+      return { ok: false, cancelled: false, busy: true }
+    }
+    release = slot
   }
   const id = randomUUID()
   const startedAt = new Date()

@@ -10,6 +10,14 @@ export class KeyedLimiter {
     return this.active.get(key) ?? 0
   }
 
+  /** A slot now, or undefined when `key` is at its limit (nothing is queued). */
+  tryAcquire(key: string, limit: number): (() => void) | undefined {
+    const n = this.active.get(key) ?? 0
+    if (limit > 0 && n >= limit) return undefined
+    this.active.set(key, n + 1)
+    return this.releaser(key)
+  }
+
   async acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
     const n = this.active.get(key) ?? 0
     if (limit <= 0 || n < limit) {

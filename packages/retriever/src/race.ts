@@ -11,6 +11,8 @@ export interface RaceAttempt {
   signal: AbortSignal
   /** The attempt calls this on its first verified block: the others are cancelled then. */
   onFirstBlock(): void
+  /** This candidate was found busy before and the others went ahead of it: wait for its slot. */
+  waitForSlot: boolean
 }
 
 export interface RaceOptions {
@@ -34,6 +36,8 @@ export type RaceResult =
 interface Entry {
   candidate: Candidate
   requeues: number
+  /** Found at its max-concurrent-retrievals once: next time, wait for its slot. */
+  busy?: boolean
 }
 
 interface Lane {
@@ -105,6 +109,11 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
         // Its turn comes again as soon as nothing is winning (the winner blocks new starts meanwhile).
         r.lane.dueAt = Math.min(r.lane.dueAt, now)
       }
+    } else if ('busy' in outcome) {
+      // Go's rule: a provider at its limit is passed over for the next candidate. It goes to the
+      // back of its queue and, once it is all that is left, is waited for rather than dropped.
+      r.lane.queue.push({ ...r.entry, busy: true })
+      r.lane.dueAt = now
     } else {
       errors.push(outcome.error)
       r.lane.dueAt = now // its successor starts at once
@@ -131,6 +140,7 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
           protocol: lane.protocol,
           candidate: entry.candidate,
           signal: AbortSignal.any([signal, controller.signal]),
+          waitForSlot: entry.busy === true,
           onFirstBlock: () => {
             if (winner !== undefined || result !== undefined || !running.has(r)) return
             winner = r

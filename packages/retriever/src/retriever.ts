@@ -53,6 +53,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     const id = randomUUID()
     const root = cid.toString()
     const snapshot = components.policy()
+    const startedAt = Date.now()
+    const tried: string[] = []
     counters.active++
     records?.record({
       type: 'retrieval-started',
@@ -77,6 +79,16 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         at: new Date()
       })
       events?.onRetrievalEnded?.(result.ok, result.ok ? undefined : result.reason)
+      events?.onRetrievalFinished?.({
+        id,
+        cid: root,
+        ok: result.ok,
+        ...(result.ok ? { provider: result.provider, protocol: result.protocol } : { reason: result.reason }),
+        providersTried: tried,
+        bytes: result.ok ? result.bytes : 0,
+        blocks: result.ok ? result.blocks : 0,
+        durationMs: Date.now() - startedAt
+      })
       if (!result.ok) logger?.info({ cid: root, reason: result.reason, err: result.error.message }, 'retrieval failed')
       return result
     }
@@ -126,8 +138,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         staggerMs: stagger,
         candidateStaggerMs: init.candidateStaggerMs,
         signal,
-        attempt: (a) =>
-          runAttempt(attempts, {
+        attempt: async (a) => {
+          const result = await runAttempt(attempts, {
             retrievalId: id,
             root: cid,
             candidate: a.candidate,
@@ -136,8 +148,13 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
             snapshot,
             onProgress: options.onProgress,
             onLinks: (links) => entry.expect(links),
-            onFirstBlock: a.onFirstBlock
+            onFirstBlock: a.onFirstBlock,
+            waitForSlot: a.waitForSlot
           })
+          // Passed over as busy is not tried.
+          if (!('busy' in result) && !tried.includes(a.candidate.peerId)) tried.push(a.candidate.peerId)
+          return result
+        }
       })
       if (outcome.ok) {
         const { blocks, bytes, candidate, protocol } = outcome

@@ -70,6 +70,25 @@ export interface RetrieverEvents {
   ): void
   onRetrievalEnded?(ok: boolean, reason?: FailureReason): void
   onBytes?(protocol: TransportProtocol, bytes: number): void
+  /** Once per retrieval as it ends, with what it came to (the node's `log-retrieval-stats` line). */
+  onRetrievalFinished?(summary: RetrievalFinished): void
+}
+
+/** A finished retrieval in one record: who served it (or who was tried), how much, how long, how it ended. */
+export interface RetrievalFinished {
+  id: string
+  cid: string
+  ok: boolean
+  /** Why it failed (absent on success). */
+  reason?: FailureReason
+  /** The provider and protocol that delivered (absent on failure). */
+  provider?: string
+  protocol?: TransportProtocol
+  /** Every provider an attempt went to, in order. */
+  providersTried: string[]
+  bytes: number
+  blocks: number
+  durationMs: number
 }
 
 /** The block cache as the retriever uses it (the blockcache package's `BlockCache` fits). */

@@ -213,3 +213,51 @@ test('max-bytes-per-second caps a provider', async (t) => {
   assert.equal(result.ok, true)
   assert.ok(Date.now() - started >= 300, 'about 0.4 MB at 1 MB/s takes at least 0.3 s')
 })
+
+test('a provider at its max-concurrent-retrievals is passed over for the next candidate, not waited for (Go’s rule)', async (t) => {
+  const x = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 310 })
+  const y = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 311 })
+  // Listed first and slow: the retrieval of x holds its one slot for ~1.5 s.
+  const busy = await provider(t, [x.car, y.car], 'delay:1500', ['http'])
+  // Holds only y: with candidates of one protocol raced a stagger apart, a second holder of x
+  // would win x's retrieval from the slow provider.
+  const free = await provider(t, [y.car], 'none', ['http'])
+  const { retriever, events } = await setup(t, [...indexed(busy), ...indexed(free)], {
+    minerConfigs: [
+      {
+        provider: busy.peerId,
+        origin: 'config',
+        retrievalTimeoutMs: 10_000,
+        maxConcurrentRetrievals: 1,
+        maxBytesPerSecond: 0
+      }
+    ]
+  })
+  const first = retriever.retrieve(x.root)
+  // Once x's attempt holds the slot, y finds the provider busy and goes to the next one at once.
+  const deadline = Date.now() + 5_000
+  while (busy.stats.inFlight === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  const second = await retriever.retrieve(y.root)
+  assert.equal(second.ok && second.provider, free.peerId)
+  assert.equal(busy.stats.inFlight, 1, 'y did not wait for x to finish')
+  const done = await first
+  assert.equal(done.ok && done.provider, busy.peerId)
+  assert.equal(busy.stats.httpRequests, 1)
+  // Skipping a busy provider is not a failure of it: no attempt is recorded for it.
+  assert.equal(attempts(events).filter((a) => a.provider === busy.peerId).length, 1)
+})
+
+test('a busy provider that is the only candidate left is waited for', async (t) => {
+  const x = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 312 })
+  const y = await createUnixfsFixture({ size: 100_000, chunkSize: 50_000, seed: 313 })
+  const only = await provider(t, [x.car, y.car], 'delay:300', ['http'])
+  const { retriever } = await setup(t, indexed(only), {
+    defaultMinerConfig: { retrievalTimeoutMs: 10_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 }
+  })
+  const results = await Promise.all([retriever.retrieve(x.root), retriever.retrieve(y.root)])
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, true]
+  )
+  assert.equal(only.stats.maxInFlight, 1)
+})

@@ -28,3 +28,9 @@ export const MAX_NDJSON_LINE_BYTES = 1024 * 1024
 
 /** A JSON answer larger than this is refused (cid.contact answers are a few KiB; 100 providers ~ 50 KiB). */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+
+/** Miner address book: first retry of an address Lotus could not resolve (doubling from here). */
+export const DEFAULT_MINER_RETRY_MS = 5_000
+
+/** Miner address book: the longest wait between two retries of an unresolved address. */
+export const DEFAULT_MINER_MAX_RETRY_MS = 60_000

@@ -8,6 +8,13 @@
  * Delegated Routing V1 source is here too, though the node does not wire it today. Lookups are
  * bounded in time and size and fail with typed errors.
  */
+export {
+  createMinerAddressBook,
+  type MinerAddressBook,
+  type MinerAddressBookInit,
+  type MinerAddressBookStats,
+  type MinerLookup
+} from './address-book.ts'
 export { type LotusEndpoint, parseApiInfo } from './api-info.ts'
 export { candidateFromRecord, candidateFromResult } from './candidates.ts'
 export {

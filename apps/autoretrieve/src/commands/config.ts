@@ -24,7 +24,9 @@ export function configCommands(program: Command, flags: FlagsGetter): void {
     .command('print-config')
     .description('print the effective config (YAML < environment < flags), secrets redacted')
     .action(async () => {
-      const { config } = await loadConfig({ flags: flags(), createIfMissing: false })
+      const { config, warnings } = await loadConfig({ flags: flags(), createIfMissing: false })
+      // Keys of earlier Go releases that do nothing here, as `run` logs them: one line each.
+      for (const w of warnings) process.stderr.write(`warning: ${w.message}\n`)
       process.stdout.write(renderConfigYaml(config, { redact: true }))
     })
 }

@@ -13,8 +13,10 @@ export function runCommand(program: Command, flags: FlagsGetter): void {
     .description('start the node (Bitswap over libp2p, retrieval, admin HTTP)')
     .action(async () => {
       const logger = createLogger()
-      const { config, configPath, created } = await loadConfig({ flags: flags() })
+      const { config, configPath, created, warnings } = await loadConfig({ flags: flags() })
       if (created) logger.info({ configPath }, 'wrote a default config.yaml')
+      // Keys of earlier Go releases that do nothing here: one line each, naming the key.
+      for (const w of warnings) logger.warn({ key: w.key, file: w.file, line: w.line }, w.message)
       const node = await startNode(config, {
         logger,
         reloadConfig: async () => (await loadConfig({ flags: flags(), createIfMissing: false })).config

@@ -38,6 +38,8 @@ export interface PolicyView {
       retrievalTimeoutMs: number
       maxConcurrentRetrievals: number
       maxBytesPerSecond: number
+      /** A miner address's peer ID from Lotus, or that it has none yet. */
+      resolution?: unknown
     }
   >
   retrievalProtocols: ReadonlySet<string>
@@ -82,7 +84,10 @@ export function policyView(p: PolicyView) {
     minerWhitelist: [...p.allowedProviders.values()],
     defaultMinerConfig: minerConfigJson(p.defaultMinerConfig),
     minerConfigs: Object.fromEntries(
-      [...p.minerConfigs.values()].map((m) => [m.provider, { origin: m.origin, ...minerConfigJson(m) }])
+      [...p.minerConfigs.values()].map((m) => [
+        m.provider,
+        { origin: m.origin, ...minerConfigJson(m), ...(m.resolution ? { resolution: m.resolution } : {}) }
+      ])
     ),
     retrievalProtocols: [...p.retrievalProtocols]
   }

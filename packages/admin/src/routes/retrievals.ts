@@ -22,6 +22,8 @@ export interface CidState {
   isDenied(cid: string): boolean
   isCached(cid: string): Promise<boolean>
   policyVersion(): number
+  /** Miner addresses on the deny list with no peer ID yet: providers known only by peer ID are held back. */
+  unresolvedDenials?(): string[]
 }
 
 const query = z
@@ -61,6 +63,7 @@ export function retrievalRoutes(api: RetrievalsApi, now: CidState) {
       policyVersion: now.policyVersion(),
       deniedNow: now.isDenied(cid),
       cachedNow: await now.isCached(cid),
+      ...(now.unresolvedDenials !== undefined && { unresolvedDenials: now.unresolvedDenials() }),
       ...why
     })
   })
