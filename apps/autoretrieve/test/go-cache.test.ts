@@ -82,7 +82,7 @@ test('a migration killed with SIGKILL part-way finishes on the next start', asyn
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'SHARDING'), SHARDING)
   // Laid out as go-ds-flatfs lays it (the fixture above proves the layout against the library).
-  const total = 3000
+  const total = 5000
   const cids: CID[] = []
   for (let i = 0; i < total; i++) {
     const bytes = Buffer.alloc(512, i % 251)
@@ -103,7 +103,7 @@ test('a migration killed with SIGKILL part-way finishes on the next start', asyn
   let stderr = ''
   const exited = new Promise((resolve) => child.once('exit', resolve))
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no migration progress in 60 s:\n${stderr}`)), 60_000)
+    const timer = setTimeout(() => reject(new Error(`no migration progress in 120 s:\n${stderr}`)), 120_000)
     child.stderr.on('data', (d) => {
       stderr += d
       if (stderr.includes('moving the flatfs block cache: progress')) {
