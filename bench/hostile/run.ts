@@ -142,6 +142,56 @@ async function importCar(node: BenchNode, car: Uint8Array) {
 
 const ok = (r: { bytes: number }, expected: number) => r.bytes === expected
 
+interface NodeView {
+  /** The node's own time for the retrieval, from its records: started to finished. */
+  retrievalMs: number
+  /** Each attempt, in ms from the retrieval's start. */
+  attempts: Array<{
+    provider: string
+    outcome: string
+    errorClass: string | null
+    startMs: number
+    firstByteMs: number | null
+  }>
+}
+
+/** The node's record of the newest retrieval of `cid` once it has finished (records are written in batches; bounded wait). */
+async function nodeView(node: BenchNode, cid: string): Promise<NodeView | undefined> {
+  type Attempt = {
+    provider: string
+    outcome: string
+    errorClass: string | null
+    startedAt: string
+    firstByteAt: string | null
+  }
+  type Retrieval = { status: string; startedAt: string; endedAt: string | null; attempts: Attempt[] }
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const res = await fetch(`${node.adminUrl}/api/v1/cids/${cid}/explain`, {
+      headers: { Authorization: `Bearer ${node.token}` }
+    })
+    const body = (await res.json()) as { retrievals?: Retrieval[] }
+    const r = body.retrievals?.[0]
+    if (r !== undefined && r.status !== 'running' && r.endedAt !== null) {
+      const t0 = Date.parse(r.startedAt)
+      return {
+        retrievalMs: Date.parse(r.endedAt) - t0,
+        attempts: r.attempts
+          .map((a) => ({
+            provider: a.provider,
+            outcome: a.outcome,
+            errorClass: a.errorClass,
+            startMs: Date.parse(a.startedAt) - t0,
+            firstByteMs: a.firstByteAt === null ? null : Date.parse(a.firstByteAt) - t0
+          }))
+          .sort((a, b) => a.startMs - b.startMs)
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return undefined
+}
+
 try {
   process.stderr.write(`building a ${sizeMiB} MiB UnixFS DAG...\n`)
   const fixture = await createUnixfsFixture({ size: sizeMiB * 2 ** 20, chunkSize: 256 * 1024, seed: 1313 })
@@ -180,8 +230,10 @@ try {
   indexer.setProviders([record(good)])
   const baseline = await withNode(indexer.url, async (node) => {
     const small = await fetchWithClients(node.multiaddr, honestSmall.root.toString(), 1, CLIENT_TIMEOUT_MS)
+    const smallView = await nodeView(node, honestSmall.root.toString())
     const miss = await fetchWithClients(node.multiaddr, root, 1, CLIENT_TIMEOUT_MS)
     return {
+      smallView,
       missMs: Math.round(miss.wallMs),
       ttfbMs: Math.round(miss.meanFirstByteMs),
       served: ok(miss, fixture.bytes.byteLength) && ok(small, honestSmall.bytes.byteLength),
@@ -223,7 +275,10 @@ try {
           hangingFirstTtfbMs: Math.round(hungSmall.meanFirstByteMs),
           honestTtfbMs: baseline.small.ttfbMs,
           addedByHangingMs: Math.round(hungSmall.meanFirstByteMs - baseline.small.ttfbMs),
-          served: ok(hungSmall, hangSmall.bytes.byteLength)
+          served: ok(hungSmall, hangSmall.bytes.byteLength),
+          // The node's own records: what the hanging provider cost it, apart from the client's noise.
+          nodeHangingFirst: await nodeView(node, hangSmall.root.toString()),
+          nodeHonest: baseline.smallView
         }
       }
       return figures
