@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { MAX_BLOCK_BYTES } from '@autoretrieve/interface'
 import { createUnixfsFixture, type UnixfsFixture } from '@autoretrieve/testkit'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -165,4 +166,56 @@ test('at most writesInFlight cache writes run at once while the stream is read o
   assert.equal(cache.written.length, fixture.blocks.length)
   assert.ok(cache.maxPending <= 2, `max pending ${cache.maxPending}`)
   assert.ok(cache.maxPending >= 2, 'writes did overlap')
+})
+
+test('a block over the 2 MiB limit fails block_too_large from any adapter, and is not written', async () => {
+  const big = new Uint8Array(MAX_BLOCK_BYTES + 1)
+  const cid = CID.createV1(RAW, await sha256.digest(big))
+  const cache = recordingCache()
+  await assert.rejects(intakeFor(cid, cache, { ordered: false }).take(stream([{ cid, bytes: big, hashed: true }])), {
+    errorClass: 'block_too_large'
+  })
+  assert.equal(cache.written.length, 0)
+})
+
+test('reading stops once the DAG is whole: what follows is never pulled and is no failure', async () => {
+  let pulledAfter = 0
+  async function* withJunk(): AsyncGenerator<AdapterBlock> {
+    yield* fixture.blocks
+    for (let i = 0; i < 100; i++) {
+      pulledAfter++
+      yield { cid: fixture.root, bytes: Uint8Array.of(i) } // would fail wrong_block if read
+    }
+  }
+  const cache = recordingCache()
+  const intake = intakeFor(fixture.root, cache)
+  await intake.take(withJunk())
+  assert.equal(intake.blocks, fixture.blocks.length)
+  assert.equal(pulledAfter, 0)
+})
+
+test('the verified blocks waiting for the cache are bounded in bytes as well as in count', async () => {
+  // A cache that holds every write until released, counting the bytes it holds.
+  let held = 0
+  let most = 0
+  const waiting: Array<() => void> = []
+  const cache = {
+    async put(_cid: CID, bytes: Uint8Array) {
+      held += bytes.byteLength
+      most = Math.max(most, held)
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      held -= bytes.byteLength
+      return true
+    }
+  }
+  const intake = intakeFor(fixture.root, cache, { writesInFlight: 100, maxBufferedBytes: 250_000 })
+  const releaser = setInterval(() => waiting.shift()?.(), 1)
+  try {
+    await intake.take(stream(fixture.blocks))
+  } finally {
+    clearInterval(releaser)
+  }
+  // The bound, plus the one block that crossed it (its write starts before the oldest is awaited).
+  assert.ok(most <= 250_000 + 100_000, `held ${most} bytes at most`)
+  assert.ok(most > 200_000, 'writes did overlap')
 })
