@@ -99,3 +99,21 @@ export class DealFailedError extends Error {
     this.dealStatus = details.dealStatus
   }
 }
+
+/**
+ * A retrieval query (`/fil/retrieval/qry/1.0.0`) got no usable answer: the dial, the stream, the
+ * read (EOF, reset, timeout), an answer over the size cap, or one that is not a QueryResponse. The
+ * message uses the Go node's words ("failed to dial", "failed to open stream to peer", "failed to
+ * read response: EOF", "failed to read response: stream reset") so its `query_error_*` series match.
+ */
+export class QueryFailedError extends Error {
+  static override name = 'QueryFailedError'
+  override name = 'QueryFailedError'
+  readonly code = 'ERR_QUERY_FAILED'
+  /** The provider does not speak the query protocol at all (protocol negotiation failed). */
+  readonly unsupported: boolean
+  constructor(message: string, options?: ErrorOptions & { unsupported?: boolean }) {
+    super(message, options)
+    this.unsupported = options?.unsupported === true
+  }
+}

@@ -25,6 +25,7 @@ export {
   MalformedTransferMessageError,
   PaymentRequiredError,
   type ProviderFailureDetails,
+  QueryFailedError,
   TransferCancelledError,
   TransferMessageTooLargeError,
   TransferReadTimeoutError,
@@ -49,6 +50,22 @@ export {
   type TransferOutcomeKind,
   transferOutcomeError
 } from './outcome.ts'
+export {
+  decodeQueryResponse,
+  decodeRetrievalQuery,
+  encodeQueryResponse,
+  encodeRetrievalQuery,
+  isPricedAsk,
+  QueryItemStatus,
+  type QueryProviderOptions,
+  type QueryResponse,
+  QueryResponseStatus,
+  type QueryStream,
+  queryProvider,
+  queryTotalCost,
+  RETRIEVAL_QUERY_PROTOCOL,
+  type RetrievalQuery
+} from './query.ts'
 export {
   createDataTransferReceiver,
   type DataTransferReceiver,

@@ -10,11 +10,13 @@ export { cidKey, multihashKey } from './keys.ts'
 export {
   CANDIDATE_STAGGER_MS,
   DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
   MAX_BLOCK_BYTES,
   MAX_BUFFERED_BYTES_PER_RETRIEVAL,
   MAX_CAR_HEADER_BYTES,
   MAX_CAR_SECTION_BYTES,
   MAX_CID_BYTES,
+  MAX_QUERY_RESPONSE_BYTES,
   MAX_RACING_ATTEMPTS_PER_PROTOCOL
 } from './limits.ts'
 export { type Logger, silentLogger } from './logger.ts'

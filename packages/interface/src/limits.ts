@@ -50,3 +50,17 @@ export const CANDIDATE_STAGGER_MS = 1_000
 
 /** Attempts of one protocol running at once within a retrieval (the stagger starts at most this many). */
 export const MAX_RACING_ATTEMPTS_PER_PROTOCOL = 3
+
+/**
+ * The largest retrieval query answer (`/fil/retrieval/qry/1.0.0` QueryResponse) read: a real one
+ * (status, sizes, an address, two prices, a message) is under 1 KiB; 64 KiB leaves room for a long
+ * message and nothing more. A longer answer is refused as its length is read, before it is buffered.
+ */
+export const MAX_QUERY_RESPONSE_BYTES = 64 * 1024
+
+/**
+ * How long a retrieval query may take, dial to answer. Boost answers from its index at once; its own
+ * deadlines are 10 s to read the query and 10 s to write the answer. A query runs beside the other
+ * protocols, so a slow one only delays its own Graphsync candidate.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000
