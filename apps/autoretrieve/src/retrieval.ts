@@ -85,6 +85,7 @@ export function createNodeRetriever(parts: {
       events: parts.events,
       logger
     },
-    { maxConcurrentRetrievals: config.maxConcurrentRetrievals }
+    // paid-retrievals off: the query phase passes over a priced Graphsync ask (paid_not_allowed).
+    { maxConcurrentRetrievals: config.maxConcurrentRetrievals, paidRetrievals: config.paidRetrievals }
   )
 }

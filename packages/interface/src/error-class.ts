@@ -28,6 +28,10 @@ export const ERROR_CLASSES = Object.freeze([
   // an ingest limit broken (packages/interface/src/limits.ts): refused before it was buffered
   'block_too_large', // a block (or CAR section) whose length is over MAX_BLOCK_BYTES (2 MiB)
   'header_too_large', // a CAR header whose length is over MAX_CAR_HEADER_BYTES (64 KiB)
+  // the retrieval query phase (/fil/retrieval/qry/1.0.0, Graphsync candidates): passed over, no proposal sent
+  'paid_not_allowed', // the ask has a price (per byte or unseal) and paid-retrievals is off
+  'query_failed', // no usable answer (dial, stream, timeout, size cap, malformed), or the provider answered Error
+  'query_unavailable', // the provider answered Unavailable: no piece holds the payload
   'other' // anything else; the message says what
 ] as const)
 

@@ -49,6 +49,8 @@ export interface RetrieverMetrics {
   ): void
   onRetrievalEnded(ok: boolean): void
   onBytes(protocol: string, bytes: number): void
+  /** A retrieval's query phase settled (Graphsync candidates, `/fil/retrieval/qry/1.0.0`). */
+  onQueries(summary: { answered: number; accepted: number; failures: string[]; passedOver: string[] }): void
 }
 
 /** The retriever's records (its RecordSink), read for the Go node's per-retrieval series. */
@@ -306,6 +308,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
       onBytes: (protocol: string, bytes: number) => {
         bytesIn.inc({ protocol }, bytes)
         go.onBytes(bytes)
+      },
+      onQueries(summary: { answered: number; accepted: number; failures: string[]; passedOver: string[] }) {
+        // A candidate passed over by its answer is a failed attempt of its class (no proposal sent).
+        for (const errorClass of summary.passedOver) errors.inc({ error_class: errorClass })
+        go.onQueries(summary)
       }
     },
     retrievals: go
@@ -336,16 +343,18 @@ const GO_ERROR_OF_CLASS: Record<string, string> = {
   under_maintenance: 'maintenance',
   timeout: 'timeout'
 }
-/** The Go node's query-phase failure series; there is no query protocol (`/fil/retrieval/qry`) here yet. */
-const GO_QUERY_ERRORS = [
-  'query_error_failed_to_dial',
-  'query_error_failed_to_open_stream',
-  'query_error_response_eof',
-  'query_error_response_stream_reset',
-  'query_error_dagstore',
-  'query_error_dealstate',
-  'query_error_error_other_total'
+/** The Go node's query-phase failure series, by the substring it matched in the failure (or the provider's Error message). */
+const GO_QUERY_ERRORS: readonly (readonly [string, string | undefined])[] = [
+  ['query_error_failed_to_dial', 'failed to dial'],
+  ['query_error_failed_to_open_stream', 'failed to open stream to peer'],
+  ['query_error_response_eof', 'failed to read response: EOF'],
+  ['query_error_response_stream_reset', 'failed to read response: stream reset'],
+  ['query_error_dagstore', 'getting pieces for cid'],
+  ['query_error_dealstate', 'failed to fetch storage deal state'],
+  ['query_error_error_other_total', undefined]
 ]
+/** Attempt records of candidates the query phase passed over (no proposal sent). */
+const QUERY_PHASE_CLASSES = new Set(['paid_not_allowed', 'query_failed', 'query_unavailable'])
 const PER_REQUEST_BUCKETS = [0, 1, 2, 3, 4, 5, 10, 20, 40]
 /** Retrievals followed at once for their failed attempts; past this the oldest is forgotten (bounded memory). */
 const MAX_FOLLOWED_RETRIEVALS = 10_000
@@ -375,23 +384,25 @@ function goSeries(
   const goErrors = new Map<string, Counter>()
   for (const name of [...GO_ERROR_MATCHES.map(([n]) => n), 'other'])
     goErrors.set(name, counter(`retrieval_error_${name}_total`, `failed attempts the Go node classed "${name}"`))
-  for (const name of GO_QUERY_ERRORS) counter(name, 'query-phase failures (Go name; no query protocol here: 0)')
-  counter(
+  const queryErrors = GO_QUERY_ERRORS.map(
+    ([name, substring]) => [counter(name, 'retrieval query failures (/fil/retrieval/qry; Go name)'), substring] as const
+  )
+  const withQueries = counter(
     'request_with_successful_queries_total',
-    'retrievals with a successful query (Go name; no query protocol here: 0)'
+    'retrievals with at least one answered retrieval query (Go name)'
   )
-  counter(
+  const withQueriesFiltered = counter(
     'request_with_successful_queries_filtered_total',
-    'retrievals with a successful query after filtering (Go name; no query protocol here: 0)'
+    'retrievals with at least one query answer let through to a proposal (Go name)'
   )
-  histogram(
+  const queriesPerRequest = histogram(
     'successful_queries_per_request_total',
-    'successful queries per retrieval (Go name; no query protocol here)',
+    'answered retrieval queries per retrieval that queried (Go name)',
     PER_REQUEST_BUCKETS
   )
-  histogram(
+  const queriesPerRequestFiltered = histogram(
     'successful_queries_per_request_filtered_total',
-    'successful queries per retrieval after filtering (Go name; no query protocol here)',
+    'query answers let through to a proposal per retrieval that queried (Go name)',
     PER_REQUEST_BUCKETS
   )
   const failedPerRequest = histogram(
@@ -403,6 +414,16 @@ function goSeries(
   /** Failed attempts so far, by retrieval id (insertion order: the oldest first). */
   const failed = new Map<string, number>()
   return {
+    onQueries(summary: { answered: number; accepted: number; failures: string[] }) {
+      if (summary.answered > 0) withQueries.inc()
+      if (summary.accepted > 0) withQueriesFiltered.inc()
+      queriesPerRequest.observe(summary.answered)
+      queriesPerRequestFiltered.observe(summary.accepted)
+      for (const failure of summary.failures) {
+        const [series] = queryErrors.find(([, substring]) => substring === undefined || failure.includes(substring))!
+        series.inc()
+      }
+    },
     onAttemptStarted: () => activeEvents.inc(),
     onAttemptEnded(outcome: string) {
       activeEvents.inc()
@@ -413,7 +434,12 @@ function goSeries(
       if (record.type === 'retrieval-started') {
         failed.set(record.id, 0)
         if (failed.size > MAX_FOLLOWED_RETRIEVALS) failed.delete(failed.keys().next().value as string)
-      } else if (record.type === 'attempt' && record.outcome === 'failed') {
+      } else if (
+        record.type === 'attempt' &&
+        record.outcome === 'failed' &&
+        // Passed over by its query answer: no retrieval was attempted (query_error_* count those).
+        !QUERY_PHASE_CLASSES.has(record.errorClass ?? '')
+      ) {
         goErrors.get(goErrorClass(record.errorClass, record.errorMessage))!.inc()
         const seen = failed.get(record.retrievalId)
         if (seen !== undefined) failed.set(record.retrievalId, seen + 1)

@@ -16,8 +16,12 @@ export interface RaceAttempt {
 }
 
 export interface RaceOptions {
-  /** Candidates by protocol, best first (see `orderCandidates`). */
-  candidates: ReadonlyMap<TransportProtocol, readonly Candidate[]>
+  /**
+   * Candidates by protocol, best first (see `orderCandidates`); or, for a protocol whose order is
+   * still being learnt (Graphsync's query phase), batches as they are ranked: the lane starts with
+   * the first batch, later ones join its back, and the race waits for the feed before it gives up.
+   */
+  candidates: ReadonlyMap<TransportProtocol, readonly Candidate[] | AsyncIterable<readonly Candidate[]>>
   /** Each protocol's first candidate starts this long after the previous protocol's (PROTOCOL_ORDER). */
   staggerMs: number
   /** The next candidate of a protocol starts this long after the one before it. @default CANDIDATE_STAGGER_MS */
@@ -46,6 +50,8 @@ interface Lane {
   /** When (performance.now()) the lane may start its next candidate. */
   dueAt: number
   running: number
+  /** A feed of candidates is still coming. */
+  pending: boolean
 }
 
 interface Running {
@@ -70,14 +76,22 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
   const candidateStaggerMs = options.candidateStaggerMs ?? CANDIDATE_STAGGER_MS
   const width = Math.max(1, options.maxPerProtocol ?? MAX_RACING_ATTEMPTS_PER_PROTOCOL)
   const start = performance.now()
-  const lanes: Lane[] = PROTOCOL_ORDER.filter((p) => (options.candidates.get(p)?.length ?? 0) > 0).map(
-    (protocol, i) => ({
+  const feeds = new Map<Lane, AsyncIterable<readonly Candidate[]>>()
+  const lanes: Lane[] = PROTOCOL_ORDER.filter((p) => {
+    const list = options.candidates.get(p)
+    return list !== undefined && (!Array.isArray(list) || list.length > 0)
+  }).map((protocol, i) => {
+    const list = options.candidates.get(protocol)!
+    const lane: Lane = {
       protocol,
-      queue: options.candidates.get(protocol)!.map((candidate) => ({ candidate, requeues: 0 })),
+      queue: Array.isArray(list) ? list.map((candidate) => ({ candidate, requeues: 0 })) : [],
       dueAt: start + i * staggerMs,
-      running: 0
-    })
-  )
+      running: 0,
+      pending: !Array.isArray(list)
+    }
+    if (!Array.isArray(list)) feeds.set(lane, list as AsyncIterable<readonly Candidate[]>)
+    return lane
+  })
   const running = new Set<Running>()
   const errors: AttemptError[] = []
   let winner: Running | undefined
@@ -85,6 +99,23 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
   let wake: () => void = () => {}
   const onAbort = () => wake()
   signal.addEventListener('abort', onAbort)
+  let over = false
+  for (const [lane, feed] of feeds) {
+    ;(async () => {
+      try {
+        for await (const batch of feed) {
+          if (over) break
+          lane.queue.push(...batch.map((candidate) => ({ candidate, requeues: 0 })))
+          wake()
+        }
+      } catch {
+        // A feed that fails adds no more candidates; what it gave is still raced.
+      } finally {
+        lane.pending = false
+        wake()
+      }
+    })()
+  }
 
   const cancelOthers = (keep: Running | undefined, why: string) => {
     for (const r of running) if (r !== keep) r.controller.abort(new DOMException(why, 'AbortError'))
@@ -170,7 +201,7 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
           if (lane.queue.length > 0 && lane.running < width) nextDue = Math.min(nextDue, lane.dueAt)
         }
       }
-      if (running.size === 0 && lanes.every((l) => l.queue.length === 0)) break
+      if (running.size === 0 && lanes.every((l) => l.queue.length === 0 && !l.pending)) break
       await new Promise<void>((resolve) => {
         wake = resolve
         if (Number.isFinite(nextDue)) {
@@ -183,6 +214,7 @@ export async function race(options: RaceOptions): Promise<RaceResult> {
       })
     }
   } finally {
+    over = true
     signal.removeEventListener('abort', onAbort)
     cancelOthers(undefined, 'the retrieval ended')
     await Promise.all([...running].map((r) => r.settled))

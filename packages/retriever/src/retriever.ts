@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
 import { type AttemptComponents, runAttempt } from './attempt.ts'
 import { findCandidates, mergeByPeer, orderCandidates, screenCandidates } from './candidates.ts'
 import { DEFAULT_PROTOCOL_STAGGER_MS } from './constants.ts'
-import { RetrievalFailedError } from './errors.ts'
+import { type AttemptError, RetrievalFailedError } from './errors.ts'
 import { type Running, RunningRetrievals } from './joining.ts'
 import { KeyedLimiter } from './limiter.ts'
+import { queryPhase } from './query-phase.ts'
 import { race } from './race.ts'
 import { ProviderScores } from './scores.ts'
 import type {
@@ -132,9 +134,63 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     } catch (err) {
       return fail('retrieval_failed', err as Error)
     }
+    // Graphsync candidates are queried first (/fil/retrieval/qry/1.0.0), beside the other lanes:
+    // their lane starts with the answers, ranked by price; a priced or unavailable one gets no proposal.
+    const ordered: Map<TransportProtocol, Candidate[] | AsyncIterable<readonly Candidate[]>> = orderCandidates(
+      accepted,
+      scores
+    )
+    const passedOver: AttemptError[] = []
+    const queries = new AbortController()
+    const graphsync = adapters.get('graphsync')
+    const graphsyncCandidates = ordered.get('graphsync')
+    if (graphsync?.query !== undefined && Array.isArray(graphsyncCandidates)) {
+      ordered.set(
+        'graphsync',
+        queryPhase({
+          adapter: graphsync,
+          candidates: graphsyncCandidates,
+          root: cid,
+          signal: AbortSignal.any([signal, queries.signal]),
+          paidRetrievals: init.paidRetrievals ?? false,
+          timeoutMs: init.queryTimeoutMs,
+          onPassedOver: (candidate, error, queriedAt) => {
+            passedOver.push(error)
+            records?.record({
+              type: 'attempt',
+              id: randomUUID(),
+              retrievalId: id,
+              provider: candidate.peerId,
+              protocol: 'graphsync',
+              startedAt: queriedAt,
+              connectedAt: null,
+              firstByteAt: null,
+              endedAt: new Date(),
+              bytes: 0,
+              blocks: 0,
+              outcome: 'failed',
+              errorClass: error.errorClass,
+              errorMessage: error.message
+            })
+            options.onProgress?.({
+              type: 'attempt-failed',
+              provider: candidate.peerId,
+              protocol: 'graphsync',
+              errorClass: error.errorClass,
+              message: error.message
+            })
+            logger?.debug(
+              { provider: candidate.peerId, errorClass: error.errorClass, err: error.message },
+              'passed over'
+            )
+          },
+          onSettled: (summary) => events?.onQueries?.(summary)
+        })
+      )
+    }
     try {
       const outcome = await race({
-        candidates: orderCandidates(accepted, scores),
+        candidates: ordered,
         staggerMs: stagger,
         candidateStaggerMs: init.candidateStaggerMs,
         signal,
@@ -161,12 +217,13 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         return finish({ ok: true, id, root, blocks, bytes, provider: candidate.peerId, protocol })
       }
       if (signal.aborted) return fail('retrieval_failed', signal.reason as Error)
-      const { errors } = outcome
+      const errors = [...passedOver, ...outcome.errors]
       const reason: FailureReason =
         errors.length > 0 && errors.every((e) => e.errorClass === 'timeout') ? 'timeout' : 'retrieval_failed'
       const message = `all ${errors.length} attempts for ${root} failed: ${errors.map((e) => e.message).join('; ')}`
       return fail(reason, new RetrievalFailedError(reason, errors, message))
     } finally {
+      queries.abort()
       releaseGlobal()
     }
   }

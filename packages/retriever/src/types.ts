@@ -1,3 +1,4 @@
+import type { QueryResponse } from '@autoretrieve/filecoin'
 import type { AbortOptions, ErrorClass, Logger, RetrievalRecord } from '@autoretrieve/interface'
 import type { PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
@@ -36,6 +37,11 @@ export interface ProtocolAdapter {
   /** Whether this candidate can be reached by this protocol at all. */
   supports(candidate: Candidate): boolean
   retrieve(candidate: Candidate, root: CID, ctx: AdapterContext): AsyncIterable<AdapterBlock>
+  /**
+   * Asks the provider its terms before any proposal (Graphsync: `/fil/retrieval/qry/1.0.0`).
+   * Throws the filecoin package's QueryFailedError when there is no usable answer.
+   */
+  query?(candidate: Candidate, root: CID, options: { signal: AbortSignal; timeoutMs?: number }): Promise<QueryResponse>
 }
 
 /** Why a whole retrieval failed: the retrieval-level members of `ErrorClass`. */
@@ -70,6 +76,8 @@ export interface RetrieverEvents {
   ): void
   onRetrievalEnded?(ok: boolean, reason?: FailureReason): void
   onBytes?(protocol: TransportProtocol, bytes: number): void
+  /** Once per retrieval whose Graphsync candidates were queried, when every query has settled. */
+  onQueries?(summary: QueryPhaseSummary): void
   /** Once per retrieval as it ends, with what it came to (the node's `log-retrieval-stats` line). */
   onRetrievalFinished?(summary: RetrievalFinished): void
 }
@@ -110,6 +118,20 @@ export interface RetrieverComponents {
   logger?: Logger
 }
 
+/** What one retrieval's query phase came to (the Go node's `*_successful_queries*` and `query_error_*` series). */
+export interface QueryPhaseSummary {
+  /** Candidates asked. */
+  asked: number
+  /** Queries that got a QueryResponse (any status). */
+  answered: number
+  /** Candidates the answers let through to a proposal (Available, and free unless paid-retrievals is on). */
+  accepted: number
+  /** The messages of queries with no usable answer, or answered Error (the provider's words). */
+  failures: string[]
+  /** The class each passed-over candidate was recorded with. */
+  passedOver: ErrorClass[]
+}
+
 export interface RetrieverInit {
   /** Retrievals at once across all providers; 0 = unlimited. @default 0 */
   maxConcurrentRetrievals?: number
@@ -117,6 +139,13 @@ export interface RetrieverInit {
   staggerMs?: number
   /** Start the next candidate of one protocol this long after the previous one. @default 1000 (CANDIDATE_STAGGER_MS) */
   candidateStaggerMs?: number
+  /**
+   * `paid-retrievals`: false (default) passes over a Graphsync provider whose query answer asks a
+   * price (`paid_not_allowed`) without proposing to it.
+   */
+  paidRetrievals?: boolean
+  /** Dial-to-answer bound of each retrieval query. @default DEFAULT_QUERY_TIMEOUT_MS */
+  queryTimeoutMs?: number
 }
 
 export interface RetrieveOptions extends AbortOptions {

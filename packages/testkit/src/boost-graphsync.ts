@@ -3,10 +3,14 @@ import {
   DealStatus,
   dealProposalFromNode,
   dealResponseToNode,
+  decodeRetrievalQuery,
   EXTENSION_DATA_TRANSFER,
   EXTENSION_INCOMING_REQUEST,
+  encodeQueryResponse,
   encodeTransferMessage,
   MessageType,
+  QueryResponseStatus,
+  RETRIEVAL_QUERY_PROTOCOL,
   type TransferMessage,
   transferMessageFromNode,
   transferMessageToNode,
@@ -29,6 +33,11 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 
 type Host = GraphsyncComponents['libp2p']
+interface QueryStreamLike extends AsyncIterable<Uint8Array | { subarray(): Uint8Array }> {
+  send(data: Uint8Array): boolean
+  close(): Promise<void>
+  abort(err: Error): void
+}
 type PeerId = Parameters<NonNullable<GraphsyncInit['onResponseEnded']>>[1]
 
 export type GraphsyncFault = 'none' | 'reject' | 'too-many-deals' | 'reset' | 'wrong-block' | 'payment'
@@ -40,6 +49,26 @@ export interface BoostGraphsyncStats {
   graphsyncInFlight: number
   graphsyncMaxInFlight: number
   completesSent: number
+  /** Retrieval queries (`/fil/retrieval/qry/1.0.0`) answered. */
+  queriesAnswered: number
+  /** Deal proposals received (every Graphsync request carrying a RetrievalDealProposal voucher). */
+  proposalsReceived: number
+}
+
+/**
+ * How the stand-in answers retrieval queries: with its terms (`answer`), `unavailable` (Status 1,
+ * Boost's "no piece contains the payload"), `error` (Status 2 with a message), or `hang` (reads the
+ * query and never answers). `none`: the protocol is not registered (a plain go-graphsync peer).
+ */
+export type QueryMode = 'answer' | 'unavailable' | 'error' | 'hang' | 'none'
+
+export interface BoostAsk {
+  /** attoFIL per byte. @default 0n */
+  pricePerByte?: bigint
+  /** attoFIL to unseal. @default 0n */
+  unsealPrice?: bigint
+  /** @default 'answer' */
+  queryMode?: QueryMode
 }
 
 const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
@@ -79,6 +108,10 @@ export function createBoostGraphsync(parts: {
   /** Awaited before each request is validated (the stand-in's injected latency). */
   beforeAnswer?(): Promise<void>
   stats: BoostGraphsyncStats
+  /** The terms it answers queries with; free and answering by default. */
+  ask?: BoostAsk
+  /** The unpadded size of the piece holding `root` (the query's `Size`). */
+  sizeOf?(root: CID): Promise<bigint | undefined>
 }) {
   const { libp2p, stats } = parts
   const channels = new Map<string, { transferId: bigint; dealId: bigint }>()
@@ -114,6 +147,7 @@ export function createBoostGraphsync(parts: {
     if (dt.voucherType !== VoucherType.DealProposal || (dt.type !== MessageType.New && dt.type !== MessageType.Restart))
       return { accept: false, status: ResponseStatus.RequestFailedUnknown }
     const proposal = dealProposalFromNode(dt.voucher)
+    stats.proposalsReceived++
     dealId = proposal.id
     if (proposal.params.pricePerByte !== 0n || proposal.params.unsealPrice !== 0n)
       return { accept: false, status: ResponseStatus.RequestFailedUnknown }
@@ -131,6 +165,49 @@ export function createBoostGraphsync(parts: {
     stats.graphsyncMaxInFlight = Math.max(stats.graphsyncMaxInFlight, stats.graphsyncInFlight)
     const accepted = transferMessageToNode(dtResponse(ids(), MessageType.New, true, DealStatus.Accepted))
     return { accept: true, extensions: { [EXTENSION_INCOMING_REQUEST]: accepted, [EXTENSION_DATA_TRANSFER]: accepted } }
+  }
+
+  /** Boost's query handler: one Query map in, one QueryResponse map out, then close. */
+  async function answerQuery(stream: QueryStreamLike, mode: QueryMode) {
+    try {
+      let query: ReturnType<typeof decodeRetrievalQuery> | undefined
+      for await (const chunk of stream) {
+        // A query is ~60 bytes and arrives in one chunk on loopback.
+        query = decodeRetrievalQuery(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+        break
+      }
+      if (query === undefined || mode === 'hang') return
+      const size = await parts.sizeOf?.(query.payloadCid)
+      const found = size !== undefined && mode === 'answer'
+      const status =
+        mode === 'error'
+          ? QueryResponseStatus.Error
+          : found
+            ? QueryResponseStatus.Available
+            : QueryResponseStatus.Unavailable
+      stream.send(
+        encodeQueryResponse({
+          status,
+          pieceCidFound: found ? 0 : 1,
+          size: size ?? 0n,
+          paymentAddress: Uint8Array.of(0x00, 0xe8, 0x07), // f01000
+          minPricePerByte: parts.ask?.pricePerByte ?? 0n,
+          maxPaymentInterval: 1n << 20n,
+          maxPaymentIntervalIncrease: 1n << 20n,
+          message:
+            mode === 'error'
+              ? 'failed to fetch storage deal state: stand-in error'
+              : found
+                ? ''
+                : `getting pieces for cid ${query.payloadCid}: no piece`,
+          unsealPrice: parts.ask?.unsealPrice ?? 0n
+        })
+      )
+      stats.queriesAnswered++
+      await stream.close()
+    } catch (err) {
+      stream.abort(err as Error)
+    }
   }
 
   async function sendComplete(peer: PeerId, ids: { transferId: bigint; dealId: bigint }) {
@@ -184,11 +261,14 @@ export function createBoostGraphsync(parts: {
       await libp2p.handle(DATA_TRANSFER_PROTOCOL, (stream: { close(): Promise<void> }) => {
         stream.close().catch(() => {})
       })
+      const mode = parts.ask?.queryMode ?? 'answer'
+      if (mode !== 'none') await libp2p.handle(RETRIEVAL_QUERY_PROTOCOL, (stream) => answerQuery(stream, mode))
       await graphsync.start()
     },
     async stop() {
       await graphsync.stop()
       await libp2p.unhandle(DATA_TRANSFER_PROTOCOL)
+      if ((parts.ask?.queryMode ?? 'answer') !== 'none') await libp2p.unhandle(RETRIEVAL_QUERY_PROTOCOL)
     },
     resetFaultCounter() {
       sentForFault = 0

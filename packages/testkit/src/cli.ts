@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
+import type { QueryMode } from './boost-graphsync.ts'
 import { type EstuaryFault, startEstuary } from './estuary.ts'
 import { startIndexer } from './indexer.ts'
 import { startLotus } from './lotus.ts'
@@ -35,8 +36,20 @@ program
     'none|wrong-block|truncate|reject|too-many-deals|status404|status500|slow:<bytes/s>|delay:<ms>|huge-block|huge-header|hang|trailing-junk',
     'none'
   )
+  .option('--price-per-byte <attoFIL>', 'graphsync: MinPricePerByte its query answer asks', '0')
+  .option('--unseal-price <attoFIL>', 'graphsync: UnsealPrice its query answer asks', '0')
+  .addOption(
+    new Option('--query <mode>', 'graphsync: how it answers /fil/retrieval/qry/1.0.0')
+      .choices(['answer', 'unavailable', 'error', 'hang', 'none'])
+      .default('answer')
+  )
   .action(async (opts) => {
     const p = await startProvider({
+      ask: {
+        pricePerByte: BigInt(opts.pricePerByte),
+        unsealPrice: BigInt(opts.unsealPrice),
+        queryMode: opts.query as QueryMode
+      },
       cars: opts.car,
       protocols: String(opts.protocols).split(',') as ProviderProtocol[],
       fault: opts.fault as ProviderFault,

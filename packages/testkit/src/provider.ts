@@ -16,7 +16,7 @@ import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
-import { createBoostGraphsync, type GraphsyncFault } from './boost-graphsync.ts'
+import { type BoostAsk, createBoostGraphsync, type GraphsyncFault } from './boost-graphsync.ts'
 import { serveLoopback } from './serve-http.ts'
 
 export type ProviderFault =
@@ -63,6 +63,8 @@ export interface ProviderInit {
   fault?: ProviderFault
   httpPort?: number
   libp2pPort?: number
+  /** Graphsync: the terms its retrieval query answers with (free by default), or how it fails. */
+  ask?: BoostAsk
 }
 
 /**
@@ -94,6 +96,8 @@ export async function startProvider(init: ProviderInit) {
     graphsyncInFlight: 0,
     graphsyncMaxInFlight: 0,
     completesSent: 0,
+    queriesAnswered: 0,
+    proposalsReceived: 0,
     /** Junk bytes the hostile faults wrote (what reached the socket; the client may stop reading sooner). */
     junkBytesSent: 0
   }
@@ -238,7 +242,15 @@ export async function startProvider(init: ProviderInit) {
         beforeAnswer: async () => {
           if (fault.startsWith('delay:')) await sleep(Number(fault.slice(6)))
         },
-        stats
+        stats,
+        ask: init.ask,
+        // The piece's size: the DAG's bytes under a root it holds (a stand-in has no padding).
+        sizeOf: async (root) => {
+          if (!roots.some((r) => r.equals(root))) return undefined
+          let total = 0n
+          for (const b of blocks.values()) total += BigInt(b.bytes.byteLength)
+          return total
+        }
       })
     : undefined
   await graphsync?.start()

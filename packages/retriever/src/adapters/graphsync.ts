@@ -5,6 +5,7 @@ import {
   EXTENSION_DATA_TRANSFER,
   findTransferMessage,
   interpretTransferMessage,
+  queryProvider,
   transferMessageToNode,
   transferOutcomeError
 } from '@autoretrieve/filecoin'
@@ -41,13 +42,23 @@ const nextId = () => ++lastId
  * access control).
  */
 export function createGraphsyncAdapter(components: {
-  libp2p: Pick<Libp2p, 'dial'>
+  libp2p: Pick<Libp2p, 'dial' | 'dialProtocol'>
   graphsync: Pick<Graphsync, 'request'>
 }): ProtocolAdapter {
   return {
     protocol: 'graphsync',
     ordered: true,
     supports: (c: Candidate) => c.addrs.some((a) => !a.includes('/http')),
+    // The query phase (data-transfer.md §7): the provider's terms, asked before any proposal.
+    query(candidate, root, options) {
+      const peer = peerIdFromString(candidate.peerId)
+      const addrs = candidate.addrs.filter((a) => !a.includes('/http')).map((a) => multiaddr(a))
+      return queryProvider(
+        (protocol, opts) => components.libp2p.dialProtocol(addrs.length > 0 ? addrs : peer, protocol, opts),
+        root,
+        options
+      )
+    },
     async *retrieve(candidate: Candidate, root: CID, ctx: AdapterContext): AsyncGenerator<AdapterBlock> {
       const peer = peerIdFromString(candidate.peerId)
       try {
