@@ -6,6 +6,8 @@
  * format, and the Go reference peers (kubo, a go-graphsync responder), built once from go/. The
  * `autoretrieve-testkit` bin runs the stand-ins as processes.
  */
+
+export type { BoostAsk, QueryMode } from './boost-graphsync.ts'
 export {
   type EstuaryAutoretrieve,
   type EstuaryDeal,
