@@ -296,7 +296,9 @@ export async function startNode(
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     if (config.paidRetrievals)
-      logger.warn('paid-retrievals is set, but this node makes free retrievals only; paid deals are skipped')
+      logger.warn(
+        'paid-retrievals is set, but this node cannot pay yet: a priced Graphsync ask is sent a free proposal, which a provider refuses'
+      )
     logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
 
     return {
