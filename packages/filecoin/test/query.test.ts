@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MAX_QUERY_RESPONSE_BYTES } from '@autoretrieve/interface'
-import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import {
   decodeQueryResponse,
@@ -99,7 +98,10 @@ test('a QueryResponse without Status, or with a wrong-typed field, is refused na
 
 type After = { after(fn: () => Promise<unknown>): void }
 
-async function pair(t: After, answer: (query: Uint8Array) => Uint8Array | 'hang' | 'close'): Promise<Libp2p> {
+type Dial = Parameters<typeof queryProvider>[0]
+
+/** A provider answering queries with `answer`; returns the client's dial to it. */
+async function pair(t: After, answer: (query: Uint8Array) => Uint8Array | 'hang' | 'close'): Promise<Dial> {
   const client = await loopbackNode()
   const provider = await loopbackNode()
   t.after(() => Promise.all([client.stop(), provider.stop()]))
@@ -112,9 +114,7 @@ async function pair(t: After, answer: (query: Uint8Array) => Uint8Array | 'hang'
       return
     }
   })
-  const dial = (protocol: string, options: { signal?: AbortSignal }) =>
-    client.dialProtocol(provider.getMultiaddrs(), protocol, options)
-  return Object.assign(client, { dialQuery: dial })
+  return (protocol, options) => client.dialProtocol(provider.getMultiaddrs(), protocol, options)
 }
 
 test('queryProvider asks over /fil/retrieval/qry/1.0.0 and reads the answer', async (t) => {
@@ -123,7 +123,7 @@ test('queryProvider asks over /fil/retrieval/qry/1.0.0 and reads the answer', as
     seen = q
     return fromHex(RESPONSE_HEX)
   })
-  const response = await queryProvider((client as never as { dialQuery: never }).dialQuery, root)
+  const response = await queryProvider(client, root)
   assert.deepEqual(response, ask)
   assert.equal(toHex(seen!), QUERY_HEX)
 })
@@ -133,7 +133,7 @@ test('an answer declaring more than the cap is refused before it is buffered', a
   const huge = fromHex(`a1${str('Message')}7a00100000${'41'.repeat(64)}`)
   const client = await pair(t, () => huge)
   await assert.rejects(
-    queryProvider((client as never as { dialQuery: never }).dialQuery, root),
+    queryProvider(client, root),
     (err: Error) =>
       err instanceof QueryFailedError && err.message.includes(`larger than ${MAX_QUERY_RESPONSE_BYTES} bytes`)
   )
@@ -143,13 +143,13 @@ test('a provider that never answers fails the query at its timeout; one that clo
   const hang = await pair(t, () => 'hang')
   const started = Date.now()
   await assert.rejects(
-    queryProvider((hang as never as { dialQuery: never }).dialQuery, root, { timeoutMs: 200 }),
+    queryProvider(hang, root, { timeoutMs: 200 }),
     (err: Error) => err instanceof QueryFailedError && /timed out after 200 ms/.test(err.message)
   )
   assert.ok(Date.now() - started < 5_000, 'bounded by the timeout')
   const closes = await pair(t, () => 'close')
   await assert.rejects(
-    queryProvider((closes as never as { dialQuery: never }).dialQuery, root),
+    queryProvider(closes, root),
     (err: Error) => err instanceof QueryFailedError && err.message === 'failed to read response: EOF'
   )
 })

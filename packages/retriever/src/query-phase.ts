@@ -141,6 +141,7 @@ export async function* queryPhase(options: QueryPhaseOptions): AsyncGenerator<Ca
       continue
     }
     if (signal.aborted) return
+    const onAbort = () => wake()
     await new Promise<void>((resolve) => {
       wake = resolve
       if (firstKeptAt !== undefined && first) {
@@ -150,7 +151,8 @@ export async function* queryPhase(options: QueryPhaseOptions): AsyncGenerator<Ca
           resolve()
         }
       }
-      signal.addEventListener('abort', () => wake(), { once: true })
+      signal.addEventListener('abort', onAbort, { once: true })
     })
+    signal.removeEventListener('abort', onAbort)
   }
 }
