@@ -227,7 +227,10 @@ test('the Go README example starts the node; its miners resolve through Lotus', 
 test('a key of an earlier Go release loads with one warning naming it; one no release had exits 2', async (t) => {
   const dataDir = await tempDataDir(t)
   await mkdir(dataDir, { recursive: true })
-  await writeFile(join(dataDir, 'config.yaml'), 'endpoint-url: http://old.example\nadvertise-interval: 1m\ninstance-name: x\n')
+  await writeFile(
+    join(dataDir, 'config.yaml'),
+    'endpoint-url: http://old.example\nadvertise-interval: 1m\ninstance-name: x\n'
+  )
   const res = await runCli(['--data-dir', dataDir, 'print-config'], cliEnv())
   assert.equal(res.code, 0, res.stderr)
   assert.match(res.stdout, /lookup-endpoint-url: http:\/\/old\.example/)

@@ -17,7 +17,8 @@ import {
   updateConfigKeys
 } from '../src/index.ts'
 
-const GO_README_EXAMPLE = `advertise-endpoint-url: https://api.estuary.tech/autoretrieve/heartbeat
+/** A Go config with every key given a value (the README's own example is GO_README_LITERAL below). */
+const GO_FULL_EXAMPLE = `advertise-endpoint-url: https://api.estuary.tech/autoretrieve/heartbeat
 advertise-endpoint-token: AUTORETRIEVE-TOKEN
 heartbeat-interval: 30s
 lookup-endpoint-type: indexer
@@ -58,8 +59,8 @@ async function withYaml(t: { after(fn: () => Promise<void>): void }, text: strin
   return dataDir
 }
 
-test('the Go README example loads with its values; miner configs fill in from the default', async (t) => {
-  const dataDir = await withYaml(t, GO_README_EXAMPLE)
+test('a Go config with every key set loads with its values; miner configs fill in from the default', async (t) => {
+  const dataDir = await withYaml(t, GO_FULL_EXAMPLE)
   const { config, created } = await loadConfig({ flags: { dataDir }, env: {} })
   assert.equal(created, false)
   assert.equal(config.pruneThresholdBytes, 1024 ** 3)
@@ -220,7 +221,7 @@ test('the default config lists every key and loads back to the defaults', () => 
 test('print-config redacts secrets and the database password, and loads back', async (t) => {
   const dataDir = await withYaml(
     t,
-    `${GO_README_EXAMPLE}admin-token: admin-secret\ndatabase-url: postgres://u:dbpass@127.0.0.1/db\n`
+    `${GO_FULL_EXAMPLE}admin-token: admin-secret\ndatabase-url: postgres://u:dbpass@127.0.0.1/db\n`
   )
   const { config } = await loadConfig({ flags: { dataDir }, env: {} })
   const text = renderConfigYaml(config, { redact: true })

@@ -96,7 +96,8 @@ function namesOf(snapshot: PolicySnapshot, ids: readonly string[]): readonly str
 }
 
 /** The miner addresses on the deny list that have no peer ID yet (none while resolution is not in use). */
-export function unresolvedDenials(snapshot: PolicySnapshot): string[] {
+export function unresolvedDenials(snapshot: PolicySnapshot): readonly string[] {
+  if (snapshot.unresolvedDenials !== undefined) return snapshot.unresolvedDenials
   const resolutions = snapshot.resolutions
   if (resolutions === undefined) return []
   return [...snapshot.deniedProviders.keys()].filter(
@@ -134,8 +135,12 @@ export function withResolutions(
         return [key, (r === undefined ? plain : { ...plain, resolution: r }) as T]
       })
     )
+  const unresolved = [...snapshot.deniedProviders.keys()].filter(
+    (p) => isFilecoinAddress(p) && mine.get(p)?.state !== 'resolved'
+  )
   return Object.freeze({
     ...snapshot,
+    unresolvedDenials: Object.freeze(unresolved),
     deniedProviders: decorate(snapshot.deniedProviders),
     allowedProviders: decorate(snapshot.allowedProviders),
     minerConfigs: decorate(snapshot.minerConfigs),

@@ -80,6 +80,8 @@ export interface PolicySnapshot {
   readonly resolutions?: ReadonlyMap<string, MinerResolution>
   /** Peer ID -> the listed miner addresses resolved to it. */
   readonly addressesByPeer?: ReadonlyMap<string, readonly string[]>
+  /** The deny list's miner addresses with no peer ID yet (worked out once per snapshot). */
+  readonly unresolvedDenials?: readonly string[]
 }
 
 export type ProviderVerdict = { allowed: true } | { allowed: false; reason: PolicyReason }

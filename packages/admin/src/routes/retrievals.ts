@@ -23,7 +23,7 @@ export interface CidState {
   isCached(cid: string): Promise<boolean>
   policyVersion(): number
   /** Miner addresses on the deny list with no peer ID yet: providers known only by peer ID are held back. */
-  unresolvedDenials?(): string[]
+  unresolvedDenials?(): readonly string[]
 }
 
 const query = z
