@@ -19,7 +19,7 @@ import type { Logger } from './logger.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
-import { statsReader } from './stats.ts'
+import { createRetrievalTally, statsReader } from './stats.ts'
 
 /**
  * Verified blocks kept in memory by the cache. Peers fetching the same DAG at once ask for the
@@ -150,6 +150,8 @@ export async function startNode(
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
+    // The console's outcome and time-to-first-byte counters, beside the metrics.
+    const tally = createRetrievalTally()
 
     let bitswapRef: BitswapServer | undefined
     const retriever = config.disableRetrieval
@@ -162,7 +164,7 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records,
-          events: metrics.retriever,
+          events: tally.events(metrics.retriever),
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
@@ -208,7 +210,17 @@ export async function startNode(
             cache.stats()
           }
         },
-        stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
+        stats: statsReader({
+          bitswap,
+          retriever,
+          cache,
+          pruneThresholdBytes: config.pruneThresholdBytes,
+          records,
+          policy,
+          heartbeat,
+          tally,
+          peers: () => host.getPeers().length
+        }),
         peers: () => bitswap.peers(),
         cache: { importCar: (body, options) => importCar(cache, body, options) },
         heartbeat,

@@ -1,6 +1,8 @@
 import type { StatsSnapshot } from '@autoretrieve/admin'
 import type { BitswapServer } from '@autoretrieve/bitswap'
 import type { BlockCache } from '@autoretrieve/blockcache'
+import type { Heartbeat } from '@autoretrieve/estuary'
+import type { RetrieverEvents } from '@autoretrieve/retriever'
 import type { RecordWriter } from '@autoretrieve/store'
 import type { PolicyService } from './policy-service.ts'
 import type { createNodeRetriever } from './retrieval.ts'
@@ -11,9 +13,45 @@ export interface StatsParts {
   /** Absent when retrieval is disabled: its counters read 0. */
   retriever?: Pick<ReturnType<typeof createNodeRetriever>, 'stats'>
   cache: Pick<BlockCache, 'stats'>
+  pruneThresholdBytes: number
   records: Pick<RecordWriter, 'stats'>
   policy: Pick<PolicyService, 'current'>
+  heartbeat: Pick<Heartbeat, 'status'>
+  /** Outcomes and time to first byte, counted from the retriever's events. */
+  tally: Pick<RetrievalTally, 'read'>
   peers: () => number
+}
+
+/** Counts what the retriever's totals do not: finished retrievals by outcome, and time to first byte. */
+export interface RetrievalTally {
+  /** The retriever's events: counted here, then passed on to `next` (the metrics). */
+  events(next: RetrieverEvents): RetrieverEvents
+  read(): Pick<StatsSnapshot, 'ttfb'> & { byOutcome: Record<string, number> }
+}
+
+export function createRetrievalTally(): RetrievalTally {
+  // Outcomes come from a small fixed set (success and the retriever's FailureReasons), so this stays small.
+  const byOutcome: Record<string, number> = {}
+  const ttfb = { count: 0, totalMs: 0, lastMs: null as number | null }
+  return {
+    events: (next) => ({
+      ...next,
+      onAttemptEnded(protocol, outcome, info) {
+        if (info.ttfbMs !== undefined) {
+          ttfb.count++
+          ttfb.totalMs += info.ttfbMs
+          ttfb.lastMs = info.ttfbMs
+        }
+        next.onAttemptEnded?.(protocol, outcome, info)
+      },
+      onRetrievalEnded(ok, reason) {
+        const key = ok ? 'success' : (reason ?? 'failed')
+        byOutcome[key] = (byOutcome[key] ?? 0) + 1
+        next.onRetrievalEnded?.(ok, reason)
+      }
+    }),
+    read: () => ({ byOutcome: { ...byOutcome }, ttfb: { ...ttfb } })
+  }
 }
 
 /**
@@ -22,13 +60,17 @@ export interface StatsParts {
  */
 export function statsReader(parts: StatsParts): () => StatsSnapshot {
   const startedAt = Date.now()
+  const startedAtIso = new Date(startedAt).toISOString()
   return () => {
     const b = parts.bitswap.stats()
     const r = parts.retriever?.stats()
     const c = parts.cache.stats()
     const w = parts.records.stats()
+    const h = parts.heartbeat.status()
+    const t = parts.tally.read()
     return {
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      startedAt: startedAtIso,
       policyVersion: parts.policy.current().version,
       peers: parts.peers(),
       wants: b.wants,
@@ -38,10 +80,22 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
       blocksSent: b.blocksSent,
       haves: b.haves,
       dontHaves: b.dontHaves,
-      retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
+      retrievals: {
+        active: r?.active ?? 0,
+        succeeded: r?.succeeded ?? 0,
+        failed: r?.failed ?? 0,
+        byOutcome: t.byOutcome
+      },
       bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
-      cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
-      records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
+      ttfb: t.ttfb,
+      cache: {
+        blocks: c.blocks,
+        bytes: c.bytes,
+        diskBytes: c.diskBytes,
+        pruneThresholdBytes: parts.pruneThresholdBytes
+      },
+      records: { buffered: w.buffered, written: w.written, dropped: w.dropped },
+      heartbeat: { state: h.state, lastSuccessAt: h.lastSuccessAt, lastError: h.lastError }
     }
   }
 }
