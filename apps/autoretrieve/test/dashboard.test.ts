@@ -243,17 +243,18 @@ test('the console: live panels, plots, every editor with a second instance chang
 
   // Retrievals: time, root, provider, protocol, bytes, duration, outcome.
   await page.waitForFunction(
-    (root) => Array.from(document.querySelectorAll('#retrievals tbody tr')).some((r) => r.textContent?.includes(root)),
+    (root) => document.querySelector(`#retrievals tbody td[title="${root}"]`) !== null,
     fixture.root.toString(),
     WAIT
   )
   const ok = page.locator(`#retrievals tbody tr:has(td[title="${fixture.root}"])`).first()
   const cells = await ok.locator('td').allTextContents()
   assert.match(cells[0], /^\d\d:\d\d:\d\d$/)
-  assert.equal(cells[1], fixture.root.toString())
+  assert.equal(await ok.locator('td').nth(1).getAttribute('title'), fixture.root.toString())
+  assert.equal(cells[1], `${fixture.root.toString().slice(0, 7)}…${fixture.root.toString().slice(-7)}`)
   await until(
     'the provider on the row',
-    () => ok.locator('td').nth(2).textContent(),
+    () => ok.locator('td').nth(2).getAttribute('title'),
     (s) => s === provider.peerId
   )
   assert.equal(await ok.locator('td').nth(3).textContent(), 'http')
@@ -292,7 +293,7 @@ test('the console: live panels, plots, every editor with a second instance chang
   await page.waitForFunction(
     (root) => {
       const rows = Array.from(document.querySelectorAll('#retrievals tbody tr'))
-      return rows.length === 1 && rows[0].textContent?.includes(root)
+      return rows.length === 1 && rows[0].querySelector(`td[title="${root}"]`) !== null
     },
     fixture.root.toString(),
     WAIT
@@ -446,6 +447,10 @@ test('the console: live panels, plots, every editor with a second instance chang
     () => /is denied now at policy version/.test(document.getElementById('why-body')?.textContent ?? ''),
     null,
     WAIT
+  )
+  assert.match(
+    (await page.textContent('#why-body')) ?? '',
+    /It matches the CID deny entry .*, from api: “bulk from the second node” \(policy version \d+\)\./
   )
 
   // Liveness: the stream drops when the node stops, the page says it is reconnecting, and it is

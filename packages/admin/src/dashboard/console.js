@@ -449,9 +449,8 @@
         el(
           'td',
           { class: 'act' },
-          e.origin === 'config'
-            ? el('span', { class: 'muted', title: 'set in config.yaml: edit the file and reload', text: 'config' })
-            : el('button', { type: 'button', class: 'danger', text: 'Remove', onclick: () => removeEntry(def, v) })
+          // A config.yaml entry is removable too: the API stores a tombstone over it (the merge rule).
+          el('button', { type: 'button', class: 'danger', text: 'Remove', onclick: () => removeEntry(def, v) })
         )
       )
     })
@@ -666,8 +665,9 @@
         'tr',
         { 'data-id': x.id, class: x.id === selectedId ? 'selected' : '' },
         el('td', { title: when(x.startedAt), text: time(x.startedAt) }),
-        el('td', { class: 'mono', title: x.rootCid, text: x.rootCid }),
-        el('td', { class: 'mono', title: a?.provider || '', text: a ? a.provider : '–' }),
+        // Cut in the middle: both ends of a CID or peer ID are what an eye matches on.
+        el('td', { class: 'mono', title: x.rootCid, text: short(x.rootCid, 7) }),
+        el('td', { class: 'mono', title: a?.provider || '', text: a ? short(a.provider, 6) : '–' }),
         el('td', { text: a ? a.protocol : '–' }),
         el('td', { class: 'num', text: bytes(x.bytes) }),
         el('td', { class: 'num', text: ms_ === null ? 'running' : ms(ms_) }),
@@ -775,7 +775,11 @@
     else if (e.deniedNow !== undefined)
       out.push(sentence('headline', code(e.cid), e.deniedNow ? ` is denied now${v}.` : ` is not denied${v}.`))
     const rules = [e.match, e.matched, e.rule, e.entry, e.deniedBy, ...(Array.isArray(e.matches) ? e.matches : [])]
-    for (const r of rules) if (r && typeof r === 'object') out.push(ruleSentence(r))
+    const named = rules.filter((r) => r && typeof r === 'object')
+    for (const r of named) out.push(ruleSentence(r))
+    // An answer that does not name its rule: name it from the lists this page holds.
+    const listed = e.deniedNow && named.length === 0 ? policy?.cidBlacklist?.find((x) => x.cid === e.cid) : undefined
+    if (listed) out.push(ruleSentence({ list: 'CID deny', version: policy.version, ...listed }))
     if (e.cachedNow !== undefined)
       out.push(sentence('', e.cachedNow ? 'A copy is in this node’s cache.' : 'It is not in this node’s cache.'))
     if (e.instance) out.push(sentence('', `Answered by instance ${e.instance}.`))

@@ -34,12 +34,12 @@ export function dashboardHtml(): string {
     <div class="tile"><span class="k">Hits</span><span class="v" id="n-hits">–</span></div>
     <div class="tile"><span class="k">Misses</span><span class="v" id="n-misses">–</span></div>
     <div class="tile"><span class="k">Retrievals active</span><span class="v" id="n-active">–</span></div>
-    <div class="tile wide"><span class="k">Retrievals by outcome</span><span class="v small" id="n-outcomes">–</span></div>
+    <div class="tile w3"><span class="k">Retrievals by outcome</span><span class="v small" id="n-outcomes">–</span></div>
     <div class="tile"><span class="k">Bytes in</span><span class="v" id="n-in">–</span></div>
     <div class="tile"><span class="k">Bytes out</span><span class="v" id="n-out">–</span></div>
     <div class="tile wide"><span class="k">TTFB mean / last</span><span class="v" id="n-ttfb">–</span></div>
     <div class="tile wide"><span class="k">Cache fill (disk / prune-threshold)</span><span class="v" id="n-cache">–</span><span class="bar"><span id="cache-bar"></span></span></div>
-    <div class="tile wide"><span class="k">Heartbeat</span><span class="v small" id="n-heartbeat">–</span></div>
+    <div class="tile w4"><span class="k">Heartbeat</span><span class="v small" id="n-heartbeat">–</span></div>
     <div class="tile"><span class="k">Uptime</span><span class="v" id="n-uptime">–</span></div>
     <div class="tile"><span class="k">Policy version</span><span class="v" id="n-policy">–</span></div>
   </section>
@@ -113,7 +113,7 @@ export function dashboardHtml(): string {
 <div class="login" id="login" hidden>
   <form id="login-form">
     <h2>autoretrieve console</h2>
-    <p class="muted">The admin token is in the node's data dir (<code>admin-token</code>); <code>autoretrieve status</code> prints this page's address with it.</p>
+    <p class="muted">The admin token is the file <code>admin-token</code> in the node's data dir (<code>~/.autoretrieve/admin-token</code> by default). Opening <code>/#token=…</code> signs in too.</p>
     <input id="token" type="password" autocomplete="off" placeholder="admin token" aria-label="admin token" required>
     <button type="submit" id="connect">Connect</button>
     <p class="err" id="login-error" role="alert"></p>
