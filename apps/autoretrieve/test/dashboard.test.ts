@@ -212,7 +212,7 @@ test('the console: live panels, plots, every editor with a second instance chang
   assert.equal(await num('n-active'), '0')
   assert.match(await num('n-in'), /^[\d.]+ kB$/, 'bytes in: the file came from the provider')
   assert.match(await num('n-out'), /^[\d.]+ kB$/, 'bytes out: the file went to the client')
-  assert.match(await num('n-ttfb'), /^\d+ ms \/ \d+ ms$/)
+  assert.match(await num('n-ttfb'), /^(\d+ ms|[\d.]+ s) \/ (\d+ ms|[\d.]+ s)$/)
   assert.match(await num('n-cache'), /^[\d.]+ kB \/ 67\.1 MB$/, 'cache fill against the prune-threshold')
   assert.match(await num('n-heartbeat'), /^disabled/)
   assert.match(await num('n-uptime'), /^\d+s|^\d+m/)
@@ -267,7 +267,7 @@ test('the console: live panels, plots, every editor with a second instance chang
   const why = (await page.locator('#why-body').textContent()) ?? ''
   assert.match(why, /is not denied at policy version \d+\./)
   assert.match(why, /A copy is in this node’s cache\./)
-  assert.match(why, /http from .*: succeeded, [\d.]+ kB, first byte after \d+ ms\./)
+  assert.match(why, /http from .*: succeeded, [\d.]+ kB, first byte after (\d+ ms|[\d.]+ s)\./)
   assert.doesNotMatch(why, /[{}"]/, 'no raw JSON')
   // The failed one: filter by outcome, then ask why.
   await page.selectOption('#f-status', 'failed')
@@ -523,5 +523,119 @@ test('the console asks for the token when there is none, says when one is refuse
   await page.waitForFunction(() => document.getElementById('stream-state')?.dataset.state === 'live', null, WAIT)
   assert.equal(await page.locator('#login').isHidden(), true)
   assert.ok(state.let.length >= 1, 'the refused token was a 401')
+  assert.deepEqual(errors, [])
+})
+
+test('the why panel reads explain answers richer than today’s: the rule with its origin, who and when, the instance, new error classes', async (t) => {
+  const browser = await launch(t)
+  if (browser === undefined) return
+  const node = await startDaemon(t, await tempDataDir(t), cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+  const { errors } = watchErrors(page)
+  const cid = await cidOf(1)
+  // The shape the policy-plane work adds (the matched rule with where and by whom it was added,
+  // instance names, new error classes); the node under test may answer an older one, so this one
+  // answer is handed to the page as that work's API gives it.
+  await page.route('**/api/v1/cids/*/explain', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        cid,
+        policyVersion: 7,
+        instance: 'edge-b',
+        deniedNow: true,
+        rule: {
+          list: 'cid-deny',
+          value: cid,
+          origin: 'config',
+          reason: 'court order 12',
+          added: { version: 5, instance: 'edge-a', at: '2026-12-01T10:00:00Z', file: '/etc/autoretrieve/config.yaml' }
+        },
+        cachedNow: false,
+        retrievals: [
+          {
+            id: '00000000-0000-4000-8000-000000000001',
+            rootCid: cid,
+            status: 'failed',
+            reason: 'retrieval_failed',
+            instance: 'edge-a',
+            bytes: 0,
+            blocks: 0,
+            requestedBy: [],
+            startedAt: '2026-12-01T09:00:00Z',
+            endedAt: '2026-12-01T09:00:02Z',
+            candidates: [],
+            attempts: [
+              {
+                provider: 'f01000',
+                protocol: 'http',
+                outcome: 'failed',
+                errorClass: 'rate_limited',
+                bytes: 0,
+                startedAt: '2026-12-01T09:00:00Z'
+              },
+              {
+                provider: 'f02000',
+                protocol: 'bitswap',
+                outcome: 'failed',
+                errorClass: 'block_too_large',
+                errorMessage: 'block over 2 MiB',
+                bytes: 0,
+                startedAt: '2026-12-01T09:00:01Z'
+              },
+              {
+                provider: 'f03000',
+                protocol: 'graphsync',
+                outcome: 'failed',
+                errorClass: 'indexer_failed',
+                bytes: 0,
+                startedAt: '2026-12-01T09:00:01Z'
+              },
+              {
+                provider: 'f04000',
+                protocol: 'http',
+                outcome: 'failed',
+                errorClass: 'some_future_class',
+                bytes: 0,
+                startedAt: '2026-12-01T09:00:01Z'
+              }
+            ]
+          }
+        ],
+        refusals: [
+          {
+            peer: '12D3KooWPeer',
+            reason: 'blacklisted_cid',
+            policyVersion: 7,
+            instance: 'edge-b',
+            at: '2026-12-01T11:00:00Z'
+          }
+        ],
+        summary: ['Denied by the cid-deny entry …']
+      })
+    })
+  )
+  await page.goto(`${node.adminUrl}/#token=${node.token}`)
+  await page.waitForFunction(() => document.getElementById('stream-state')?.dataset.state === 'live', null, WAIT)
+  await page.fill('#why-cid', cid)
+  await page.click('#why-form button[type=submit]')
+  await page.waitForFunction(() => /edge-b/.test(document.getElementById('why-body')?.textContent ?? ''), null, WAIT)
+  const lines = await page.locator('#why-body p').allTextContents()
+  const has = (re: RegExp) =>
+    assert.ok(
+      lines.some((l) => re.test(l)),
+      `${re} in:\n${lines.join('\n')}`
+    )
+  has(/ is denied now at policy version 7\.$/)
+  has(
+    /^It matches the cid deny entry .*, from config \(\/etc\/autoretrieve\/config\.yaml\), added by edge-a at .*2026.*: “court order 12” \(policy version 5\)\.$/
+  )
+  has(/^Answered by instance edge-b\.$/)
+  has(/^Retrieval at .* on edge-a failed — every attempt failed \(retrieval_failed\) after 2\.0 s\.$/)
+  has(/^http from f01000: failed — the provider turned it away for asking too often \(rate_limited\)\.$/)
+  has(/^bitswap from f02000: failed — a block was over the size limit \(block_too_large\): block over 2 MiB\.$/)
+  has(/^graphsync from f03000: failed — the indexer could not be asked .*\(indexer_failed\)\.$/)
+  has(/^http from f04000: failed — some future class \(some_future_class\)\.$/)
+  has(/^Refused to peer .* by edge-b: the CID is on the deny list \(blacklisted_cid, policy version 7\)\.$/)
   assert.deepEqual(errors, [])
 })

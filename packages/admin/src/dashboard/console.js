@@ -86,7 +86,11 @@
   }
   const count = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'))
   const ms = (n) =>
-    n === null || n === undefined ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`
+    n === null || n === undefined
+      ? '–'
+      : n >= 1000
+        ? `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)} s`
+        : `${Math.round(n)} ms`
   const duration = (s) => {
     if (s === null || s === undefined) return '–'
     const d = Math.floor(s / 86400)
@@ -140,15 +144,22 @@
       for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
         const frame = buf.slice(0, i)
         buf = buf.slice(i + 2)
-        const data = frame
-          .split('\n')
+        const lines = frame.split('\n')
+        const event =
+          lines
+            .find((l) => l.startsWith('event:'))
+            ?.slice(6)
+            .trim() || 'message'
+        const data = lines
           .filter((l) => l.startsWith('data:'))
           .map((l) => l.slice(5).trim())
           .join('')
-        if (data) {
-          lastFrameAt = Date.now()
-          onStats(JSON.parse(data))
-        }
+        lastFrameAt = Date.now()
+        if (!data) continue
+        // `stats` every second; `policy` when any instance makes a new version (the page reloads
+        // its lists then, and also when a stats frame shows a version it has not read).
+        if (event === 'stats' || event === 'message') onStats(JSON.parse(data))
+        else if (event === 'policy') onPolicyEvent(JSON.parse(data))
       }
     }
   }
@@ -248,6 +259,22 @@
     }
     plot(s)
     prev = s
+  }
+
+  const showInstance = (name) => {
+    if (!name) return
+    text('h-instance', name)
+    $('h-instance-item').hidden = false
+  }
+  const onPolicyEvent = (p) => {
+    showInstance(p.instance)
+    const drift = $('h-drift')
+    drift.hidden = !p.configDrift
+    if (p.configDrift)
+      drift.title = `This node's config.yaml differs from the stored layer in force (policy version ${p.version}); the stored one is enforced.\n${
+        typeof p.configDrift === 'object' ? JSON.stringify(p.configDrift, null, 1) : p.configDrift
+      }`
+    if (typeof p.version === 'number' && p.version !== policy?.version) loadPolicy()
   }
 
   // ---------- plots ----------
@@ -393,6 +420,7 @@
         policyAgain = false
         try {
           policy = await api('GET', '/api/v1/policy')
+          showInstance(policy.instance)
           renderPolicy()
         } catch (err) {
           if (err.status !== 401) $('list-error').textContent = `could not read the policy: ${err.message}`
@@ -407,8 +435,8 @@
     /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{20,}|z[1-9A-HJ-NP-Za-km-z]{20,}|k[a-z0-9]{20,}|f[0-9a-f]{20,})$/
   const entryValue = (e, key) => e[key] ?? e.value ?? e.cid ?? e.provider ?? ''
   const addedBy = (e) => {
-    const who = e.addedBy ?? e.by ?? e.instance ?? e.actor
-    const at = e.addedAt ?? e.at ?? e.createdAt ?? e.since
+    const who = e.added?.instance ?? e.addedBy ?? e.by ?? e.instance ?? e.actor
+    const at = e.added?.at ?? e.addedAt ?? e.at ?? e.createdAt ?? e.since
     return [who, at ? when(at) : ''].filter(Boolean).join(' · ')
   }
   const renderPolicy = () => {
@@ -743,7 +771,8 @@
     'rule',
     'entry',
     'matches',
-    'deniedBy'
+    'deniedBy',
+    'summary'
   ])
   const code = (s) => el('code', { title: s, text: short(String(s), 10) })
   const sentence = (cls, ...parts) => el('p', { class: cls }, ...parts)
@@ -752,15 +781,16 @@
     const value = m.cid ?? m.provider ?? m.value ?? m.key
     const list = m.list ?? m.kind ?? m.type
     const who = m.addedBy ?? m.by ?? m.actor
-    const inst = m.instance
-    const at = m.addedAt ?? m.at ?? m.createdAt ?? m.since
+    const inst = m.added?.instance ?? m.instance
+    const at = m.added?.at ?? m.addedAt ?? m.at ?? m.createdAt ?? m.since
+    const file = m.added?.file ?? m.file
     const parts = ['It matches ', list ? `the ${words(list)} entry ` : 'the entry ', value ? code(value) : '']
-    if (m.origin) parts.push(`, from ${m.origin}${m.file ? ` (${m.file})` : ''}`)
+    if (m.origin) parts.push(`, from ${m.origin}${file ? ` (${file})` : ''}`)
     if (who || inst)
       parts.push(`, added by ${[who, inst && inst !== who ? `on ${inst}` : ''].filter(Boolean).join(' ')}`)
     if (at) parts.push(` at ${when(at)}`)
     if (m.reason) parts.push(`: “${m.reason}”`)
-    const v = m.version ?? m.policyVersion
+    const v = m.added?.version ?? m.version ?? m.policyVersion
     if (v !== undefined) parts.push(` (policy version ${v})`)
     parts.push('.')
     return sentence('', ...parts)

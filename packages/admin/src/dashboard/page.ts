@@ -21,7 +21,9 @@ export function dashboardHtml(): string {
   <span class="logo" aria-hidden="true">${LOGO_SVG}</span>
   <h1>autoretrieve</h1>
   <span class="pill" id="stream-state" data-state="idle" role="status" aria-live="polite">not connected</span>
+  <span class="hdr-item" id="h-instance-item" hidden>instance <b id="h-instance">–</b></span>
   <span class="hdr-item">policy <b id="h-policy">–</b></span>
+  <span class="pill" id="h-drift" data-state="reconnecting" hidden>config.yaml differs</span>
   <span class="hdr-item">up <b id="h-uptime">–</b></span>
   <span class="spacer"></span>
   <button type="button" id="sign-out" class="ghost">Change token</button>
