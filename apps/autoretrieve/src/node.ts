@@ -18,8 +18,9 @@ import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
+import { createRetrievalTally } from './retrieval-tally.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
-import { createRetrievalTally, statsReader } from './stats.ts'
+import { statsReader } from './stats.ts'
 
 /**
  * Verified blocks kept in memory by the cache. Peers fetching the same DAG at once ask for the
