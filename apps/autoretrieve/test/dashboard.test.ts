@@ -499,10 +499,16 @@ test('the console: live panels, plots, every editor with a second instance chang
   assert.deepEqual(errors, [])
 })
 
-test('the console asks for the token when there is none, says when one is refused, and connects with the right one', async (t) => {
+test('the console asks for the token when there is none, says when one is refused, connects with the right one; its why panel reads the richer explain shape (the rule, instances, new error classes)', async (t) => {
   const browser = await launch(t)
   if (browser === undefined) return
-  const node = await startDaemon(t, await tempDataDir(t), cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
+  const databaseUrl = await scratchDatabase(t)
+  if (databaseUrl === undefined) return
+  const node = await startDaemon(
+    t,
+    await tempDataDir(t),
+    cliEnv({ AUTORETRIEVE_DATABASE_URL: databaseUrl, AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' })
+  )
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
   const { errors, state } = watchErrors(page)
   // A refused token is a 401, which Chromium logs as a failed load: the only error allowed here.
@@ -524,19 +530,16 @@ test('the console asks for the token when there is none, says when one is refuse
   assert.equal(await page.locator('#login').isHidden(), true)
   assert.ok(state.let.length >= 1, 'the refused token was a 401')
   assert.deepEqual(errors, [])
-})
 
-test('the why panel reads explain answers richer than today’s: the rule with its origin, who and when, the instance, new error classes', async (t) => {
-  const browser = await launch(t)
-  if (browser === undefined) return
-  const node = await startDaemon(t, await tempDataDir(t), cliEnv({ AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' }))
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
-  const { errors } = watchErrors(page)
+  // The why panel reads explain answers richer than today's: the rule with its origin, who and
+  // when, the instance, and error classes other parts add later.
+  const page2 = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+  const richer = watchErrors(page2)
   const cid = await cidOf(1)
   // The shape the policy-plane work adds (the matched rule with where and by whom it was added,
   // instance names, new error classes); the node under test may answer an older one, so this one
   // answer is handed to the page as that work's API gives it.
-  await page.route('**/api/v1/cids/*/explain', (route) =>
+  await page2.route('**/api/v1/cids/*/explain', (route) =>
     route.fulfill({
       contentType: 'application/json',
       body: JSON.stringify({
@@ -615,12 +618,12 @@ test('the why panel reads explain answers richer than today’s: the rule with i
       })
     })
   )
-  await page.goto(`${node.adminUrl}/#token=${node.token}`)
-  await page.waitForFunction(() => document.getElementById('stream-state')?.dataset.state === 'live', null, WAIT)
-  await page.fill('#why-cid', cid)
-  await page.click('#why-form button[type=submit]')
-  await page.waitForFunction(() => /edge-b/.test(document.getElementById('why-body')?.textContent ?? ''), null, WAIT)
-  const lines = await page.locator('#why-body p').allTextContents()
+  await page2.goto(`${node.adminUrl}/#token=${node.token}`)
+  await page2.waitForFunction(() => document.getElementById('stream-state')?.dataset.state === 'live', null, WAIT)
+  await page2.fill('#why-cid', cid)
+  await page2.click('#why-form button[type=submit]')
+  await page2.waitForFunction(() => /edge-b/.test(document.getElementById('why-body')?.textContent ?? ''), null, WAIT)
+  const lines = await page2.locator('#why-body p').allTextContents()
   const has = (re: RegExp) =>
     assert.ok(
       lines.some((l) => re.test(l)),
@@ -628,7 +631,7 @@ test('the why panel reads explain answers richer than today’s: the rule with i
     )
   has(/ is denied now at policy version 7\.$/)
   has(
-    /^It matches the cid deny entry .*, from config \(\/etc\/autoretrieve\/config\.yaml\), added by edge-a at .*2026.*: “court order 12” \(policy version 5\)\.$/
+    /^It matches the cid deny entry .*, from config \(\/etc\/autoretrieve\/config\.yaml\), added by instance edge-a at .*2026.*: “court order 12” \(policy version 5\)\.$/
   )
   has(/^Answered by instance edge-b\.$/)
   has(/^Retrieval at .* on edge-a failed — every attempt failed \(retrieval_failed\) after 2\.0 s\.$/)
@@ -637,5 +640,5 @@ test('the why panel reads explain answers richer than today’s: the rule with i
   has(/^graphsync from f03000: failed — the indexer could not be asked .*\(indexer_failed\)\.$/)
   has(/^http from f04000: failed — some future class \(some_future_class\)\.$/)
   has(/^Refused to peer .* by edge-b: the CID is on the deny list \(blacklisted_cid, policy version 7\)\.$/)
-  assert.deepEqual(errors, [])
+  assert.deepEqual(richer.errors, [])
 })

@@ -787,7 +787,9 @@
     const parts = ['It matches ', list ? `the ${words(list)} entry ` : 'the entry ', value ? code(value) : '']
     if (m.origin) parts.push(`, from ${m.origin}${file ? ` (${file})` : ''}`)
     if (who || inst)
-      parts.push(`, added by ${[who, inst && inst !== who ? `on ${inst}` : ''].filter(Boolean).join(' ')}`)
+      parts.push(
+        `, added by ${who ? `${who}${inst && inst !== who ? ` on instance ${inst}` : ''}` : `instance ${inst}`}`
+      )
     if (at) parts.push(` at ${when(at)}`)
     if (m.reason) parts.push(`: “${m.reason}”`)
     const v = m.added?.version ?? m.version ?? m.policyVersion
