@@ -57,9 +57,9 @@ export function dashboardHtml(): string {
     <div class="panel-head">
       <h2>Policy</h2>
       <nav class="tabs" role="tablist">
-        <button type="button" role="tab" data-tab="cid-deny" aria-selected="true">Denied CIDs <span class="count" id="count-cid-deny">0</span></button>
-        <button type="button" role="tab" data-tab="provider-deny" aria-selected="false">Denied providers <span class="count" id="count-provider-deny">0</span></button>
-        <button type="button" role="tab" data-tab="provider-allow" aria-selected="false">Allowed providers <span class="count" id="count-provider-allow">0</span></button>
+        <button type="button" role="tab" data-tab="cid-deny" aria-selected="true">CID deny <span class="count" id="count-cid-deny">0</span></button>
+        <button type="button" role="tab" data-tab="provider-deny" aria-selected="false">Provider deny <span class="count" id="count-provider-deny">0</span></button>
+        <button type="button" role="tab" data-tab="provider-allow" aria-selected="false">Provider allow <span class="count" id="count-provider-allow">0</span></button>
         <button type="button" role="tab" data-tab="miner-configs" aria-selected="false">Miner configs <span class="count" id="count-miner-configs">0</span></button>
       </nav>
     </div>
