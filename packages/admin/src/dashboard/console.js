@@ -107,6 +107,14 @@
     const d = new Date(iso)
     return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString('en-GB', { hour12: false })
   }
+  /** Today: the time; before: day and month (the full time is in the cell's title). */
+  const compactWhen = (iso) => {
+    const d = new Date(iso)
+    if (Number.isNaN(d.getTime())) return String(iso)
+    return d.toDateString() === new Date().toDateString()
+      ? d.toLocaleTimeString('en-GB', { hour12: false })
+      : d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' })
+  }
   const short = (s, n = 12) => (s && s.length > 2 * n + 1 ? `${s.slice(0, n)}…${s.slice(-n)}` : s || '')
   const words = (s) => String(s).replaceAll('_', ' ').replaceAll('-', ' ')
 
@@ -437,7 +445,7 @@
   const addedBy = (e) => {
     const who = e.added?.instance ?? e.addedBy ?? e.by ?? e.instance ?? e.actor
     const at = e.added?.at ?? e.addedAt ?? e.at ?? e.createdAt ?? e.since
-    return [who, at ? when(at) : ''].filter(Boolean).join(' · ')
+    return [who, at ? compactWhen(at) : ''].filter(Boolean).join(' · ')
   }
   const renderPolicy = () => {
     if (!policy) return
@@ -473,7 +481,16 @@
         el('td', { class: 'mono', title: v, text: v }),
         el('td', { title: e.reason || '', text: e.reason || '' }),
         el('td', { text: e.origin || '' }),
-        el('td', { title: addedBy(e), text: addedBy(e) }),
+        el('td', {
+          title: [
+            e.added?.instance,
+            when(e.added?.at ?? e.addedAt ?? e.at),
+            e.added?.version ? `policy version ${e.added.version}` : ''
+          ]
+            .filter(Boolean)
+            .join(', '),
+          text: addedBy(e)
+        }),
         el(
           'td',
           { class: 'act' },
