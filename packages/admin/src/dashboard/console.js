@@ -215,7 +215,16 @@
     text('n-hits', count(s.hits))
     text('n-misses', count(s.misses))
     text('n-active', count(s.retrievals.active))
-    const outcomes = Object.entries(s.retrievals.byOutcome || {}).sort((a, b) => b[1] - a[1])
+    // `byOutcome` (success and each failure reason); a node that counts only `failures` by reason
+    // (and wants refused `rateLimited`) is shown the same way.
+    const r = s.retrievals
+    const by = {
+      ...(r.byOutcome ?? (r.failures ? { ...(r.succeeded ? { success: r.succeeded } : {}), ...r.failures } : {}))
+    }
+    if (r.rateLimited) by.rate_limited = (by.rate_limited ?? 0) + r.rateLimited
+    const outcomes = Object.entries(by)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
     const o = $('n-outcomes')
     o.replaceChildren(
       ...(outcomes.length === 0
