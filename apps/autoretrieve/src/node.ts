@@ -22,6 +22,7 @@ import { createMinerAddresses } from './miner-addresses.ts'
 import { retrievalStatsLogger, startResourceLog } from './ops-logs.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
+import { createRetrievalTally } from './retrieval-tally.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
 import { statsReader } from './stats.ts'
 
@@ -165,6 +166,8 @@ export async function startNode(
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
+    // The console's outcome and time-to-first-byte counters, beside the metrics.
+    const tally = createRetrievalTally()
 
     // The Go node's event recorder (lassie's POSTs) and per-retrieval Go metrics read the
     // retriever's records too (issue 14).
@@ -198,13 +201,15 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records: retrieverRecords,
-          // log-retrieval-stats: a line per finished retrieval beside the metrics.
-          events: config.logRetrievalStats
-            ? {
-                ...metrics.retriever,
-                onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
-              }
-            : metrics.retriever,
+          // The console's tally, and with log-retrieval-stats a line per finished retrieval, beside the metrics.
+          events: tally.events(
+            config.logRetrievalStats
+              ? {
+                  ...metrics.retriever,
+                  onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
+                }
+              : metrics.retriever
+          ),
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
@@ -250,7 +255,17 @@ export async function startNode(
             cache.stats()
           }
         },
-        stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
+        stats: statsReader({
+          bitswap,
+          retriever,
+          cache,
+          pruneThresholdBytes: config.pruneThresholdBytes,
+          records,
+          policy,
+          heartbeat,
+          tally,
+          peers: () => host.getPeers().length
+        }),
         peers: () => bitswap.peers(),
         cache: { importCar: (body, options) => importCar(cache, body, options) },
         heartbeat,

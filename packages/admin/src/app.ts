@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import type { Logger } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { adminAuth } from './auth.ts'
 import { DEFAULT_BODY_LIMIT_BYTES, STREAMED_BODY_PATHS } from './constants.ts'
-import { dashboardHtml } from './dashboard/page.ts'
+import { consoleAssetRoutes } from './dashboard/assets.ts'
+import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.ts'
 import type { AppEnv, ReadinessCheck } from './env.ts'
 import { createErrorHandler } from './error-handler.ts'
 import { ApiError } from './errors.ts'
@@ -74,14 +74,10 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
   app.use('/api/*', adminAuth(init.token))
   app.route('/', healthRoutes(components.readiness ?? {}))
   app.get('/', (c) => {
-    // A fresh nonce per response: the page's inline style and script run, nothing else would.
-    const nonce = randomBytes(16).toString('base64')
-    c.header(
-      'Content-Security-Policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
-    )
-    return c.html(dashboardHtml(nonce))
+    c.header('Content-Security-Policy', DASHBOARD_CSP)
+    return c.html(dashboardHtml())
   })
+  app.route('/', consoleAssetRoutes())
   const metrics = components.metrics
   if (metrics !== undefined) {
     app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))

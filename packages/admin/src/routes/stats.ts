@@ -14,10 +14,27 @@ export interface StatsSnapshot {
   blocksSent: number
   haves: number
   dontHaves: number
-  retrievals: { active: number; succeeded: number; failed: number }
+  retrievals: {
+    active: number
+    succeeded: number
+    failed: number
+    /** Finished retrievals by outcome: `success`, or the failure reason (`no_candidates`, `all_failed`, …). */
+    byOutcome: Record<string, number>
+  }
   bytes: { in: number; out: number }
-  cache: { blocks: number; bytes: number; diskBytes: number }
+  /** Time to first verified block over every attempt that got one: a running sum, so a reader takes rates. */
+  ttfb: { count: number; totalMs: number; lastMs: number | null }
+  /** `pruneThresholdBytes`: the cache's prune-threshold (0: never pruned). */
+  cache: { blocks: number; bytes: number; diskBytes: number; pruneThresholdBytes: number }
   records: { buffered: number; written: number; dropped: number }
+  /** The Estuary heartbeat: its state and what last went wrong (null fields when never). */
+  heartbeat: {
+    state: string
+    lastSuccessAt: string | null
+    lastError: { message: string; at: string } | null
+  }
+  /** When this process started (ISO 8601). */
+  startedAt: string
 }
 
 export interface PeerInfo {
