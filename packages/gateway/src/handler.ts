@@ -285,10 +285,10 @@ export function createGateway(components: GatewayComponents, init: GatewayInit =
         const cut = denied([block.cid, ...roots], policy.current())
         if (cut) throw cut
         const prefix = sectionPrefix(block.cid, block.bytes.byteLength)
-        res.cork()
+        // Two writes, not one copied buffer, and no cork: node:http does not emit 'drain' for a
+        // write that filled the buffer while corked, and the stream would wait for ever.
         res.write(prefix)
         const more = res.write(block.bytes)
-        res.uncork()
         const n = prefix.byteLength + block.bytes.byteLength
         x.bytes += n
         x.blocks++

@@ -100,10 +100,16 @@ export async function readCar(
 
 /** verified-fetch over a Helia that reaches blocks only through this gateway (no libp2p, no public routers). */
 export async function verifiedFetchVia(t: After, gatewayUrl: string) {
-  const node = await withHTTP(
-    createHeliaLight({ blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() }),
-    { delegatedRouters: [], recursiveGateways: [gatewayUrl], allowLocal: true, allowInsecure: true }
-  ).start()
+  const helia = createHeliaLight({ blockstore: new MemoryBlockstore(), datastore: new MemoryDatastore() })
+  // Helia waits on its non-fallback routers before it asks the fallback (our gateway); with none
+  // at all it waits for ever, so give it one that knows nothing.
+  helia.addRouter({ name: 'none', async *findProviders() {} } as never)
+  const node = await withHTTP(helia, {
+    delegatedRouters: [],
+    recursiveGateways: [gatewayUrl],
+    allowLocal: true,
+    allowInsecure: true
+  }).start()
   const vf = await createVerifiedFetchWithHelia(node)
   t.after(async () => {
     await vf.stop()
