@@ -14,6 +14,8 @@ export interface StatsParts {
   records: Pick<RecordWriter, 'stats'>
   policy: Pick<PolicyService, 'current'>
   peers: () => number
+  /** Absent when gateway-listen is empty. */
+  gateway?: { stats(): NonNullable<StatsSnapshot['gateway']> }
 }
 
 /**
@@ -41,7 +43,8 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
       retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
       bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
       cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
-      records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
+      records: { buffered: w.buffered, written: w.written, dropped: w.dropped },
+      ...(parts.gateway !== undefined && { gateway: parts.gateway.stats() })
     }
   }
 }

@@ -18,6 +18,16 @@ export interface StatsSnapshot {
   bytes: { in: number; out: number }
   cache: { blocks: number; bytes: number; diskBytes: number }
   records: { buffered: number; written: number; dropped: number }
+  /** The trustless gateway's counters (absent on a node without it). */
+  gateway?: {
+    requests: number
+    active: number
+    bytesSent: number
+    blocksSent: number
+    hits: number
+    misses: number
+    errors: number
+  }
 }
 
 export interface PeerInfo {
