@@ -16,6 +16,13 @@ export const DEFAULT_MAX_PATH_SEGMENTS = 64
 /** Blocks read ahead of the one being written: enough to hide a disk read, bounded in memory (4 × 2 MiB at worst). */
 export const DEFAULT_READ_AHEAD = 4
 
+/**
+ * A client that reads nothing for this long is cut off: it holds a block and a socket, and the
+ * read-ahead, for as long as it waits. Bitswap's send timeout (a peer that does not read for 10 s
+ * loses its queue) is for machines; 30 s leaves room for a slow HTTP client.
+ */
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000
+
 /** Cache-Control for /ipfs/ answers: content-addressed, so immutable (the spec's, as frisbii sends it). */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=29030400, immutable'
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_RETRIEVALS_PER_REQUEST,
   DEFAULT_MISS_TIMEOUT_MS,
   DEFAULT_READ_AHEAD,
+  DEFAULT_SEND_TIMEOUT_MS,
   GATEWAY_PROTOCOL,
   IMMUTABLE_CACHE_CONTROL,
   RAW_TYPE
@@ -67,6 +68,7 @@ export function createGateway(components: GatewayComponents, init: GatewayInit =
   const { cache, retriever, policy, records, events, logger } = components
   const maxPathSegments = init.maxPathSegments ?? DEFAULT_MAX_PATH_SEGMENTS
   const readAhead = init.readAhead ?? DEFAULT_READ_AHEAD
+  const sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS
   const counters: GatewayStats = { requests: 0, active: 0, bytesSent: 0, blocksSent: 0, hits: 0, misses: 0, errors: 0 }
 
   function finish(x: Exchange): void {
@@ -294,7 +296,7 @@ export function createGateway(components: GatewayComponents, init: GatewayInit =
         x.blocks++
         counters.bytesSent += n
         counters.blocksSent++
-        if (!more) await drained(res, signal)
+        if (!more) await drained(res, signal, sendTimeoutMs)
       }
       for (const b of pathBlocks) await send(b)
       if (!first.done) await send(first.value)
@@ -433,18 +435,27 @@ function contentLocation(req: IncomingMessage, format: 'raw' | 'car'): string {
   return `${url.pathname}${url.search}`
 }
 
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+/** Waits until the socket takes more, the request ends, or the client has read nothing for `timeoutMs`. */
+function drained(res: ServerResponse, signal: AbortSignal, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = () => {
+    const cleanup = () => {
+      clearTimeout(timer)
       res.off('drain', done)
       signal.removeEventListener('abort', onAbort)
+    }
+    const done = () => {
+      cleanup()
       resolve()
     }
     const onAbort = () => {
-      res.off('drain', done)
+      cleanup()
       reject(signal.reason)
     }
     if (signal.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new GatewayError(504, 'ERR_SLOW_CLIENT', `the client read nothing for ${timeoutMs} ms`))
+    }, timeoutMs)
     res.once('drain', done)
     signal.addEventListener('abort', onAbort, { once: true })
   })

@@ -49,6 +49,8 @@ export interface GatewayInit {
   maxPathSegments?: number
   /** @default 4 (DEFAULT_READ_AHEAD) */
   readAhead?: number
+  /** A client that takes nothing for this long is cut off. @default 30 s (DEFAULT_SEND_TIMEOUT_MS) */
+  sendTimeoutMs?: number
 }
 
 export interface GatewayStats {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
+import { type IncomingMessage, request } from 'node:http'
 import { test } from 'node:test'
 import { multihashKey } from '@autoretrieve/interface'
-import { createUnixfsFixture } from '@autoretrieve/testkit'
+import { createUnixfsFixture, waitUntil } from '@autoretrieve/testkit'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { identity } from 'multiformats/hashes/identity'
@@ -236,4 +236,27 @@ test('every request becomes a record with protocol http-gateway and a metrics ev
   assert.equal(stats.requests, 2)
   assert.equal(stats.errors, 1)
   assert.equal(stats.bytesSent, body.byteLength)
+})
+
+test('a client that stops reading is cut off after the send timeout; nothing piles up for it', {
+  timeout: 60_000
+}, async (t) => {
+  const gw = await startGateway(t, { retrieval: false, init: { sendTimeoutMs: 300 } })
+  const fx = await createUnixfsFixture({ size: 16 * 1024 * 1024, chunkSize: 256 * 1024, seed: 12 })
+  await gw.put(fx.blocks)
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(`${gw.url}/ipfs/${fx.root}?format=car`, resolve)
+    req.on('error', reject)
+    req.end()
+  })
+  t.after(() => res.destroy())
+  assert.equal(res.statusCode, 200)
+  // Never read: the socket buffers fill, then the gateway waits for a drain that never comes. (The
+  // client cannot see the cut until it reads what is already in its socket: TCP delivers in order.)
+  res.pause()
+  res.on('error', () => {})
+  await waitUntil('the gateway gave up on the client', () => gw.gateway.stats().active === 0, { timeoutMs: 30_000 })
+  const stats = gw.gateway.stats()
+  assert.equal(stats.errors, 1, 'counted as a cut stream')
+  assert.ok(stats.bytesSent < fx.car.byteLength / 2, `sent ${stats.bytesSent} bytes: only what the socket buffers took`)
 })
