@@ -2,8 +2,10 @@
 // the same script on the same (shared) machine:
 // 1. throughput of a 64 MiB CAR served from the node's cache, against the same bytes served by a
 //    plain node:http file server (fs.createReadStream → response) in a process of its own;
-// 2. time to first byte of a CAR on a miss, over the injected latency: the indexer lookup and the
-//    provider's first byte, each measured directly in the same run, are subtracted;
+// 2. time to first byte of a CAR on a miss, over the injected latency (the indexer's and the
+//    provider's delay) and over the same request's time to first byte as a cache hit right after
+//    (the client's and the wire's share), as bench/miss does; the indexer's and the provider's own
+//    first byte, measured straight from the stand-ins, are recorded beside it;
 // 3. requests per second for a small raw block under autocannon (10 connections), against the
 //    file server serving a file of the same size;
 // 4. node CPU per MiB served (from /proc, over the throughput runs).
