@@ -8,6 +8,7 @@ import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
 import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-recorder'
 import type { RetrievalRecord } from '@autoretrieve/interface'
+import { createGateway, type Gateway, type GatewayServer, listenGateway } from '@autoretrieve/gateway'
 import { createMetrics } from '@autoretrieve/metrics'
 import { isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
@@ -36,6 +37,8 @@ export interface RunningNode {
   readonly peerId: string
   readonly adminUrl: string
   readonly adminToken: string
+  /** The trustless gateway's URL; undefined when gateway-listen is empty. */
+  readonly gatewayUrl?: string
   readonly multiaddrs: string[]
   readonly store: Store
   readonly cache: BlockCache
@@ -242,6 +245,22 @@ export async function startNode(
     heartbeat.start()
     stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
 
+    // The trustless gateway: built before the admin app so /stats can show its counters, bound
+    // after it. It reads the same cache, starts or joins the same retrievals as Bitswap's misses,
+    // and follows the same policy (a denied CID is 410, a deny mid-stream cuts the stream).
+    // TODO(lead): pass the admission control's per-key `admitMiss` here once it lands.
+    const gateway: Gateway | undefined =
+      config.gatewayListen === null
+        ? undefined
+        : createGateway({
+            cache,
+            retriever,
+            policy: { current: () => policy.current(), subscribe: (listener) => policy.holder.subscribe(listener) },
+            records,
+            events: metrics.gateway,
+            logger: logger.child({ component: 'gateway' })
+          })
+
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
@@ -264,7 +283,8 @@ export async function startNode(
           policy,
           heartbeat,
           tally,
-          peers: () => host.getPeers().length
+          peers: () => host.getPeers().length,
+          gateway
         }),
         peers: () => bitswap.peers(),
         cache: { importCar: (body, options) => importCar(cache, body, options) },
@@ -293,6 +313,11 @@ export async function startNode(
     )
     const admin: AdminServer = await listenAdmin(app, config.adminListen)
     stack.push({ name: 'admin', stop: () => admin.close() })
+    let gatewayServer: GatewayServer | undefined
+    if (gateway !== undefined && config.gatewayListen !== null) {
+      gatewayServer = await listenGateway(gateway, config.gatewayListen)
+      stack.push({ name: 'gateway', stop: () => gatewayServer!.close() })
+    }
     if (retriever !== undefined) {
       // The first fetch() of a process loads and compiles undici (~25 ms on the bench machine):
       // pay that now, on our own admin server, not in the first retrieval's time to first byte.
@@ -307,17 +332,22 @@ export async function startNode(
       adminUrl: admin.url,
       peerId,
       multiaddrs,
-      startedAt: new Date().toISOString()
+      startedAt: new Date().toISOString(),
+      ...(gatewayServer !== undefined && { gatewayUrl: gatewayServer.url })
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     if (config.paidRetrievals)
       logger.warn('paid-retrievals is set, but this node makes free retrievals only; paid deals are skipped')
-    logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
+    logger.info(
+      { peerId, multiaddrs, admin: admin.url, gateway: gatewayServer?.url ?? 'off', database: store.kind },
+      'autoretrieve is running'
+    )
 
     return {
       peerId,
       adminUrl: admin.url,
       adminToken,
+      gatewayUrl: gatewayServer?.url,
       multiaddrs,
       store,
       cache,

@@ -20,6 +20,8 @@ export interface StatsParts {
   /** Outcomes and time to first byte, counted from the retriever's events. */
   tally: Pick<RetrievalTally, 'read'>
   peers: () => number
+  /** Absent when gateway-listen is empty. */
+  gateway?: { stats(): NonNullable<StatsSnapshot['gateway']> }
 }
 
 /**
@@ -63,7 +65,8 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
         pruneThresholdBytes: parts.pruneThresholdBytes
       },
       records: { buffered: w.buffered, written: w.written, dropped: w.dropped },
-      heartbeat: { state: h.state, lastSuccessAt: h.lastSuccessAt, lastError: h.lastError }
+      heartbeat: { state: h.state, lastSuccessAt: h.lastSuccessAt, lastError: h.lastError },
+      ...(parts.gateway !== undefined && { gateway: parts.gateway.stats() })
     }
   }
 }

@@ -39,7 +39,9 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
   maxConcurrentRetrievals: 0,
   retrievalProtocols: ['http', 'graphsync', 'bitswap'],
   // Go: FULLNODE_API_INFO defaults to the public Glif gateway.
-  fullnodeApiInfo: 'wss://api.chain.love'
+  fullnodeApiInfo: 'wss://api.chain.love',
+  // Public by design (the gateway is read-only); 8081 sits beside the admin API's 8080.
+  gatewayListen: { host: '0.0.0.0', port: 8081 }
 }
 
 export const DEFAULT_LISTEN_ADDRS = ['/ip4/0.0.0.0/tcp/6746', '/ip4/0.0.0.0/tcp/6747/ws']

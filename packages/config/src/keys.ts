@@ -148,6 +148,15 @@ export const KEYS: KeySpec[] = [
     field: 'retrievalProtocols',
     schema: v.protocols,
     doc: 'any of http, graphsync, bitswap'
+  },
+  // trustless gateway
+  {
+    key: 'gateway-listen',
+    field: 'gatewayListen',
+    schema: v.optionalHostPort,
+    doc: 'public trustless HTTP gateway (/ipfs/{cid}, read-only, no token); empty turns it off',
+    toYaml: ((a: { host: string; port: number } | null) =>
+      a === null ? '' : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) as never
   }
 ]
 

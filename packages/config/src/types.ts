@@ -42,6 +42,8 @@ export interface AutoretrieveConfig {
   maxConcurrentRetrievals: number
   retrievalProtocols: RetrievalProtocol[]
   fullnodeApiInfo: string
+  /** The trustless gateway's listener; null: off. */
+  gatewayListen: { host: string; port: number } | null
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */
@@ -55,6 +57,8 @@ export interface ConfigFlags {
   databaseUrl?: string
   adminListen?: string
   listen?: string[]
+  /** `--gateway-listen`: host:port, or empty to turn the gateway off. */
+  gatewayListen?: string
 }
 
 export interface LoadedConfig {

@@ -1,7 +1,10 @@
 import type { ErrorClass } from './error-class.ts'
 
-/** How a block is fetched from a provider. */
-export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap'
+/**
+ * How a block is fetched from a provider; `http-gateway` marks the one attempt of a trustless
+ * gateway request's record (its "provider" is the HTTP client).
+ */
+export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap' | 'http-gateway'
 /** Where a retrieval's candidates came from. */
 export type CandidateSourceName = 'ipni' | 'delegated-routing' | 'estuary' | 'static'
 /** Where one attempt against one provider stands. */

@@ -61,6 +61,11 @@ export interface HeartbeatMetrics {
   onBeat(ok: boolean): void
 }
 
+/** The trustless gateway's events (structurally its `events` component). */
+export interface GatewayMetrics {
+  onRequest(info: { format: string; status: number; ttfbMs: number; bytes: number; durationMs: number }): void
+}
+
 export interface Metrics {
   /** The exposition's Content-Type, for the /metrics answer. */
   readonly contentType: string
@@ -70,6 +75,7 @@ export interface Metrics {
   readonly retriever: RetrieverMetrics
   readonly heartbeat: HeartbeatMetrics
   readonly retrievals: RetrievalRecordMetrics
+  readonly gateway: GatewayMetrics
 }
 
 /**
@@ -221,6 +227,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(sources.minerAddresses?.().unresolved ?? 0)
     }
   })
+  // trustless gateway: format is raw, car or none (refused before a format was known); status is
+  // the HTTP status code (a small set: 200, 304, 4xx, 5xx).
+  const gatewayRequests = new Counter(
+    opts('gateway_requests_total', 'trustless gateway requests answered, by format and status', ['format', 'status'])
+  )
+  const gatewayTtfb = new Histogram({
+    ...opts('gateway_ttfb_seconds', 'trustless gateway time to the first byte of the answer', ['format']),
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  })
+  const gatewayBytes = new Counter(
+    opts('gateway_sent_bytes_total', 'trustless gateway body bytes sent, by format', ['format'])
+  )
+  for (const format of ['raw', 'car']) {
+    gatewayRequests.inc({ format, status: '200' }, 0)
+    gatewayTtfb.zero({ format })
+    gatewayBytes.inc({ format }, 0)
+  }
+
   let elu = performance.eventLoopUtilization()
   new Gauge({
     ...opts('event_loop_utilization', 'share of time the event loop was busy since the last scrape'),
@@ -271,6 +295,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     heartbeat: {
       onBeat: (ok: boolean) => beats.inc({ outcome: ok ? 'success' : 'failure' })
+    },
+    gateway: {
+      onRequest(info: { format: string; status: number; ttfbMs: number; bytes: number }) {
+        gatewayRequests.inc({ format: info.format, status: String(info.status) })
+        if (info.status === 200) gatewayTtfb.observe({ format: info.format }, info.ttfbMs / 1000)
+        if (info.bytes > 0) gatewayBytes.inc({ format: info.format }, info.bytes)
+      }
     },
     retriever: {
       onCandidates(found: number, accepted: number) {

@@ -35,6 +35,16 @@ export interface StatsSnapshot {
   }
   /** When this process started (ISO 8601). */
   startedAt: string
+  /** The trustless gateway's counters (absent on a node without it). */
+  gateway?: {
+    requests: number
+    active: number
+    bytesSent: number
+    blocksSent: number
+    hits: number
+    misses: number
+    errors: number
+  }
 }
 
 export interface PeerInfo {
