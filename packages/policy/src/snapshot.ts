@@ -2,8 +2,10 @@ import { cidKey } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import type {
   CidEntry,
+  ConfigLayerInfo,
   MinerConfig,
   MinerConfigEntry,
+  PolicyChangeInfo,
   PolicySnapshot,
   ProviderEntry,
   ProviderVerdict,
@@ -18,6 +20,8 @@ export interface SnapshotInit {
   defaultMinerConfig: MinerConfig
   minerConfigs?: Iterable<MinerConfigEntry>
   retrievalProtocols?: Iterable<RetrievalProtocol>
+  change?: PolicyChangeInfo
+  configLayer?: ConfigLayerInfo
 }
 
 /** Builds a frozen snapshot. Throws on an unparsable CID: callers validate operator input first. */
@@ -35,7 +39,9 @@ export function createSnapshot(init: SnapshotInit): PolicySnapshot {
     allowedProviders: byProvider(init.allowedProviders),
     defaultMinerConfig: Object.freeze({ ...init.defaultMinerConfig }),
     minerConfigs: byProvider(init.minerConfigs),
-    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap'])
+    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap']),
+    ...(init.change !== undefined && { change: Object.freeze({ ...init.change }) }),
+    ...(init.configLayer !== undefined && { configLayer: Object.freeze({ ...init.configLayer }) })
   })
 }
 
