@@ -22,6 +22,7 @@ const program = new Command('autoretrieve')
       (value: string, previous?: string[]) => [...(previous ?? []), value]
     )
   )
+  .addOption(new Option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json'))
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 
@@ -36,7 +37,8 @@ export function globalFlags(): ConfigFlags {
     logResourceManager: o.logResourceManager,
     databaseUrl: o.databaseUrl,
     adminListen: o.adminListen,
-    listen: o.listen
+    listen: o.listen,
+    logFormat: o.logFormat
   }
 }
 

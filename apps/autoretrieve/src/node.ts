@@ -7,7 +7,7 @@ import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
 import { createMetrics } from '@autoretrieve/metrics'
-import { isCidDenied } from '@autoretrieve/policy'
+import { cidDenial, isCidDenied } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
@@ -19,6 +19,7 @@ import type { Logger } from './logger.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+import { logStart, startFacts } from './start-lines.ts'
 import { statsReader } from './stats.ts'
 
 /**
@@ -139,7 +140,10 @@ export async function startNode(
     })
     stack.push({ name: 'libp2p', stop: async () => host.stop() })
 
-    const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
+    const records = createRecordWriter(
+      { store, logger: logger.child({ component: 'records' }) },
+      { instance: config.instanceName }
+    )
     const metrics = createMetrics({
       cache: () => cache.stats(),
       pruneThresholdBytes: config.pruneThresholdBytes,
@@ -220,14 +224,24 @@ export async function startNode(
             const next = await components.reloadConfig()
             await heartbeat.configure(heartbeatSettings(next))
             return policy.reload(next)
-          }
+          },
+          instance: config.instanceName,
+          drift: () => policy.drift(),
+          subscribe: (listener) => policy.holder.subscribe(() => listener())
         },
         retrievals: {
           history: store.retrievals,
           now: {
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
-            policyVersion: () => policy.current().version
+            policyVersion: () => policy.current().version,
+            denial: (cid) => {
+              const entry = cidDenial(policy.current(), CID.parse(cid))
+              if (entry === undefined) return null
+              const { cid: value, origin, reason, added } = entry
+              return { list: 'cid-deny', value, origin, reason, added }
+            },
+            instance: config.instanceName
           }
         }
       },
@@ -254,7 +268,11 @@ export async function startNode(
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     if (config.paidRetrievals)
       logger.warn('paid-retrievals is set, but this node makes free retrievals only; paid deals are skipped')
-    logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
+    logStart(
+      logger,
+      startFacts(config, { peerId, multiaddrs, adminUrl: admin.url, storeKind: store.kind, policy: policy.current() }),
+      policy.current()
+    )
 
     return {
       peerId,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { AutoretrieveConfig } from './types.ts'
 
 /** The Go autoretrieve's defaults (specs/estuary-autoretrieve.md §6.3) plus this node's new keys. */
@@ -24,7 +25,9 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
   defaultMinerConfig: { retrievalTimeoutMs: 60_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 },
   minerConfigs: {},
   eventRecorderEndpointUrl: '',
-  instanceName: 'autoretrieve-unnamed',
+  // Named in records, refusals, policy versions and heartbeats: the host's name tells instances
+  // apart without configuration (Go used a fixed placeholder, which made every instance alike).
+  instanceName: defaultInstanceName(),
   databaseUrl: '',
   adminListen: { host: '127.0.0.1', port: 8080 },
   adminToken: '',
@@ -32,10 +35,20 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
   maxConcurrentRetrievals: 0,
   retrievalProtocols: ['http', 'graphsync', 'bitswap'],
   // Go: FULLNODE_API_INFO defaults to the public Glif gateway.
-  fullnodeApiInfo: 'wss://api.chain.love'
+  fullnodeApiInfo: 'wss://api.chain.love',
+  // Readable lines on a terminal, JSON for log shippers (issue 18).
+  logFormat: 'auto'
 }
 
 export const DEFAULT_LISTEN_ADDRS = ['/ip4/0.0.0.0/tcp/6746', '/ip4/0.0.0.0/tcp/6747/ws']
 
 export const CONFIG_FILE = 'config.yaml'
 export const ADMIN_TOKEN_FILE = 'admin-token'
+
+function defaultInstanceName(): string {
+  try {
+    return hostname() || 'autoretrieve'
+  } catch {
+    return 'autoretrieve'
+  }
+}

@@ -148,6 +148,12 @@ export const KEYS: KeySpec[] = [
     field: 'retrievalProtocols',
     schema: v.protocols,
     doc: 'any of http, graphsync, bitswap'
+  },
+  {
+    key: 'log-format',
+    field: 'logFormat',
+    schema: v.oneOf(['auto', 'pretty', 'json']),
+    doc: 'auto (readable on a terminal, JSON otherwise), pretty or json'
   }
 ]
 

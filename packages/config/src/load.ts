@@ -236,7 +236,8 @@ const ENV: Array<[string, string]> = [
   ['AUTORETRIEVE_DATABASE_URL', 'database-url'],
   ['AUTORETRIEVE_ADMIN_LISTEN', 'admin-listen'],
   ['AUTORETRIEVE_LISTEN', 'listen-addrs'],
-  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token']
+  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token'],
+  ['AUTORETRIEVE_LOG_FORMAT', 'log-format']
 ]
 
 function applyEnv(config: AutoretrieveConfig, env: NodeJS.ProcessEnv): void {
@@ -265,7 +266,8 @@ const FLAGS: Array<[keyof ConfigFlags, string, string]> = [
   ['logResourceManager', '--log-resource-manager', 'log-resource-manager'],
   ['databaseUrl', '--database-url', 'database-url'],
   ['adminListen', '--admin-listen', 'admin-listen'],
-  ['listen', '--listen', 'listen-addrs']
+  ['listen', '--listen', 'listen-addrs'],
+  ['logFormat', '--log-format', 'log-format']
 ]
 
 function applyFlags(config: AutoretrieveConfig, flags: ConfigFlags): void {

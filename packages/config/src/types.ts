@@ -38,6 +38,8 @@ export interface AutoretrieveConfig {
   maxConcurrentRetrievals: number
   retrievalProtocols: RetrievalProtocol[]
   fullnodeApiInfo: string
+  /** auto: human-readable on a terminal, JSON otherwise; pretty or json: always that. */
+  logFormat: 'auto' | 'pretty' | 'json'
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */
@@ -51,6 +53,7 @@ export interface ConfigFlags {
   databaseUrl?: string
   adminListen?: string
   listen?: string[]
+  logFormat?: string
 }
 
 export interface LoadedConfig {

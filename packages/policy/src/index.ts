@@ -19,5 +19,12 @@ export {
   layerPolicy
 } from './layer.ts'
 export { type ConfigPolicy, mergePolicy, type OverrideList, type PolicyOverrides } from './merge.ts'
-export { createSnapshot, isCidDenied, minerConfigFor, providerVerdict, type SnapshotInit } from './snapshot.ts'
+export {
+  cidDenial,
+  createSnapshot,
+  isCidDenied,
+  minerConfigFor,
+  providerVerdict,
+  type SnapshotInit
+} from './snapshot.ts'
 export type * from './types.ts'

@@ -50,6 +50,11 @@ export function isCidDenied(snapshot: PolicySnapshot, cid: CID): boolean {
   return snapshot.deniedCids.size > 0 && snapshot.deniedCids.has(cidKey(cid))
 }
 
+/** The deny entry a CID matches (by multihash), if any: what explain names as the rule. */
+export function cidDenial(snapshot: PolicySnapshot, cid: CID): CidEntry | undefined {
+  return snapshot.deniedCids.size > 0 ? snapshot.deniedCids.get(cidKey(cid)) : undefined
+}
+
 /**
  * Whether a provider may be contacted. `ids` are every name the provider is known by: its peer
  * ID and, where known, its miner address (f0…), so a list entry in either form matches.

@@ -178,18 +178,15 @@ for (const engine of ['pglite', 'postgres'] as const) {
       const def = minerConfigs.find((m) => m.provider === 'default')!
       assert.deepEqual([def.retrievalTimeoutMs, def.maxBytesPerSecond], [60_000, 5e9])
       const { changedAt: _at, ...removed } = minerConfigs.find((m) => m.provider === 'f05678')!
-      assert.deepEqual(
-        removed,
-        {
-          provider: 'f05678',
-          retrievalTimeoutMs: null,
-          maxConcurrentRetrievals: null,
-          maxBytesPerSecond: null,
-          state: 'removed',
-          version: del.version,
-          instance: ''
-        }
-      )
+      assert.deepEqual(removed, {
+        provider: 'f05678',
+        retrievalTimeoutMs: null,
+        maxConcurrentRetrievals: null,
+        maxBytesPerSecond: null,
+        state: 'removed',
+        version: del.version,
+        instance: ''
+      })
     })
 
     test('concurrent changes get distinct, gapless versions and load sees them all', async (t) => {
