@@ -29,7 +29,9 @@ async function setup(t: { after(fn: () => Promise<unknown>): void }) {
       policy: {
         current: () => policy.current(),
         apply: (c, m) => policy.apply(c, m),
-        reload: () => policy.reload(config)
+        reload: () => policy.reload(config),
+        instance: config.instanceName,
+        drift: () => policy.drift()
       },
       retrievals: {
         history: store.retrievals,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { CLI, cliEnv, missingService, scratchDatabase, tempDataDir } from './helpers.ts'
@@ -15,10 +16,12 @@ const ANSI = /\u001b\[[0-9;]*m/g
  * process group: under `script` the node is a grandchild). Returns what it wrote, colours removed.
  */
 async function runUntil(
+  dataDir: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   opts: { tty: boolean; done: RegExp; timeoutMs?: number }
 ): Promise<string> {
+  args = ['--data-dir', dataDir, ...args]
   const cmd = [process.execPath, CLI, ...args, 'run'].map((a) => `'${a}'`).join(' ')
   const child = opts.tty
     ? spawn(SCRIPT!, ['-qefc', cmd, '/dev/null'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -33,7 +36,7 @@ async function runUntil(
       )
       const onData = (d: Buffer) => {
         out += d.toString()
-        if (opts.done.test(out.replace(ANSI, ''))) {
+        if (opts.done.test(plain(out))) {
           clearTimeout(timer)
           resolve()
         }
@@ -42,12 +45,17 @@ async function runUntil(
       child.stderr.on('data', onData)
       child.on('exit', (code) => {
         clearTimeout(timer)
-        if (!opts.done.test(out.replace(ANSI, ''))) reject(new Error(`exited (${code}) before ${opts.done}:\n${out}`))
+        if (!opts.done.test(plain(out))) reject(new Error(`exited (${code}) before ${opts.done}:\n${out}`))
       })
     })
   } finally {
+    // The node's own pid (its runtime file): a graceful stop, after which `script` exits quietly.
+    const pid = await readFile(join(dataDir, 'node.json'), 'utf8')
+      .then((t) => (JSON.parse(t) as { pid: number }).pid)
+      .catch(() => undefined)
     try {
-      process.kill(-child.pid!, 'SIGTERM')
+      if (pid !== undefined) process.kill(pid, 'SIGTERM')
+      else process.kill(-child.pid!, 'SIGTERM')
     } catch {}
     const killer = setTimeout(() => {
       try {
@@ -57,8 +65,11 @@ async function runUntil(
     await exited
     clearTimeout(killer)
   }
-  return out.replace(ANSI, '').replace(/\r\n/g, '\n')
+  return plain(out)
 }
+
+/** Colours removed, and the terminal's CR LF made LF (a regex `.` stops at a CR). */
+const plain = (s: string) => s.replace(ANSI, '').replace(/\r\n/g, '\n')
 
 const START_DONE = /database .*\n[^\n]*policy .*\n/
 
@@ -66,7 +77,7 @@ test('on a terminal the logs are readable lines, and the start lines name peer I
   if (SCRIPT === undefined) return missingService(t, 'util-linux script is not installed', 'apt-get install bsdutils')
   const dir = await tempDataDir(t)
   const env = cliEnv({ LOG_LEVEL: 'info', AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' })
-  const out = await runUntil(['--data-dir', dir], env, { tty: true, done: START_DONE })
+  const out = await runUntil(dir, [], env, { tty: true, done: START_DONE })
   const lines = out.split('\n').filter((l) => l.trim() !== '')
   assert.ok(
     lines.every((l) => !l.trimStart().startsWith('{')),
@@ -87,7 +98,7 @@ test('with stdout and stderr not a terminal the logs are JSON, with the start fa
   withPassword.password = 's3cret-pw' // trust auth: accepted and ignored, so only the redaction is tested
   const dir = await tempDataDir(t)
   const env = cliEnv({ LOG_LEVEL: 'info', AUTORETRIEVE_DISABLE_RETRIEVAL: 'true' })
-  const out = await runUntil(['--data-dir', dir, '--database-url', withPassword.toString()], env, {
+  const out = await runUntil(dir, ['--database-url', withPassword.toString()], env, {
     tty: false,
     done: /"msg":" {2}policy /
   })
@@ -107,7 +118,7 @@ test('with stdout and stderr not a terminal the logs are JSON, with the start fa
   assert.deepEqual(start.database, { kind: 'postgres', location: redacted.toString() })
 
   if (SCRIPT === undefined) return missingService(t, 'util-linux script is not installed', 'apt-get install bsdutils')
-  const forced = await runUntil(['--data-dir', dir, '--database-url', databaseUrl, '--log-format', 'json'], env, {
+  const forced = await runUntil(dir, ['--database-url', databaseUrl, '--log-format', 'json'], env, {
     tty: true,
     done: /"msg":" {2}policy /
   })
