@@ -46,7 +46,7 @@ export function layerDigest(p: ConfigPolicy): string {
 }
 
 /** A stored layer as the merge's base, with where it came from. */
-export function layerPolicy(layer: CanonicalLayer, source: ConfigLayerInfo): ConfigPolicy {
+export function layerPolicy(layer: ConfigPolicy, source: ConfigLayerInfo): ConfigPolicy {
   return { ...canonicalLayer(layer), source }
 }
 
