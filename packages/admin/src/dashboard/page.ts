@@ -148,7 +148,8 @@ export function dashboardHtml(nonce: string): string {
       while ((i = buf.indexOf('\\n\\n')) >= 0) {
         const frame = buf.slice(0, i); buf = buf.slice(i + 2)
         const data = frame.split('\\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('')
-        if (data) show(JSON.parse(data))
+        const ev = (frame.split('\\n').find((l) => l.startsWith('event:')) || 'event: stats').slice(6).trim()
+        if (data && ev === 'stats') show(JSON.parse(data))
       }
     }
     text($('status'), 'disconnected')
