@@ -28,6 +28,7 @@ const program = new Command('autoretrieve')
       (value: string, previous?: string[]) => [...(previous ?? []), value]
     )
   )
+  .addOption(new Option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json'))
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 
@@ -43,7 +44,8 @@ export function globalFlags(): ConfigFlags {
     databaseUrl: o.databaseUrl,
     adminListen: o.adminListen,
     listen: o.listen,
-    gatewayListen: o.gatewayListen
+    gatewayListen: o.gatewayListen,
+    logFormat: o.logFormat
   }
 }
 

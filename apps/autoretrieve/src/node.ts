@@ -10,7 +10,7 @@ import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-
 import { createGateway, type Gateway, type GatewayServer, listenGateway } from '@autoretrieve/gateway'
 import type { RetrievalRecord } from '@autoretrieve/interface'
 import { createMetrics } from '@autoretrieve/metrics'
-import { isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
+import { cidDenial, isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
@@ -25,6 +25,7 @@ import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { createRetrievalTally } from './retrieval-tally.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+import { logStart, startFacts } from './start-lines.ts'
 import { statsReader } from './stats.ts'
 
 /**
@@ -156,7 +157,10 @@ export async function startNode(
       stack.push({ name: 'resource log', stop: async () => stopResourceLog() })
     }
 
-    const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
+    const records = createRecordWriter(
+      { store, logger: logger.child({ component: 'records' }) },
+      { instance: config.instanceName }
+    )
     const metrics = createMetrics({
       cache: () => cache.stats(),
       pruneThresholdBytes: config.pruneThresholdBytes,
@@ -297,7 +301,10 @@ export async function startNode(
             const next = await components.reloadConfig()
             await heartbeat.configure(heartbeatSettings(next))
             return policy.reload(next)
-          }
+          },
+          instance: config.instanceName,
+          drift: () => policy.drift(),
+          subscribe: (listener) => policy.holder.subscribe(() => listener())
         },
         retrievals: {
           history: store.retrievals,
@@ -305,7 +312,14 @@ export async function startNode(
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
             policyVersion: () => policy.current().version,
-            unresolvedDenials: () => unresolvedDenials(policy.current())
+            unresolvedDenials: () => unresolvedDenials(policy.current()),
+            denial: (cid) => {
+              const entry = cidDenial(policy.current(), CID.parse(cid))
+              if (entry === undefined) return null
+              const { cid: value, origin, reason, added } = entry
+              return { list: 'cid-deny', value, origin, reason, added }
+            },
+            instance: config.instanceName
           }
         }
       },
@@ -338,9 +352,17 @@ export async function startNode(
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     if (config.paidRetrievals)
       logger.warn('paid-retrievals is set, but this node makes free retrievals only; paid deals are skipped')
-    logger.info(
-      { peerId, multiaddrs, admin: admin.url, gateway: gatewayServer?.url ?? 'off', database: store.kind },
-      'autoretrieve is running'
+    logStart(
+      logger,
+      startFacts(config, {
+        peerId,
+        multiaddrs,
+        adminUrl: admin.url,
+        gatewayUrl: gatewayServer?.url,
+        storeKind: store.kind,
+        policy: policy.current()
+      }),
+      policy.current()
     )
 
     return {

@@ -12,7 +12,7 @@ import { ApiError } from './errors.ts'
 import { type CacheImporter, cacheRoutes } from './routes/cache.ts'
 import { healthRoutes } from './routes/health.ts'
 import { type HeartbeatApi, heartbeatRoutes } from './routes/heartbeat.ts'
-import { type PolicyApi, policyRoutes } from './routes/policy.ts'
+import { type PolicyApi, policyRoutes, policyState } from './routes/policy.ts'
 import { type CidState, type RetrievalsApi, retrievalRoutes } from './routes/retrievals.ts'
 import { type PeerInfo, peersRoutes, type StatsSnapshot, statsRoutes } from './routes/stats.ts'
 
@@ -86,11 +86,18 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
   return app
 }
 
+/** The event stream's `policy` events, when the policy part can report its changes. */
+function policyEvents(policy: PolicyApi | undefined) {
+  const subscribe = policy?.subscribe
+  if (policy === undefined || subscribe === undefined) return undefined
+  return { state: () => policyState(policy), subscribe: (listener: () => void) => subscribe(listener) }
+}
+
 /** The /api/v1 route groups, by mount path, for the parts given. */
 function apiRoutes(components: AdminComponents): Record<string, Hono<AppEnv>> {
   const { stats, peers, cache, heartbeat, policy, retrievals } = components
   return {
-    ...(stats !== undefined && { '/stats': statsRoutes(stats) }),
+    ...(stats !== undefined && { '/stats': statsRoutes(stats, policyEvents(policy)) }),
     ...(peers !== undefined && { '/peers': peersRoutes(peers) }),
     ...(cache !== undefined && { '/cache': cacheRoutes(cache) }),
     ...(heartbeat !== undefined && { '/heartbeat': heartbeatRoutes(heartbeat) }),

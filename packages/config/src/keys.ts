@@ -157,6 +157,12 @@ export const KEYS: KeySpec[] = [
     doc: 'public trustless HTTP gateway (/ipfs/{cid}, read-only, no token); empty turns it off',
     toYaml: ((a: { host: string; port: number } | null) =>
       a === null ? '' : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) as never
+  },
+  {
+    key: 'log-format',
+    field: 'logFormat',
+    schema: v.oneOf(['auto', 'pretty', 'json']),
+    doc: 'auto (readable on a terminal, JSON otherwise), pretty or json'
   }
 ]
 

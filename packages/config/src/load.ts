@@ -299,7 +299,8 @@ const ENV: Array<[string, string]> = [
   ['AUTORETRIEVE_DATABASE_URL', 'database-url'],
   ['AUTORETRIEVE_ADMIN_LISTEN', 'admin-listen'],
   ['AUTORETRIEVE_LISTEN', 'listen-addrs'],
-  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token']
+  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token'],
+  ['AUTORETRIEVE_LOG_FORMAT', 'log-format']
 ]
 
 function applyEnv(config: AutoretrieveConfig, env: NodeJS.ProcessEnv): void {
@@ -337,7 +338,8 @@ const FLAGS: Array<[keyof ConfigFlags, string, string]> = [
   ['databaseUrl', '--database-url', 'database-url'],
   ['adminListen', '--admin-listen', 'admin-listen'],
   ['listen', '--listen', 'listen-addrs'],
-  ['gatewayListen', '--gateway-listen', 'gateway-listen']
+  ['gatewayListen', '--gateway-listen', 'gateway-listen'],
+  ['logFormat', '--log-format', 'log-format']
 ]
 
 function applyFlags(config: AutoretrieveConfig, flags: ConfigFlags): void {

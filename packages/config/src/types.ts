@@ -44,6 +44,8 @@ export interface AutoretrieveConfig {
   fullnodeApiInfo: string
   /** The trustless gateway's listener; null: off. */
   gatewayListen: { host: string; port: number } | null
+  /** auto: human-readable on a terminal, JSON otherwise; pretty or json: always that. */
+  logFormat: 'auto' | 'pretty' | 'json'
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */
@@ -59,6 +61,7 @@ export interface ConfigFlags {
   listen?: string[]
   /** `--gateway-listen`: host:port, or empty to turn the gateway off. */
   gatewayListen?: string
+  logFormat?: string
 }
 
 export interface LoadedConfig {

@@ -2,9 +2,11 @@ import { cidKey } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import type {
   CidEntry,
+  ConfigLayerInfo,
   MinerConfig,
   MinerConfigEntry,
   MinerResolution,
+  PolicyChangeInfo,
   PolicySnapshot,
   ProviderEntry,
   ProviderVerdict,
@@ -19,6 +21,8 @@ export interface SnapshotInit {
   defaultMinerConfig: MinerConfig
   minerConfigs?: Iterable<MinerConfigEntry>
   retrievalProtocols?: Iterable<RetrievalProtocol>
+  change?: PolicyChangeInfo
+  configLayer?: ConfigLayerInfo
 }
 
 /** Builds a frozen snapshot. Throws on an unparsable CID: callers validate operator input first. */
@@ -36,13 +40,20 @@ export function createSnapshot(init: SnapshotInit): PolicySnapshot {
     allowedProviders: byProvider(init.allowedProviders),
     defaultMinerConfig: Object.freeze({ ...init.defaultMinerConfig }),
     minerConfigs: byProvider(init.minerConfigs),
-    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap'])
+    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap']),
+    ...(init.change !== undefined && { change: Object.freeze({ ...init.change }) }),
+    ...(init.configLayer !== undefined && { configLayer: Object.freeze({ ...init.configLayer }) })
   })
 }
 
 export function isCidDenied(snapshot: PolicySnapshot, cid: CID): boolean {
   // Asked for every want, block and reply; with nothing denied, skip the base58 key (~4 µs).
   return snapshot.deniedCids.size > 0 && snapshot.deniedCids.has(cidKey(cid))
+}
+
+/** The deny entry a CID matches (by multihash), if any: what explain names as the rule. */
+export function cidDenial(snapshot: PolicySnapshot, cid: CID): CidEntry | undefined {
+  return snapshot.deniedCids.size > 0 ? snapshot.deniedCids.get(cidKey(cid)) : undefined
 }
 
 /**

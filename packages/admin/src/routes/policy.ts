@@ -22,13 +22,27 @@ export interface PolicyApi {
   ): Promise<PolicyView>
   /** Re-read config.yaml and apply it. */
   reload(): Promise<PolicyView>
+  /** This node's instance-name, shown beside the policy. */
+  instance?: string
+  /** How this instance's config.yaml differs from the stored layer in force (null: it does not). */
+  drift?(): unknown
+  /** Called after every new snapshot (from any instance): drives the event stream's `policy` events. */
+  subscribe?(listener: () => void): () => void
+}
+
+/** Where an entry came from: the version that set it, the instance that made it, when, and (config) its file. */
+interface EntrySourceView {
+  version: number
+  instance: string
+  at: string
+  file?: string
 }
 
 export interface PolicyView {
   version: number
-  deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string }>
-  deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
-  allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
+  deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string; added?: EntrySourceView }>
+  deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
+  allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
   defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
   minerConfigs: ReadonlyMap<
     string,
@@ -40,9 +54,14 @@ export interface PolicyView {
       maxBytesPerSecond: number
       /** A miner address's peer ID from Lotus, or that it has none yet. */
       resolution?: unknown
+      added?: EntrySourceView
     }
   >
   retrievalProtocols: ReadonlySet<string>
+  /** The change that made this version: origin, instance, summary, reason, when. */
+  change?: { version: number; origin: string; instance: string; summary: string; reason?: string; at: string }
+  /** The stored config.yaml layer under this version: the version that stored it, instance, file, digest, when. */
+  configLayer?: { version: number; instance: string; file: string; digest: string; at: string }
 }
 
 const minerConfigJson = (m: {
@@ -86,10 +105,33 @@ export function policyView(p: PolicyView) {
     minerConfigs: Object.fromEntries(
       [...p.minerConfigs.values()].map((m) => [
         m.provider,
-        { origin: m.origin, ...minerConfigJson(m), ...(m.resolution ? { resolution: m.resolution } : {}) }
+        {
+          origin: m.origin,
+          ...minerConfigJson(m),
+          ...(m.resolution ? { resolution: m.resolution } : {}),
+          ...(m.added !== undefined && { added: m.added })
+        }
       ])
     ),
-    retrievalProtocols: [...p.retrievalProtocols]
+    retrievalProtocols: [...p.retrievalProtocols],
+    change: p.change ?? null,
+    configLayer: p.configLayer ?? null
+  }
+}
+
+/**
+ * What GET /policy and the event stream's `policy` event say about the version in force: the
+ * version, the change that made it, the config.yaml layer under it, this node's name, and how
+ * this node's own file differs from that layer.
+ */
+export function policyState(api: PolicyApi) {
+  const p = api.current()
+  return {
+    version: p.version,
+    instance: api.instance ?? null,
+    change: p.change ?? null,
+    configLayer: p.configLayer ?? null,
+    configDrift: api.drift?.() ?? null
   }
 }
 
@@ -127,7 +169,7 @@ function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid:
 
 export function policyRoutes(api: PolicyApi) {
   return {
-    '/policy': new Hono<AppEnv>().get('/', (c) => c.json(policyView(api.current()))),
+    '/policy': new Hono<AppEnv>().get('/', (c) => c.json({ ...policyView(api.current()), ...policyState(api) })),
     '/blacklist/cids': listRoutes(api, 'cid-deny', 'cid', isCid, 'is not a CID'),
     '/blacklist/miners': listRoutes(
       api,
