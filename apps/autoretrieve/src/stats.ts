@@ -38,7 +38,13 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
       blocksSent: b.blocksSent,
       haves: b.haves,
       dontHaves: b.dontHaves,
-      retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
+      retrievals: {
+        active: r?.active ?? 0,
+        succeeded: r?.succeeded ?? 0,
+        failed: r?.failed ?? 0,
+        failures: { ...r?.failures },
+        rateLimited: r?.rateLimited ?? 0
+      },
       bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
       cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
       records: { buffered: w.buffered, written: w.written, dropped: w.dropped }

@@ -38,6 +38,12 @@ export interface AutoretrieveConfig {
   maxConcurrentRetrievals: number
   retrievalProtocols: RetrievalProtocol[]
   fullnodeApiInfo: string
+  // Admission control for misses (issue 13).
+  /** Retrievals waiting for a global slot; past it a retrieval fails `overloaded`. */
+  retrievalQueueSize: number
+  /** New retrievals per second one peer may start after its burst; 0 = unlimited. */
+  peerRetrievalRate: number
+  peerRetrievalBurst: number
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */

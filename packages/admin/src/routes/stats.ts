@@ -14,7 +14,15 @@ export interface StatsSnapshot {
   blocksSent: number
   haves: number
   dontHaves: number
-  retrievals: { active: number; succeeded: number; failed: number }
+  retrievals: {
+    active: number
+    succeeded: number
+    failed: number
+    /** Failed retrievals by reason (an error class: `no_candidates`, `indexer_failed`, …); they sum to `failed`. */
+    failures?: Record<string, number>
+    /** Wants refused `rate_limited` (no retrieval started; not in `failed`). */
+    rateLimited?: number
+  }
   bytes: { in: number; out: number }
   cache: { blocks: number; bytes: number; diskBytes: number }
   records: { buffered: number; written: number; dropped: number }

@@ -89,6 +89,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
             id: f.id,
             status: f.status,
             reason: f.reason,
+            errorMessage: f.error ?? null,
             bytes: f.bytes,
             blocks: f.blocks,
             startedAt: f.at,
@@ -100,6 +101,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
           set: {
             status: sql`excluded.status`,
             reason: sql`excluded.reason`,
+            errorMessage: sql`excluded.error_message`,
             bytes: sql`excluded.bytes`,
             blocks: sql`excluded.blocks`,
             endedAt: sql`excluded.ended_at`
