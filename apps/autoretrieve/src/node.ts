@@ -210,7 +210,10 @@ export async function startNode(
         },
         stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
         peers: () => bitswap.peers(),
-        cache: { importCar: (body, options) => importCar(cache, body, options) },
+        cache: {
+          importCar: (body, options) =>
+            importCar(cache, body, { ...options, isDenied: (cid) => isCidDenied(policy.current(), cid) })
+        },
         heartbeat,
         policy: {
           current: () => policy.current(),

@@ -18,9 +18,13 @@ import type { Logger } from './logger.ts'
 export interface PolicyService {
   readonly holder: PolicyHolder
   current(): PolicySnapshot
-  apply(change: PolicyChange, meta: { origin: PolicyVersion['origin']; reason?: string }): Promise<PolicySnapshot>
-  /** A new config.yaml was read: new base layer, and a new version in the store. */
-  reload(config: AutoretrieveConfig): Promise<PolicySnapshot>
+  /**
+   * Stores the change as a new version and swaps it in locally before resolving with that version
+   * (the one this change made, even when another change lands at once).
+   */
+  apply(change: PolicyChange, meta: { origin: PolicyVersion['origin']; reason?: string }): Promise<PolicyVersion>
+  /** A new config.yaml was read: new base layer, and a new version in the store (resolved with). */
+  reload(config: AutoretrieveConfig): Promise<PolicyVersion>
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -62,13 +66,15 @@ export async function createPolicyService(
     holder,
     current: () => holder.current(),
     async apply(change, meta) {
-      await store.policy.apply(change, meta)
-      return refresh()
+      const created = await store.policy.apply(change, meta)
+      await refresh()
+      return created
     },
     async reload(next) {
       base = configPolicy(next)
-      await store.policy.apply({ op: 'reload' }, { origin: 'config', reason: 'config.yaml reloaded' })
-      return refresh()
+      const created = await store.policy.apply({ op: 'reload' }, { origin: 'config', reason: 'config.yaml reloaded' })
+      await refresh()
+      return created
     },
     async start() {
       unsubscribe = store.changes.subscribe((version) => {
