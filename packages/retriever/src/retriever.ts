@@ -101,7 +101,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         id,
         status: result.ok ? 'success' : 'failed',
         reason: result.ok ? null : result.reason,
-        error: result.ok ? null : result.error.message,
+        // Bounded, and without NULs (PostgreSQL text refuses them): it may quote a provider's or indexer's words.
+        error: result.ok ? null : result.error.message.replaceAll('\u0000', '').slice(0, 2_000),
         bytes: result.ok ? result.bytes : 0,
         blocks: result.ok ? result.blocks : 0,
         at: new Date()
