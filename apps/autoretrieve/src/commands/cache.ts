@@ -61,10 +61,17 @@ export function cacheCommands(program: Command, flags: FlagsGetter): void {
 const LOCKED_WAIT_MS = 30_000
 
 /**
- * The deny list as the node enforces it (config.yaml merged with the database's API changes), for
- * an import made without the node: a denied block is not stored by either path.
+ * The deny list for an import made without the node: config.yaml's, merged with the database's
+ * API changes when the database is PostgreSQL. The embedded database is not opened for this (it
+ * takes seconds to start); CIDs denied through the API on it are removed by the node's start-up
+ * sweep before it serves anything.
  */
 async function deniedCids(config: AutoretrieveConfig): Promise<(cid: CID) => boolean> {
+  const empty = { version: 0, entries: [], minerConfigs: [] }
+  if (config.databaseUrl === '') {
+    const snapshot = mergePolicy(configPolicy(config), empty)
+    return (cid) => isCidDenied(snapshot, cid)
+  }
   const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   try {
     const snapshot = mergePolicy(configPolicy(config), await store.policy.load())
