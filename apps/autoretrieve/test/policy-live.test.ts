@@ -23,7 +23,7 @@ async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   return Buffer.concat(parts)
 }
 
-test('two nodes on one PostgreSQL: a deny through the first is in force on the second without a restart, reason blacklisted_cid even when cached; removing it serves again', async (t) => {
+test('two nodes on one PostgreSQL: a deny through the first is in force on the second without a restart, reason blacklisted_cid, a re-import skips it; removing it serves again', async (t) => {
   const databaseUrl = await scratchDatabase(t)
   if (databaseUrl === undefined) return // skipped: no PostgreSQL, and AUTORETRIEVE_TEST_ALLOW_SKIP=1
   const env = cliEnv({

@@ -92,7 +92,7 @@ test('a client that asks before the blocks exist gets them when `cache import` h
   assert.deepEqual(await fetching, Buffer.from(fixture.bytes))
 })
 
-test('a root on the config deny list is removed at start, refused even when cached again, reason blacklisted_cid; check-cid reports a missing block', async (t) => {
+test('a root on the config deny list is skipped by imports, removed at start, refused with reason blacklisted_cid; check-cid reports a missing block', async (t) => {
   const dataDir = await tempDataDir(t)
   const fixture = await createUnixfsFixture({ size: 300_000, chunkSize: 100_000, seed: 13 })
   await mkdir(dataDir, { recursive: true })
