@@ -291,7 +291,10 @@ export async function startNode(
           gateway
         }),
         peers: () => bitswap.peers(),
-        cache: { importCar: (body, options) => importCar(cache, body, options) },
+        cache: {
+          importCar: (body, options) =>
+            importCar(cache, body, { ...options, isDenied: (cid) => isCidDenied(policy.current(), cid) })
+        },
         heartbeat,
         policy: {
           current: () => policy.current(),

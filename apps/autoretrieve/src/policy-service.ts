@@ -31,9 +31,13 @@ import type { Logger } from './logger.ts'
 export interface PolicyService {
   readonly holder: PolicyHolder
   current(): PolicySnapshot
-  apply(change: PolicyChange, meta: { origin: PolicyVersion['origin']; reason?: string }): Promise<PolicySnapshot>
-  /** A new config.yaml was read: it becomes the stored layer, in a new version every instance applies. */
-  reload(config: AutoretrieveConfig): Promise<PolicySnapshot>
+  /**
+   * Stores the change as a new version and swaps it in locally before resolving with that version
+   * (the one this change made, even when another change lands at once).
+   */
+  apply(change: PolicyChange, meta: { origin: PolicyVersion['origin']; reason?: string }): Promise<PolicyVersion>
+  /** A new config.yaml was read: it becomes the stored layer, in a new version every instance applies (resolved with). */
+  reload(config: AutoretrieveConfig): Promise<PolicyVersion>
   /** How this instance's config.yaml differs from the stored layer in force; null when it does not. */
   drift(): ConfigDrift | null
   start(): Promise<void>
@@ -156,17 +160,21 @@ export async function createPolicyService(
     current: () => holder.current(),
     drift: () => drift,
     async apply(change, meta) {
-      await store.policy.apply(change, { ...meta, instance })
+      const created = await store.policy.apply(change, { ...meta, instance })
       await watchAddresses(await refresh(), FIRST_RESOLUTION_WAIT_MS)
-      return holder.current()
+      return created
     },
     async reload(next) {
       file = configPolicy(next)
       fileDigest = layerDigest(file)
       filePath = join(next.dataDir, CONFIG_FILE)
-      await store.policy.apply(layerChange(), { origin: 'config', reason: 'config.yaml reloaded', instance })
+      const created = await store.policy.apply(layerChange(), {
+        origin: 'config',
+        reason: 'config.yaml reloaded',
+        instance
+      })
       await watchAddresses(await refresh(), FIRST_RESOLUTION_WAIT_MS)
-      return holder.current()
+      return created
     },
     async start() {
       if (book !== undefined) {

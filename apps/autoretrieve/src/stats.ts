@@ -54,7 +54,9 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
         active: r?.active ?? 0,
         succeeded: r?.succeeded ?? 0,
         failed: r?.failed ?? 0,
-        byOutcome: t.byOutcome
+        byOutcome: t.byOutcome,
+        failures: { ...r?.failures },
+        rateLimited: r?.rateLimited ?? 0
       },
       bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
       ttfb: t.ttfb,

@@ -72,6 +72,11 @@ export function createAdminApp(components: AdminComponents, init: AdminInit): Ho
       : jsonBodyLimit(c, next)
   )
   app.use('/api/*', adminAuth(init.token))
+  // A NUL in a path or query (%00) would reach the database as text it refuses: a 400 here.
+  app.use('/api/*', async (c, next) => {
+    if (/%00/.test(c.req.url)) throw new ApiError('ERR_INVALID_INPUT', 'the path or query contains a NUL byte (%00)')
+    await next()
+  })
   app.route('/', healthRoutes(components.readiness ?? {}))
   app.get('/', (c) => {
     c.header('Content-Security-Policy', DASHBOARD_CSP)

@@ -141,7 +141,7 @@ export const KEYS: KeySpec[] = [
     key: 'max-concurrent-retrievals',
     field: 'maxConcurrentRetrievals',
     schema: v.count,
-    doc: 'retrievals at once across all providers; 0 = unlimited'
+    doc: 'retrievals at once across all providers; 0 = unlimited (only when set)'
   },
   {
     key: 'retrieval-protocols',
@@ -163,6 +163,25 @@ export const KEYS: KeySpec[] = [
     field: 'logFormat',
     schema: v.oneOf(['auto', 'pretty', 'json']),
     doc: 'auto (readable on a terminal, JSON otherwise), pretty or json'
+  },
+  // Admission control for misses (issue 13).
+  {
+    key: 'retrieval-queue-size',
+    field: 'retrievalQueueSize',
+    schema: v.count,
+    doc: 'retrievals that wait for max-concurrent-retrievals; past it a want is refused (overloaded)'
+  },
+  {
+    key: 'peer-retrieval-rate',
+    field: 'peerRetrievalRate',
+    schema: v.count,
+    doc: 'new retrievals per second one peer may start after its burst; past it DONT_HAVE rate_limited; 0 = unlimited'
+  },
+  {
+    key: 'peer-retrieval-burst',
+    field: 'peerRetrievalBurst',
+    schema: v.count.refine((n: number) => n >= 1, 'must be at least 1'),
+    doc: 'new retrievals one peer may start at once'
   }
 ]
 

@@ -46,6 +46,12 @@ export interface AutoretrieveConfig {
   gatewayListen: { host: string; port: number } | null
   /** auto: human-readable on a terminal, JSON otherwise; pretty or json: always that. */
   logFormat: 'auto' | 'pretty' | 'json'
+  // Admission control for misses (issue 13).
+  /** Retrievals waiting for a global slot; past it a retrieval fails `overloaded`. */
+  retrievalQueueSize: number
+  /** New retrievals per second one peer may start after its burst; 0 = unlimited. */
+  peerRetrievalRate: number
+  peerRetrievalBurst: number
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */

@@ -63,6 +63,8 @@ export type RetrievalRecord =
       id: string
       status: 'success' | 'failed'
       reason: ErrorClass | null
+      /** Why it failed, in words (for `indexer_failed`, the indexer's error); null on success. Absent from older writers. */
+      error?: string | null
       bytes: number
       blocks: number
       at: Date

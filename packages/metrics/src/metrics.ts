@@ -47,8 +47,10 @@ export interface RetrieverMetrics {
     outcome: string,
     info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: string }
   ): void
-  onRetrievalEnded(ok: boolean): void
+  onRetrievalEnded(ok: boolean, reason?: string): void
   onBytes(protocol: string, bytes: number): void
+  /** A requester was refused a new retrieval (counted as reason `rate_limited`). */
+  onRateLimited(): void
 }
 
 /** The retriever's records (its RecordSink), read for the Go node's per-retrieval series. */
@@ -136,6 +138,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const withFiltered = new Counter(
     opts('request_with_indexer_candidates_filtered_total', 'lookups with candidates left after policy')
   )
+  // Whole retrievals that failed, by why (issue 13: an indexer outage is not "nobody has it").
+  const retrievalFailures = new Counter(
+    opts('retrieval_failure_total', 'failed retrievals, and refused ones, by reason (error class)', ['reason'])
+  )
+  for (const reason of ['no_candidates', 'indexer_failed', 'rate_limited', 'overloaded'])
+    retrievalFailures.inc({ reason }, 0)
   const bytesIn = new Counter(opts('retrieved_bytes_total', 'verified bytes retrieved', ['protocol']))
   const bytesOut = new Counter(opts('sent_bytes_total', 'bytes served to peers (Bitswap messages)', ['protocol']))
   for (const want_type of ['block', 'have']) bitswapWants.inc({ want_type }, 0)
@@ -331,9 +339,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
           errors.inc({ error_class: info.errorClass ?? 'other' })
         }
       },
-      onRetrievalEnded(ok: boolean) {
+      onRetrievalEnded(ok: boolean, reason?: string) {
         if (ok) success.inc()
+        else retrievalFailures.inc({ reason: reason ?? 'other' })
       },
+      onRateLimited: () => retrievalFailures.inc({ reason: 'rate_limited' }),
       onBytes: (protocol: string, bytes: number) => {
         bytesIn.inc({ protocol }, bytes)
         go.onBytes(bytes)

@@ -96,6 +96,8 @@ export interface RetrievalSummary {
   /** 'running' until a retrieval-finished event lands. */
   status: RetrievalStatus
   reason: string | null
+  /** Why it failed, in words (e.g. which indexer error, for `indexer_failed`); null on success or while running. */
+  error: string | null
   bytes: number
   blocks: number
   startedAt: Date

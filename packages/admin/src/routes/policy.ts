@@ -1,3 +1,4 @@
+import { cidKey } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../env.ts'
@@ -19,9 +20,12 @@ export interface PolicyApi {
         }
       | { op: 'delete-miner-config'; provider: string },
     meta: { origin: 'api'; reason?: string }
-  ): Promise<PolicyView>
-  /** Re-read config.yaml and apply it. */
-  reload(): Promise<PolicyView>
+  ): Promise<{ version: number }>
+  /**
+   * Re-read config.yaml and apply it; resolves with the version that made. A file with an error
+   * rejects with a ConfigError (code ERR_CONFIG_INVALID, a 400) and changes nothing.
+   */
+  reload(): Promise<{ version: number }>
   /** This node's instance-name, shown beside the policy. */
   instance?: string
   /** How this instance's config.yaml differs from the stored layer in force (null: it does not). */
@@ -138,11 +142,14 @@ export function policyState(api: PolicyApi) {
 /** A deny/allow list: GET, POST (one or many), DELETE one. */
 function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid: (s: string) => boolean, what: string) {
   const app = new Hono<AppEnv>()
+  const listOf = (p: PolicyView) =>
+    list === 'cid-deny' ? p.deniedCids : list === 'provider-deny' ? p.deniedProviders : p.allowedProviders
   const entries = () => {
     const p = api.current()
-    const map = list === 'cid-deny' ? p.deniedCids : list === 'provider-deny' ? p.deniedProviders : p.allowedProviders
-    return { version: p.version, entries: [...map.values()] }
+    return { version: p.version, entries: [...listOf(p).values()] }
   }
+  // The snapshot keys CIDs by multihash (a CIDv0 and its CIDv1 are one entry), providers as written.
+  const listed = (value: string) => listOf(api.current()).has(key === 'cid' ? cidKey(value) : value)
   const one = key === 'cid' ? cidString : providerString
   const body = z.union([
     z.object({ [key]: one, reason }).strict(),
@@ -161,6 +168,8 @@ function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid:
   app.delete('/:value', async (c) => {
     const value = c.req.param('value')
     if (!valid(value)) throw new ApiError('ERR_INVALID_INPUT', `path: "${value}" ${what}`)
+    // Removing what is not listed would store a removal that later hides the same entry added to config.yaml.
+    if (!listed(value)) throw new ApiError('ERR_NOT_FOUND', `${value} is not on the ${list} list`)
     const next = await api.apply({ op: 'remove', list, values: [value] }, { origin: 'api' })
     return c.json({ version: next.version, removed: value })
   })
@@ -236,6 +245,8 @@ function minerConfigRoutes(api: PolicyApi) {
     check(miner)
     if (miner === 'default')
       throw new ApiError('ERR_INVALID_INPUT', 'the default miner config cannot be deleted; PUT new values instead')
+    if (!api.current().minerConfigs.has(miner))
+      throw new ApiError('ERR_NOT_FOUND', `no miner config for ${miner} (it uses the default)`)
     const next = await api.apply({ op: 'delete-miner-config', provider: miner }, { origin: 'api' })
     return c.json({ version: next.version })
   })

@@ -20,6 +20,10 @@ export interface StatsSnapshot {
     failed: number
     /** Finished retrievals by outcome: `success`, or the failure reason (`no_candidates`, `all_failed`, …). */
     byOutcome: Record<string, number>
+    /** Failed retrievals by reason (an error class: `no_candidates`, `indexer_failed`, …); they sum to `failed`. */
+    failures?: Record<string, number>
+    /** Wants refused `rate_limited` (no retrieval started; not in `failed`). */
+    rateLimited?: number
   }
   bytes: { in: number; out: number }
   /** Time to first verified block over every attempt that got one: a running sum, so a reader takes rates. */

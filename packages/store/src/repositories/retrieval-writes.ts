@@ -94,6 +94,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
             id: f.id,
             status: f.status,
             reason: f.reason,
+            errorMessage: f.error ?? null,
             bytes: f.bytes,
             blocks: f.blocks,
             startedAt: f.at,
@@ -106,6 +107,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
           set: {
             status: sql`excluded.status`,
             reason: sql`excluded.reason`,
+            errorMessage: sql`excluded.error_message`,
             bytes: sql`excluded.bytes`,
             blocks: sql`excluded.blocks`,
             endedAt: sql`excluded.ended_at`

@@ -59,6 +59,7 @@ function summary(r: RetrievalRow): RetrievalSummary {
     policyVersion: r.policyVersion,
     status: r.status as RetrievalSummary['status'],
     reason: r.reason,
+    error: r.errorMessage,
     bytes: r.bytes,
     blocks: r.blocks,
     startedAt: r.startedAt,

@@ -30,6 +30,8 @@ export const retrievals = pgTable(
     policyVersion: integer('policy_version').notNull().default(0),
     status: text('status').notNull().default('running'),
     reason: text('reason'),
+    /** What failed, in words (`indexer_failed`: which indexer error); null on success. */
+    errorMessage: text('error_message'),
     bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
     blocks: integer('blocks').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
