@@ -252,7 +252,7 @@ export async function startNode(
     // The trustless gateway: built before the admin app so /stats can show its counters, bound
     // after it. It reads the same cache, starts or joins the same retrievals as Bitswap's misses,
     // and follows the same policy (a denied CID is 410, a deny mid-stream cuts the stream).
-    // TODO(lead): pass the admission control's per-key `admitMiss` here once it lands.
+    // Miss admission per client IP is the retriever's (requestedBy = http-gateway:<IP>).
     const gateway: Gateway | undefined =
       config.gatewayListen === null
         ? undefined

@@ -20,8 +20,6 @@ export interface GatewayRetriever {
 export interface RequestBlocksInit {
   cache: GatewayCache
   retriever?: GatewayRetriever
-  admitMiss?: (clientKey: string) => boolean
-  clientKey: string
   requestedBy: string
   signal: AbortSignal
   onlyIfCached: boolean
@@ -78,10 +76,6 @@ export class RequestBlocks {
             'ERR_INCOMPLETE',
             `${cid} is still missing after ${this.retrievals} retrievals ended`
           )
-        if (this.init.admitMiss !== undefined && !this.init.admitMiss(this.init.clientKey))
-          throw new RateLimitedError(429, 'rate_limited', `rate_limited: too many misses from ${this.init.clientKey}`, {
-            headers: { 'Retry-After': '1' }
-          })
         this.retrievals++
         // A rejection (the client went) is a result here: nothing may be left unhandled.
         this.current = retriever
@@ -132,6 +126,13 @@ function failure(cid: CID, result: { reason: string; error?: Error }): BlockUnav
       return new BlockUnavailableError(404, result.reason, `${cid} is not cached and no provider can be asked: ${why}`)
     case 'timeout':
       return new BlockUnavailableError(504, result.reason, `retrieving ${cid} timed out: ${why}`)
+    // Admission control (the retriever's, keyed by requestedBy = http-gateway:<client IP>, the
+    // same buckets Bitswap peers have): this client started too many new retrievals, or the node
+    // has as many running and queued as it takes. Both pass: ask again shortly.
+    case 'rate_limited':
+      return new RateLimitedError(429, result.reason, `rate_limited: ${why}`, { headers: { 'Retry-After': '1' } })
+    case 'overloaded':
+      return new BlockUnavailableError(503, result.reason, `overloaded: ${why}`, { headers: { 'Retry-After': '1' } })
     default:
       return new BlockUnavailableError(502, result.reason, `retrieving ${cid} failed: ${why}`)
   }

@@ -186,8 +186,6 @@ export function createGateway(components: GatewayComponents, init: GatewayInit =
     const blocks = new RequestBlocks({
       cache,
       retriever,
-      admitMiss: init.admitMiss,
-      clientKey: clientKeyOf(req),
       requestedBy: x.requestedBy,
       signal,
       onlyIfCached: request.onlyIfCached,

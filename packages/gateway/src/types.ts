@@ -36,11 +36,6 @@ export interface GatewayComponents {
 }
 
 export interface GatewayInit {
-  /**
-   * Miss admission per client (the remote IP): asked before a request starts or joins a
-   * retrieval; false answers 429 `rate_limited`. Absent: every miss is admitted.
-   */
-  admitMiss?: (clientKey: string) => boolean
   /** @default 90 s (DEFAULT_MISS_TIMEOUT_MS) */
   missTimeoutMs?: number
   /** @default 8 (DEFAULT_MAX_RETRIEVALS_PER_REQUEST) */

@@ -31,7 +31,13 @@ export function indexed(p: ProviderStandIn): IndexerProviderRecord[] {
  */
 export async function startGateway(
   t: After,
-  options: { providers?: IndexerProviderRecord[]; init?: GatewayInit; retrieval?: boolean } = {}
+  options: {
+    providers?: IndexerProviderRecord[]
+    init?: GatewayInit
+    retrieval?: boolean
+    /** The retriever's admission control (per requester: here the client IP). */
+    admission?: { requesterRatePerSecond: number; requesterBurst: number }
+  } = {}
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'ar-gateway-'))
   const cache = createBlockCache({}, { path: dir })
@@ -52,7 +58,7 @@ export async function startGateway(
             adapters: [createHttpAdapter()],
             records: { record: (e) => records.push(e) }
           },
-          { staggerMs: 50 }
+          { staggerMs: 50, ...options.admission }
         )
   const gateway = createGateway(
     {
