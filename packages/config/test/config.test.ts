@@ -342,7 +342,8 @@ test('the Go README example loads: its blank advertise-endpoint-* keys are unset
   assert.deepEqual(config.minerConfigs.f01234, {
     retrievalTimeoutMs: 150_000,
     maxConcurrentRetrievals: 2,
-    maxBytesPerSecond: 0
+    maxBytesPerSecond: 0,
+    firstByteTimeoutMs: 5_000
   })
   // Byte for byte, the placeholders are the one thing refused, on their line, as Go refused them.
   const literal = await withYaml(t, GO_README_LITERAL)
@@ -457,7 +458,8 @@ test('an explicit 0 in a miner config inherits the default, as the Go node read 
   assert.deepEqual(config.minerConfigs.f01234, {
     retrievalTimeoutMs: 45_000,
     maxConcurrentRetrievals: 3,
-    maxBytesPerSecond: 1024 * 1024
+    maxBytesPerSecond: 1024 * 1024,
+    firstByteTimeoutMs: 5_000
   })
   assert.equal(config.minerConfigs.f05678.maxConcurrentRetrievals, 7)
   // In default-miner-config itself 0 keeps its meaning (no limit).
