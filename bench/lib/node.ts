@@ -9,6 +9,8 @@ export interface BenchNode {
   proc: Spawned
   multiaddr: string
   adminUrl: string
+  /** The trustless gateway's URL (on loopback). */
+  gatewayUrl: string
   token: string
   pid: number
 }
@@ -31,7 +33,19 @@ export async function startBenchNode(dataDir: string, args: string[] = [], env =
   const port = await freePort()
   const proc = spawnNode(
     CLI,
-    ['--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--admin-listen', '127.0.0.1:0', ...args, 'run'],
+    [
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `/ip4/127.0.0.1/tcp/${port}`,
+      '--admin-listen',
+      '127.0.0.1:0',
+      // Loopback, any free port: never the public default 0.0.0.0:8081.
+      '--gateway-listen',
+      '127.0.0.1:0',
+      ...args,
+      'run'
+    ],
     env
   )
   const deadline = Date.now() + 60_000
@@ -45,6 +59,7 @@ export async function startBenchNode(dataDir: string, args: string[] = [], env =
           proc,
           multiaddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${info.peerId}`,
           adminUrl: info.adminUrl,
+          gatewayUrl: info.gatewayUrl,
           token,
           pid: info.pid
         }

@@ -7,6 +7,8 @@ export interface CarImportResult {
   /** Blocks that were new to the cache (the rest were already there). */
   added: number
   bytes: number
+  /** Blocks skipped, not stored, because their CID is on the deny list. */
+  denied: number
 }
 
 export class CarImportError extends Error {
@@ -36,7 +38,7 @@ export class CarLimitError extends CarImportError {
 export async function importCar(
   cache: { put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<boolean> },
   source: AsyncIterable<Uint8Array>,
-  options: { signal?: AbortSignal } = {}
+  options: { signal?: AbortSignal; isDenied?: (cid: CID) => boolean } = {}
 ): Promise<CarImportResult> {
   let car: CarStream
   try {
@@ -46,12 +48,18 @@ export async function importCar(
       throw new CarLimitError('header_too_large', `not imported: ${cause.message}`, { cause })
     throw new CarImportError(`not a CAR file: ${(cause as Error).message}`, { cause })
   }
-  const result: CarImportResult = { roots: car.roots.map(String), blocks: 0, added: 0, bytes: 0 }
+  const result: CarImportResult = { roots: car.roots.map(String), blocks: 0, added: 0, bytes: 0, denied: 0 }
   try {
     for await (const { cid, bytes } of car.blocks) {
       options.signal?.throwIfAborted()
+      // A denied CID is never stored, whoever brings it (a cached copy is what the deny removes).
+      if (options.isDenied?.(cid)) {
+        result.denied++
+        result.blocks++
+        continue
+      }
       try {
-        if (await cache.put(cid, bytes, options)) result.added++
+        if (await cache.put(cid, bytes, { signal: options.signal })) result.added++
       } catch (cause) {
         throw new CarImportError(`block ${result.blocks + 1} (${cid}) was refused: ${(cause as Error).message}`, {
           cause

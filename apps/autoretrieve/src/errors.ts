@@ -24,3 +24,10 @@ export class PublicIpError extends Error {
   override name = 'PublicIpError'
   code = 'ERR_PUBLIC_IP'
 }
+
+/** `cache import` handed off to the node running on the data dir, and that node's admin API did not answer. */
+export class NodeUnreachableError extends Error {
+  static override name = 'NodeUnreachableError'
+  override name = 'NodeUnreachableError'
+  code = 'ERR_NODE_UNREACHABLE'
+}

@@ -17,11 +17,18 @@ const program = new Command('autoretrieve')
   .addOption(new Option('--database-url <url>', 'PostgreSQL URL (empty: embedded database in <data-dir>/db)'))
   .addOption(new Option('--admin-listen <host:port>', 'admin HTTP listen address (default 127.0.0.1:8080)'))
   .addOption(
+    new Option(
+      '--gateway-listen <host:port>',
+      'public trustless gateway listen address; empty turns it off (default 0.0.0.0:8081)'
+    )
+  )
+  .addOption(
     // Repeatable rather than variadic, so `--listen X run` does not swallow the command name.
     new Option('--listen <multiaddr>', 'libp2p listen address (repeatable)').argParser(
       (value: string, previous?: string[]) => [...(previous ?? []), value]
     )
   )
+  .addOption(new Option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), pretty or json'))
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 
@@ -36,7 +43,9 @@ export function globalFlags(): ConfigFlags {
     logResourceManager: o.logResourceManager,
     databaseUrl: o.databaseUrl,
     adminListen: o.adminListen,
-    listen: o.listen
+    listen: o.listen,
+    gatewayListen: o.gatewayListen,
+    logFormat: o.logFormat
   }
 }
 

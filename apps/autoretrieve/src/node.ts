@@ -7,9 +7,10 @@ import { type BlockCache, createBlockCache } from '@autoretrieve/blockcache'
 import { type AutoretrieveConfig, ensureAdminToken } from '@autoretrieve/config'
 import { createHeartbeat, type Heartbeat, type HeartbeatInit } from '@autoretrieve/estuary'
 import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-recorder'
+import { createGateway, type Gateway, type GatewayServer, listenGateway } from '@autoretrieve/gateway'
 import type { RetrievalRecord } from '@autoretrieve/interface'
 import { createMetrics } from '@autoretrieve/metrics'
-import { isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
+import { cidDenial, isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
@@ -22,7 +23,9 @@ import { createMinerAddresses } from './miner-addresses.ts'
 import { retrievalStatsLogger, startResourceLog } from './ops-logs.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
+import { createRetrievalTally } from './retrieval-tally.ts'
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts'
+import { logStart, startFacts } from './start-lines.ts'
 import { statsReader } from './stats.ts'
 
 /**
@@ -35,6 +38,8 @@ export interface RunningNode {
   readonly peerId: string
   readonly adminUrl: string
   readonly adminToken: string
+  /** The trustless gateway's URL; undefined when gateway-listen is empty. */
+  readonly gatewayUrl?: string
   readonly multiaddrs: string[]
   readonly store: Store
   readonly cache: BlockCache
@@ -152,7 +157,10 @@ export async function startNode(
       stack.push({ name: 'resource log', stop: async () => stopResourceLog() })
     }
 
-    const records = createRecordWriter({ store, logger: logger.child({ component: 'records' }) })
+    const records = createRecordWriter(
+      { store, logger: logger.child({ component: 'records' }) },
+      { instance: config.instanceName }
+    )
     const metrics = createMetrics({
       cache: () => cache.stats(),
       pruneThresholdBytes: config.pruneThresholdBytes,
@@ -165,6 +173,8 @@ export async function startNode(
     })
     records.start()
     stack.push({ name: 'records', stop: () => records.stop() })
+    // The console's outcome and time-to-first-byte counters, beside the metrics.
+    const tally = createRetrievalTally()
 
     // The Go node's event recorder (lassie's POSTs) and per-retrieval Go metrics read the
     // retriever's records too (issue 14).
@@ -198,13 +208,15 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records: retrieverRecords,
-          // log-retrieval-stats: a line per finished retrieval beside the metrics.
-          events: config.logRetrievalStats
-            ? {
-                ...metrics.retriever,
-                onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
-              }
-            : metrics.retriever,
+          // The console's tally, and with log-retrieval-stats a line per finished retrieval, beside the metrics.
+          events: tally.events(
+            config.logRetrievalStats
+              ? {
+                  ...metrics.retriever,
+                  onRetrievalFinished: retrievalStatsLogger(logger.child({ component: 'retrieval-stats' }))
+                }
+              : metrics.retriever
+          ),
           logger: logger.child({ component: 'retriever' })
         })
     const bitswap = createBitswapServer(
@@ -237,6 +249,22 @@ export async function startNode(
     heartbeat.start()
     stack.push({ name: 'heartbeat', stop: () => heartbeat.stop() })
 
+    // The trustless gateway: built before the admin app so /stats can show its counters, bound
+    // after it. It reads the same cache, starts or joins the same retrievals as Bitswap's misses,
+    // and follows the same policy (a denied CID is 410, a deny mid-stream cuts the stream).
+    // Miss admission per client IP is the retriever's (requestedBy = http-gateway:<IP>).
+    const gateway: Gateway | undefined =
+      config.gatewayListen === null
+        ? undefined
+        : createGateway({
+            cache,
+            retriever,
+            policy: { current: () => policy.current(), subscribe: (listener) => policy.holder.subscribe(listener) },
+            records,
+            events: metrics.gateway,
+            logger: logger.child({ component: 'gateway' })
+          })
+
     const app = createAdminApp(
       {
         logger: logger.child({ component: 'admin' }),
@@ -250,9 +278,23 @@ export async function startNode(
             cache.stats()
           }
         },
-        stats: statsReader({ bitswap, retriever, cache, records, policy, peers: () => host.getPeers().length }),
+        stats: statsReader({
+          bitswap,
+          retriever,
+          cache,
+          pruneThresholdBytes: config.pruneThresholdBytes,
+          records,
+          policy,
+          heartbeat,
+          tally,
+          peers: () => host.getPeers().length,
+          gateway
+        }),
         peers: () => bitswap.peers(),
-        cache: { importCar: (body, options) => importCar(cache, body, options) },
+        cache: {
+          importCar: (body, options) =>
+            importCar(cache, body, { ...options, isDenied: (cid) => isCidDenied(policy.current(), cid) })
+        },
         heartbeat,
         policy: {
           current: () => policy.current(),
@@ -262,7 +304,10 @@ export async function startNode(
             const next = await components.reloadConfig()
             await heartbeat.configure(heartbeatSettings(next))
             return policy.reload(next)
-          }
+          },
+          instance: config.instanceName,
+          drift: () => policy.drift(),
+          subscribe: (listener) => policy.holder.subscribe(() => listener())
         },
         retrievals: {
           history: store.retrievals,
@@ -270,7 +315,14 @@ export async function startNode(
             isDenied: (cid) => isCidDenied(policy.current(), CID.parse(cid)),
             isCached: (cid) => cache.has(CID.parse(cid)),
             policyVersion: () => policy.current().version,
-            unresolvedDenials: () => unresolvedDenials(policy.current())
+            unresolvedDenials: () => unresolvedDenials(policy.current()),
+            denial: (cid) => {
+              const entry = cidDenial(policy.current(), CID.parse(cid))
+              if (entry === undefined) return null
+              const { cid: value, origin, reason, added } = entry
+              return { list: 'cid-deny', value, origin, reason, added }
+            },
+            instance: config.instanceName
           }
         }
       },
@@ -278,6 +330,11 @@ export async function startNode(
     )
     const admin: AdminServer = await listenAdmin(app, config.adminListen)
     stack.push({ name: 'admin', stop: () => admin.close() })
+    let gatewayServer: GatewayServer | undefined
+    if (gateway !== undefined && config.gatewayListen !== null) {
+      gatewayServer = await listenGateway(gateway, config.gatewayListen)
+      stack.push({ name: 'gateway', stop: () => gatewayServer!.close() })
+    }
     if (retriever !== undefined) {
       // The first fetch() of a process loads and compiles undici (~25 ms on the bench machine):
       // pay that now, on our own admin server, not in the first retrieval's time to first byte.
@@ -292,19 +349,32 @@ export async function startNode(
       adminUrl: admin.url,
       peerId,
       multiaddrs,
-      startedAt: new Date().toISOString()
+      startedAt: new Date().toISOString(),
+      ...(gatewayServer !== undefined && { gatewayUrl: gatewayServer.url })
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
     if (config.paidRetrievals)
       logger.warn(
         'paid-retrievals is set, but this node cannot pay yet: a priced Graphsync ask is sent a free proposal, which a provider refuses'
       )
-    logger.info({ peerId, multiaddrs, admin: admin.url, database: store.kind }, 'autoretrieve is running')
+    logStart(
+      logger,
+      startFacts(config, {
+        peerId,
+        multiaddrs,
+        adminUrl: admin.url,
+        gatewayUrl: gatewayServer?.url,
+        storeKind: store.kind,
+        policy: policy.current()
+      }),
+      policy.current()
+    )
 
     return {
       peerId,
       adminUrl: admin.url,
       adminToken,
+      gatewayUrl: gatewayServer?.url,
       multiaddrs,
       store,
       cache,

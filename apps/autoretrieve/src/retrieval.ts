@@ -15,6 +15,7 @@ import {
   type CandidateSource,
   createEstuarySource,
   createIpniSource,
+  createLookupGuard,
   createLotusMinerResolver
 } from '@autoretrieve/routing'
 import type { RecordWriter } from '@autoretrieve/store'
@@ -74,7 +75,9 @@ export function createNodeRetriever(parts: {
     {
       cache: parts.cache,
       policy: () => parts.policy.current(),
-      candidates: candidateSource(config, parts.peerId, logger),
+      // Wants for missing content cost the indexer little: unknown CIDs remembered a while,
+      // concurrent lookups of one CID shared, lookups bounded in number.
+      candidates: createLookupGuard(candidateSource(config, parts.peerId, logger)),
       adapters: createRetrievalAdapters({
         host: parts.host,
         // Late-bound: the server needs the retriever's miss handler, the client needs the server's answers.
@@ -85,7 +88,13 @@ export function createNodeRetriever(parts: {
       events: parts.events,
       logger
     },
-    // paid-retrievals off: the query phase passes over a priced Graphsync ask (paid_not_allowed).
-    { maxConcurrentRetrievals: config.maxConcurrentRetrievals, paidRetrievals: config.paidRetrievals }
+    {
+      maxConcurrentRetrievals: config.maxConcurrentRetrievals,
+      maxQueuedRetrievals: config.retrievalQueueSize,
+      requesterRatePerSecond: config.peerRetrievalRate,
+      requesterBurst: config.peerRetrievalBurst,
+      // paid-retrievals off: the query phase passes over a priced Graphsync ask (paid_not_allowed).
+      paidRetrievals: config.paidRetrievals
+    }
   )
 }

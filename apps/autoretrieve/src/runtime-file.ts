@@ -12,6 +12,8 @@ export interface RuntimeInfo {
   /** The libp2p addresses actually bound (ports resolved). */
   multiaddrs: string[]
   startedAt: string
+  /** The trustless gateway's URL (port resolved); absent when gateway-listen is empty. */
+  gatewayUrl?: string
 }
 
 const FILE = 'node.json'

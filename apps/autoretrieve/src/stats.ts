@@ -1,9 +1,11 @@
 import type { StatsSnapshot } from '@autoretrieve/admin'
 import type { BitswapServer } from '@autoretrieve/bitswap'
 import type { BlockCache } from '@autoretrieve/blockcache'
+import type { Heartbeat } from '@autoretrieve/estuary'
 import type { RecordWriter } from '@autoretrieve/store'
 import type { PolicyService } from './policy-service.ts'
 import type { createNodeRetriever } from './retrieval.ts'
+import type { RetrievalTally } from './retrieval-tally.ts'
 
 /** The parts whose counters the admin plane shows. */
 export interface StatsParts {
@@ -11,9 +13,15 @@ export interface StatsParts {
   /** Absent when retrieval is disabled: its counters read 0. */
   retriever?: Pick<ReturnType<typeof createNodeRetriever>, 'stats'>
   cache: Pick<BlockCache, 'stats'>
+  pruneThresholdBytes: number
   records: Pick<RecordWriter, 'stats'>
   policy: Pick<PolicyService, 'current'>
+  heartbeat: Pick<Heartbeat, 'status'>
+  /** Outcomes and time to first byte, counted from the retriever's events. */
+  tally: Pick<RetrievalTally, 'read'>
   peers: () => number
+  /** Absent when gateway-listen is empty. */
+  gateway?: { stats(): NonNullable<StatsSnapshot['gateway']> }
 }
 
 /**
@@ -22,13 +30,17 @@ export interface StatsParts {
  */
 export function statsReader(parts: StatsParts): () => StatsSnapshot {
   const startedAt = Date.now()
+  const startedAtIso = new Date(startedAt).toISOString()
   return () => {
     const b = parts.bitswap.stats()
     const r = parts.retriever?.stats()
     const c = parts.cache.stats()
     const w = parts.records.stats()
+    const h = parts.heartbeat.status()
+    const t = parts.tally.read()
     return {
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      startedAt: startedAtIso,
       policyVersion: parts.policy.current().version,
       peers: parts.peers(),
       wants: b.wants,
@@ -38,10 +50,25 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
       blocksSent: b.blocksSent,
       haves: b.haves,
       dontHaves: b.dontHaves,
-      retrievals: { active: r?.active ?? 0, succeeded: r?.succeeded ?? 0, failed: r?.failed ?? 0 },
+      retrievals: {
+        active: r?.active ?? 0,
+        succeeded: r?.succeeded ?? 0,
+        failed: r?.failed ?? 0,
+        byOutcome: t.byOutcome,
+        failures: { ...r?.failures },
+        rateLimited: r?.rateLimited ?? 0
+      },
       bytes: { in: r?.bytes ?? 0, out: b.bytesSent },
-      cache: { blocks: c.blocks, bytes: c.bytes, diskBytes: c.diskBytes },
-      records: { buffered: w.buffered, written: w.written, dropped: w.dropped }
+      ttfb: t.ttfb,
+      cache: {
+        blocks: c.blocks,
+        bytes: c.bytes,
+        diskBytes: c.diskBytes,
+        pruneThresholdBytes: parts.pruneThresholdBytes
+      },
+      records: { buffered: w.buffered, written: w.written, dropped: w.dropped },
+      heartbeat: { state: h.state, lastSuccessAt: h.lastSuccessAt, lastError: h.lastError },
+      ...(parts.gateway !== undefined && { gateway: parts.gateway.stats() })
     }
   }
 }

@@ -15,7 +15,13 @@ const PEER = '12D3KooWDFhtmVwexwq3Ttb2zpeRTkboaQwZcTTDvewj59ThkrYS'
 async function setup(t: { after(fn: () => Promise<unknown>): void }) {
   const store = await createStore({})
   t.after(() => store.close())
-  const config = { ...structuredClone(DEFAULTS), dataDir: '/nonexistent', listenAddrs: [], minerBlacklist: ['f01'] }
+  const config = {
+    ...structuredClone(DEFAULTS),
+    dataDir: '/nonexistent',
+    listenAddrs: [],
+    minerBlacklist: ['f01'],
+    instanceName: 'edge-t'
+  }
   const policy = await createPolicyService({ store }, config)
   await policy.start()
   const app = createAdminApp(
@@ -23,7 +29,9 @@ async function setup(t: { after(fn: () => Promise<unknown>): void }) {
       policy: {
         current: () => policy.current(),
         apply: (c, m) => policy.apply(c, m),
-        reload: () => policy.reload(config)
+        reload: () => policy.reload(config),
+        instance: config.instanceName,
+        drift: () => policy.drift()
       },
       retrievals: {
         history: store.retrievals,
@@ -59,7 +67,17 @@ test('deny and allow lists: add, list with origin, remove; each change is a new 
   assert.equal(added.body.version, v0 + 1)
   assert.equal(isCidDenied(policy.current(), CID.parse(V0).toV1()), true, 'CIDv1 of the same content is denied too')
   const listed = await call('GET', '/api/v1/blacklist/cids')
-  assert.deepEqual(listed.body.entries, [{ cid: V0, origin: 'api', reason: 'dmca' }])
+  const [entry] = listed.body.entries
+  assert.deepEqual(
+    { ...entry, added: { ...entry.added, at: undefined } },
+    {
+      cid: V0,
+      origin: 'api',
+      reason: 'dmca',
+      added: { version: v0 + 1, instance: 'edge-t', at: undefined }
+    }
+  )
+  assert.ok(Date.parse(entry.added.at) > 0, 'when it was added')
   const removed = await call('DELETE', `/api/v1/blacklist/cids/${CID.parse(V0).toV1()}`)
   assert.equal(removed.body.version, v0 + 2)
   assert.equal(isCidDenied(policy.current(), CID.parse(V0)), false)
@@ -71,7 +89,12 @@ test('deny and allow lists: add, list with origin, remove; each change is a new 
     view.body.minerWhitelist.map((e: { provider: string }) => e.provider).sort(),
     ['f01234', PEER].sort()
   )
-  assert.deepEqual(view.body.minerBlacklist, [{ provider: 'f01', origin: 'config' }])
+  const [f01] = view.body.minerBlacklist
+  assert.deepEqual(
+    [f01.provider, f01.origin, f01.added.instance, f01.added.file, f01.added.version],
+    ['f01', 'config', 'edge-t', '/nonexistent/config.yaml', v0]
+  )
+  assert.deepEqual([view.body.instance, view.body.configDrift, view.body.configLayer.version], ['edge-t', null, v0])
   const unlisted = await call('DELETE', '/api/v1/blacklist/miners/f01')
   assert.equal(unlisted.status, 200)
   assert.deepEqual(

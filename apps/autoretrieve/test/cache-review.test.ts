@@ -191,7 +191,13 @@ test('`cache import` while a node is starting up on the data dir waits for it: i
   const { startNode } = await import('../src/node.ts')
   const { createLogger } = await import('../src/logger.ts')
   const { config } = await loadConfig({
-    flags: { dataDir, adminListen: '127.0.0.1:0', listen: ['/ip4/127.0.0.1/tcp/0'], routingTableType: 'disabled' },
+    flags: {
+      dataDir,
+      adminListen: '127.0.0.1:0',
+      gatewayListen: '127.0.0.1:0',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      routingTableType: 'disabled'
+    },
     env: {}
   })
   // Hold the node between opening its cache and writing node.json: its warm-up request to itself.

@@ -38,6 +38,8 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     ...env,
     AUTORETRIEVE_LISTEN: '/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/tcp/0/ws',
     AUTORETRIEVE_ADMIN_LISTEN: '127.0.0.1:0',
+    // The gateway's default (0.0.0.0:8081) is public and fixed: tests bind it on loopback, any port.
+    AUTORETRIEVE_GATEWAY_LISTEN: '127.0.0.1:0',
     AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
     ...extra
   }
@@ -75,6 +77,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_00
 export interface DaemonHandle {
   child: ChildProcess
   adminUrl: string
+  /** The trustless gateway (loopback, any port, with cliEnv); undefined when turned off. */
+  gatewayUrl?: string
   peerId: string
   multiaddrs: string[]
   token: string
@@ -127,6 +131,7 @@ export async function startDaemon(
         return {
           child,
           adminUrl: info.adminUrl,
+          gatewayUrl: info.gatewayUrl,
           peerId: info.peerId,
           multiaddrs: info.multiaddrs,
           token,

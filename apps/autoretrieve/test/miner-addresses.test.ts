@@ -99,8 +99,14 @@ test('a blacklisted f0 resolved through Lotus is never asked, though IPNI names 
     { ...(policy.body.minerBlacklist[0].resolution as object), resolvedAt: undefined },
     { state: 'resolved', peerId: banned.peerId, resolvedAt: undefined }
   )
-  const [retrieval] = (await adminApi<{ retrievals: Retrieval[] }>(node, 'GET', `/api/v1/cids/${fixture.root}/explain`))
-    .body.retrievals
+  // Records reach the database in batches, off the request path: wait for this one.
+  const [retrieval] = await until(
+    'the retrieval recorded',
+    async () =>
+      (await adminApi<{ retrievals: Retrieval[] }>(node, 'GET', `/api/v1/cids/${fixture.root}/explain`)).body
+        .retrievals,
+    (rs) => rs.some((r) => r.status === 'success')
+  )
   assert.deepEqual(
     retrieval.candidates.map((c) => [c.provider, c.verdict, c.reason]),
     [

@@ -23,7 +23,7 @@ async function cat(helia: HeliaPeer, root: CID, timeoutMs: number) {
   return Buffer.concat(parts)
 }
 
-test('two nodes on one PostgreSQL: a deny through the first is in force on the second without a restart, reason blacklisted_cid even when cached; removing it serves again', async (t) => {
+test('two nodes on one PostgreSQL: a deny through the first is in force on the second without a restart, reason blacklisted_cid, a re-import skips it; removing it serves again', async (t) => {
   const databaseUrl = await scratchDatabase(t)
   if (databaseUrl === undefined) return // skipped: no PostgreSQL, and AUTORETRIEVE_TEST_ALLOW_SKIP=1
   const env = cliEnv({
@@ -45,11 +45,11 @@ test('two nodes on one PostgreSQL: a deny through the first is in force on the s
     () => explain(second, fixture.root),
     (e) => !e.cachedNow
   )
-  // Cached again while denied (an import does not consult the deny list): only the second
-  // node's policy check keeps it from a peer, and that check names the reason.
+  // Imported again while denied: the import skips the denied block (issue 13), and the second
+  // node's policy check refuses it to a peer, naming the reason.
   await importCarViaNode(second, fixture.car)
   const now = await explain(second, fixture.root)
-  assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, true, version])
+  assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, false, version])
 
   const helia = await createHeliaPeer()
   t.after(() => helia.stop())

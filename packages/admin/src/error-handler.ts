@@ -36,6 +36,11 @@ export function createErrorHandler(logger?: Logger) {
         code = status === 413 ? 'ERR_BODY_TOO_LARGE' : 'ERR_INVALID_INPUT'
         message = err.message || 'bad request'
       }
+    } else if (isDataException(err)) {
+      // PostgreSQL class 22 (data exception): text or a number it cannot store. The input's fault.
+      status = 400
+      code = 'ERR_INVALID_INPUT'
+      message = 'the database refused a value in this request (a NUL byte, invalid text or a number out of range)'
     } else if ((err as CodedError).code === 'ERR_STORE_UNAVAILABLE') {
       status = 503
       code = 'ERR_STORE_UNAVAILABLE'
@@ -50,4 +55,14 @@ export function createErrorHandler(logger?: Logger) {
     else logger?.info({ ...entry, err: err.message }, 'admin request refused')
     return c.json({ error: { code, message } }, status)
   }
+}
+
+/** An error whose cause chain holds a PostgreSQL data exception (SQLSTATE class 22, e.g. 22021 for a NUL byte). */
+function isDataException(err: unknown): boolean {
+  let e = err as { code?: unknown; cause?: unknown } | undefined
+  for (let depth = 0; e != null && depth < 5; depth++) {
+    if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) return true
+    e = e.cause as typeof e
+  }
+  return false
 }

@@ -18,7 +18,13 @@ export const API_ERRORS = {
   },
   ERR_NOT_READY: { status: 503, description: 'a dependency (database, libp2p, cache) is not ready' },
   ERR_STORE_UNAVAILABLE: { status: 503, description: 'the database cannot be reached' },
-  ERR_INTERNAL: { status: 500, description: 'an unexpected error; see the node log' }
+  ERR_INTERNAL: { status: 500, description: 'an unexpected error; see the node log' },
+  // Issue 13: honest answers for bad input.
+  ERR_CONFIG_INVALID: {
+    status: 400,
+    description: 'POST /api/v1/reload: config.yaml has an error (the message names file:line); nothing was changed'
+  },
+  ERR_HEADERS_TOO_LARGE: { status: 431, description: 'the request headers are over the server limit (16 KiB)' }
 } as const satisfies Record<string, { status: ContentfulStatusCode; description: string }>
 
 export type ApiErrorCode = keyof typeof API_ERRORS

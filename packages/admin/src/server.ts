@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { type ServerType, serve } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { AppEnv } from './env.ts'
@@ -44,5 +45,27 @@ export function listenAdmin(app: Hono<AppEnv>, listen: { host: string; port: num
       })
     })
     server.once('error', onError)
+    server.on('clientError', answerClientError)
   })
+}
+
+/**
+ * A request Node's parser refuses before it reaches the app (headers over its 16 KiB limit, a
+ * malformed request line) gets the API's error shape too, not Node's bare 431/400.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+  const [status, reason] = tooLarge ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request']
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'ERR_HEADERS_TOO_LARGE', message: 'the request headers are over the 16 KiB limit' }
+      : { code: 'ERR_INVALID_INPUT', message: `malformed HTTP request (${err.code ?? err.message})` }
+  })
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  )
 }

@@ -9,11 +9,27 @@ export async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header('Content-Type') ?? ''
   if (!type.includes('application/json'))
     throw new ApiError('ERR_UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json')
+  let value: unknown
   try {
-    return await c.req.json()
+    value = await c.req.json()
   } catch (cause) {
     throw new ApiError('ERR_INVALID_JSON', 'the request body is not valid JSON', { cause })
   }
+  const nul = findNul(value, 'body')
+  if (nul !== undefined) throw new ApiError('ERR_INVALID_INPUT', `${nul}: contains a NUL byte, which cannot be stored`)
+  return value
+}
+
+/** The path (`body.cids.3`) of the first string in a JSON value holding a NUL (PostgreSQL's text refuses U+0000). */
+export function findNul(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (value === null || typeof value !== 'object' || depth > 32) return undefined
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\u0000')) return `${path} (a key)`
+    const found = findNul(v, `${path}.${k}`, depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 /** Validates with zod; a failure is one ERR_INVALID_INPUT naming the field, never the raw zod result. */

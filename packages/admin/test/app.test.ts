@@ -74,3 +74,31 @@ test('listens on a real socket on loopback and a taken port is a one-line AdminL
   assert.equal(res.headers.get('X-Content-Type-Options'), 'nosniff')
   await assert.rejects(listenAdmin(app(), { host: '127.0.0.1', port: server.port }), { name: 'AdminListenError' })
 })
+
+test('the console page loads only its own files: a strict CSP, its script and style, uPlot from node_modules, an SVG favicon', async () => {
+  const page = await app().request('/')
+  assert.equal(page.status, 200)
+  const csp = page.headers.get('Content-Security-Policy') ?? ''
+  assert.match(csp, /script-src 'self';/)
+  assert.match(csp, /style-src 'self';/)
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/)
+  const html = await page.text()
+  const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])
+  assert.deepEqual(
+    refs.filter((r) => !r.startsWith('/')),
+    [],
+    'nothing from another origin'
+  )
+  for (const ref of refs) {
+    const res = await app().request(ref)
+    assert.equal(res.status, 200, `${ref} is served`)
+  }
+  const types = async (path: string) => (await app().request(path)).headers.get('Content-Type')
+  assert.match((await types('/console/uplot.js')) ?? '', /^text\/javascript/)
+  assert.match((await types('/console/console.css')) ?? '', /^text\/css/)
+  assert.match(await (await app().request('/console/uplot.js')).text(), /uPlot/)
+  assert.equal(await types('/favicon.ico'), 'image/svg+xml')
+  assert.match(await (await app().request('/favicon.svg')).text(), /^<svg /)
+  assert.equal((await app().request('/console/../package.json')).status, 404)
+  assert.equal((await app().request('/console/nothing.js')).status, 404)
+})

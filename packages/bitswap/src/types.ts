@@ -25,6 +25,10 @@ export type DontHaveReason =
   | 'all_filtered'
   | 'retrieval_failed'
   | 'timeout'
+  // admission control and the indexer (issue 13)
+  | 'indexer_failed'
+  | 'rate_limited'
+  | 'overloaded'
 
 export type MissResult = { ok: true } | { ok: false; reason: DontHaveReason }
 

@@ -140,8 +140,12 @@ export class WantEngine {
   }
 
   private failMiss(key: string, reason: DontHaveReason): void {
+    // Refused by the node's own limits, not by the content: the want is dropped (the peer may ask
+    // again later), so refused wants do not fill the peer's ledger.
+    const drop = reason === 'rate_limited' || reason === 'overloaded'
     for (const [peerId, want] of this.components.ledger.wanters(key)) {
       const peer = this.components.peers.get(peerId)
+      if (drop) this.components.ledger.remove(peerId, key)
       if (peer === undefined) continue
       this.refuse(peer, want, key, reason)
       this.components.schedule(peer)

@@ -141,13 +141,47 @@ export const KEYS: KeySpec[] = [
     key: 'max-concurrent-retrievals',
     field: 'maxConcurrentRetrievals',
     schema: v.count,
-    doc: 'retrievals at once across all providers; 0 = unlimited'
+    doc: 'retrievals at once across all providers; 0 = unlimited (only when set)'
   },
   {
     key: 'retrieval-protocols',
     field: 'retrievalProtocols',
     schema: v.protocols,
     doc: 'any of http, graphsync, bitswap'
+  },
+  // trustless gateway
+  {
+    key: 'gateway-listen',
+    field: 'gatewayListen',
+    schema: v.optionalHostPort,
+    doc: 'public trustless HTTP gateway (/ipfs/{cid}, read-only, no token); empty turns it off',
+    toYaml: ((a: { host: string; port: number } | null) =>
+      a === null ? '' : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) as never
+  },
+  {
+    key: 'log-format',
+    field: 'logFormat',
+    schema: v.oneOf(['auto', 'pretty', 'json']),
+    doc: 'auto (readable on a terminal, JSON otherwise), pretty or json'
+  },
+  // Admission control for misses (issue 13).
+  {
+    key: 'retrieval-queue-size',
+    field: 'retrievalQueueSize',
+    schema: v.count,
+    doc: 'retrievals that wait for max-concurrent-retrievals; past it a want is refused (overloaded)'
+  },
+  {
+    key: 'peer-retrieval-rate',
+    field: 'peerRetrievalRate',
+    schema: v.count,
+    doc: 'new retrievals per second one peer may start after its burst; past it DONT_HAVE rate_limited; 0 = unlimited'
+  },
+  {
+    key: 'peer-retrieval-burst',
+    field: 'peerRetrievalBurst',
+    schema: v.count.refine((n: number) => n >= 1, 'must be at least 1'),
+    doc: 'new retrievals one peer may start at once'
   }
 ]
 

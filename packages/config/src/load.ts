@@ -299,7 +299,8 @@ const ENV: Array<[string, string]> = [
   ['AUTORETRIEVE_DATABASE_URL', 'database-url'],
   ['AUTORETRIEVE_ADMIN_LISTEN', 'admin-listen'],
   ['AUTORETRIEVE_LISTEN', 'listen-addrs'],
-  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token']
+  ['AUTORETRIEVE_ADMIN_TOKEN', 'admin-token'],
+  ['AUTORETRIEVE_LOG_FORMAT', 'log-format']
 ]
 
 function applyEnv(config: AutoretrieveConfig, env: NodeJS.ProcessEnv): void {
@@ -318,6 +319,14 @@ function applyEnv(config: AutoretrieveConfig, env: NodeJS.ProcessEnv): void {
     assign(config, spec, value, `environment ${name}`, { key: name })
   }
   if (env.FULLNODE_API_INFO) config.fullnodeApiInfo = env.FULLNODE_API_INFO
+  // Read apart from the table above, which skips empty values: here empty means "off".
+  const gateway = env.AUTORETRIEVE_GATEWAY_LISTEN
+  if (gateway !== undefined) {
+    const spec = KEYS.find((k) => k.key === 'gateway-listen')!
+    assign(config, spec, gateway.trim(), 'environment AUTORETRIEVE_GATEWAY_LISTEN', {
+      key: 'AUTORETRIEVE_GATEWAY_LISTEN'
+    })
+  }
 }
 
 const FLAGS: Array<[keyof ConfigFlags, string, string]> = [
@@ -328,7 +337,9 @@ const FLAGS: Array<[keyof ConfigFlags, string, string]> = [
   ['logResourceManager', '--log-resource-manager', 'log-resource-manager'],
   ['databaseUrl', '--database-url', 'database-url'],
   ['adminListen', '--admin-listen', 'admin-listen'],
-  ['listen', '--listen', 'listen-addrs']
+  ['listen', '--listen', 'listen-addrs'],
+  ['gatewayListen', '--gateway-listen', 'gateway-listen'],
+  ['logFormat', '--log-format', 'log-format']
 ]
 
 function applyFlags(config: AutoretrieveConfig, flags: ConfigFlags): void {

@@ -42,6 +42,16 @@ export interface AutoretrieveConfig {
   maxConcurrentRetrievals: number
   retrievalProtocols: RetrievalProtocol[]
   fullnodeApiInfo: string
+  /** The trustless gateway's listener; null: off. */
+  gatewayListen: { host: string; port: number } | null
+  /** auto: human-readable on a terminal, JSON otherwise; pretty or json: always that. */
+  logFormat: 'auto' | 'pretty' | 'json'
+  // Admission control for misses (issue 13).
+  /** Retrievals waiting for a global slot; past it a retrieval fails `overloaded`. */
+  retrievalQueueSize: number
+  /** New retrievals per second one peer may start after its burst; 0 = unlimited. */
+  peerRetrievalRate: number
+  peerRetrievalBurst: number
 }
 
 /** Values the CLI parsed from flags; undefined = not given. */
@@ -55,6 +65,9 @@ export interface ConfigFlags {
   databaseUrl?: string
   adminListen?: string
   listen?: string[]
+  /** `--gateway-listen`: host:port, or empty to turn the gateway off. */
+  gatewayListen?: string
+  logFormat?: string
 }
 
 export interface LoadedConfig {

@@ -115,6 +115,9 @@ export const hostPort = z.string().transform((s, ctx) => {
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port }
 })
 
+/** host:port, or empty (or null in YAML) for "off": the gateway listener. */
+export const optionalHostPort = z.union([z.null().transform(() => null), z.literal('').transform(() => null), hostPort])
+
 export const protocols = z
   .array(z.enum(['http', 'graphsync', 'bitswap'], { message: 'must be http, graphsync or bitswap' }))
   .min(1, 'needs at least one protocol')

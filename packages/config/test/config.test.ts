@@ -17,7 +17,8 @@ import {
   updateConfigKeys
 } from '../src/index.ts'
 
-const GO_README_EXAMPLE = `advertise-endpoint-url: https://api.estuary.tech/autoretrieve/heartbeat
+/** A Go config with every key given a value (the README's own example is GO_README_LITERAL below). */
+const GO_FULL_EXAMPLE = `advertise-endpoint-url: https://api.estuary.tech/autoretrieve/heartbeat
 advertise-endpoint-token: AUTORETRIEVE-TOKEN
 heartbeat-interval: 30s
 lookup-endpoint-type: indexer
@@ -58,8 +59,8 @@ async function withYaml(t: { after(fn: () => Promise<void>): void }, text: strin
   return dataDir
 }
 
-test('the Go README example loads with its values; miner configs fill in from the default', async (t) => {
-  const dataDir = await withYaml(t, GO_README_EXAMPLE)
+test('a Go config with every key set loads with its values; miner configs fill in from the default', async (t) => {
+  const dataDir = await withYaml(t, GO_FULL_EXAMPLE)
   const { config, created } = await loadConfig({ flags: { dataDir }, env: {} })
   assert.equal(created, false)
   assert.equal(config.pruneThresholdBytes, 1024 ** 3)
@@ -220,7 +221,7 @@ test('the default config lists every key and loads back to the defaults', () => 
 test('print-config redacts secrets and the database password, and loads back', async (t) => {
   const dataDir = await withYaml(
     t,
-    `${GO_README_EXAMPLE}admin-token: admin-secret\ndatabase-url: postgres://u:dbpass@127.0.0.1/db\n`
+    `${GO_FULL_EXAMPLE}admin-token: admin-secret\ndatabase-url: postgres://u:dbpass@127.0.0.1/db\n`
   )
   const { config } = await loadConfig({ flags: { dataDir }, env: {} })
   const text = renderConfigYaml(config, { redact: true })
@@ -341,7 +342,8 @@ test('the Go README example loads: its blank advertise-endpoint-* keys are unset
   assert.deepEqual(config.minerConfigs.f01234, {
     retrievalTimeoutMs: 150_000,
     maxConcurrentRetrievals: 2,
-    maxBytesPerSecond: 0
+    maxBytesPerSecond: 0,
+    firstByteTimeoutMs: 5_000
   })
   // Byte for byte, the placeholders are the one thing refused, on their line, as Go refused them.
   const literal = await withYaml(t, GO_README_LITERAL)
@@ -456,7 +458,8 @@ test('an explicit 0 in a miner config inherits the default, as the Go node read 
   assert.deepEqual(config.minerConfigs.f01234, {
     retrievalTimeoutMs: 45_000,
     maxConcurrentRetrievals: 3,
-    maxBytesPerSecond: 1024 * 1024
+    maxBytesPerSecond: 1024 * 1024,
+    firstByteTimeoutMs: 5_000
   })
   assert.equal(config.minerConfigs.f05678.maxConcurrentRetrievals, 7)
   // In default-miner-config itself 0 keeps its meaning (no limit).

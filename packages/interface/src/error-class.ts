@@ -10,6 +10,10 @@ export const ERROR_CLASSES = Object.freeze([
   'all_filtered', // every provider named was excluded by policy (deny/allow lists, protocols)
   'retrieval_failed', // every candidate failed (each attempt keeps its own class)
   'timeout', // no verified bytes for `retrieval-timeout`, or every attempt timed out
+  // the retrieval as a whole: the indexer and the node's own admission limits
+  'indexer_failed', // the indexer could not be asked: unreachable, 5xx, a broken answer, no answer in time
+  'rate_limited', // the requester was past its rate of new retrievals; nothing was started
+  'overloaded', // the node was at its cap on retrievals (or indexer lookups) and its queue was full
   // one attempt
   'connect_failed', // could not dial or reach the provider
   'http_status', // an HTTP provider answered with a non-2xx status

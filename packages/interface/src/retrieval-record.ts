@@ -1,7 +1,10 @@
 import type { ErrorClass } from './error-class.ts'
 
-/** How a block is fetched from a provider. */
-export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap'
+/**
+ * How a block is fetched from a provider; `http-gateway` marks the one attempt of a trustless
+ * gateway request's record (its "provider" is the HTTP client).
+ */
+export type RetrievalProtocolName = 'http' | 'graphsync' | 'bitswap' | 'http-gateway'
 /** Where a retrieval's candidates came from. */
 export type CandidateSourceName = 'ipni' | 'delegated-routing' | 'estuary' | 'static'
 /** Where one attempt against one provider stands. */
@@ -60,6 +63,8 @@ export type RetrievalRecord =
       id: string
       status: 'success' | 'failed'
       reason: ErrorClass | null
+      /** Why it failed, in words (for `indexer_failed`, the indexer's error); null on success. Absent from older writers. */
+      error?: string | null
       bytes: number
       blocks: number
       at: Date

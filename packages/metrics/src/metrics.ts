@@ -47,10 +47,12 @@ export interface RetrieverMetrics {
     outcome: string,
     info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: string }
   ): void
-  onRetrievalEnded(ok: boolean): void
+  onRetrievalEnded(ok: boolean, reason?: string): void
   onBytes(protocol: string, bytes: number): void
   /** A retrieval's query phase settled (Graphsync candidates, `/fil/retrieval/qry/1.0.0`). */
   onQueries(summary: { answered: number; accepted: number; failures: string[]; passedOver: string[] }): void
+  /** A requester was refused a new retrieval (counted as reason `rate_limited`). */
+  onRateLimited(): void
 }
 
 /** The retriever's records (its RecordSink), read for the Go node's per-retrieval series. */
@@ -63,6 +65,11 @@ export interface HeartbeatMetrics {
   onBeat(ok: boolean): void
 }
 
+/** The trustless gateway's events (structurally its `events` component). */
+export interface GatewayMetrics {
+  onRequest(info: { format: string; status: number; ttfbMs: number; bytes: number; durationMs: number }): void
+}
+
 export interface Metrics {
   /** The exposition's Content-Type, for the /metrics answer. */
   readonly contentType: string
@@ -72,6 +79,7 @@ export interface Metrics {
   readonly retriever: RetrieverMetrics
   readonly heartbeat: HeartbeatMetrics
   readonly retrievals: RetrievalRecordMetrics
+  readonly gateway: GatewayMetrics
 }
 
 /**
@@ -132,6 +140,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const withFiltered = new Counter(
     opts('request_with_indexer_candidates_filtered_total', 'lookups with candidates left after policy')
   )
+  // Whole retrievals that failed, by why (issue 13: an indexer outage is not "nobody has it").
+  const retrievalFailures = new Counter(
+    opts('retrieval_failure_total', 'failed retrievals, and refused ones, by reason (error class)', ['reason'])
+  )
+  for (const reason of ['no_candidates', 'indexer_failed', 'rate_limited', 'overloaded'])
+    retrievalFailures.inc({ reason }, 0)
   const bytesIn = new Counter(opts('retrieved_bytes_total', 'verified bytes retrieved', ['protocol']))
   const bytesOut = new Counter(opts('sent_bytes_total', 'bytes served to peers (Bitswap messages)', ['protocol']))
   for (const want_type of ['block', 'have']) bitswapWants.inc({ want_type }, 0)
@@ -223,6 +237,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(sources.minerAddresses?.().unresolved ?? 0)
     }
   })
+  // trustless gateway: format is raw, car or none (refused before a format was known); status is
+  // the HTTP status code (a small set: 200, 304, 4xx, 5xx).
+  const gatewayRequests = new Counter(
+    opts('gateway_requests_total', 'trustless gateway requests answered, by format and status', ['format', 'status'])
+  )
+  const gatewayTtfb = new Histogram({
+    ...opts('gateway_ttfb_seconds', 'trustless gateway time to the first byte of the answer', ['format']),
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  })
+  const gatewayBytes = new Counter(
+    opts('gateway_sent_bytes_total', 'trustless gateway body bytes sent, by format', ['format'])
+  )
+  for (const format of ['raw', 'car']) {
+    gatewayRequests.inc({ format, status: '200' }, 0)
+    gatewayTtfb.zero({ format })
+    gatewayBytes.inc({ format }, 0)
+  }
+
   let elu = performance.eventLoopUtilization()
   new Gauge({
     ...opts('event_loop_utilization', 'share of time the event loop was busy since the last scrape'),
@@ -274,6 +306,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     heartbeat: {
       onBeat: (ok: boolean) => beats.inc({ outcome: ok ? 'success' : 'failure' })
     },
+    gateway: {
+      onRequest(info: { format: string; status: number; ttfbMs: number; bytes: number }) {
+        gatewayRequests.inc({ format: info.format, status: String(info.status) })
+        if (info.status === 200) gatewayTtfb.observe({ format: info.format }, info.ttfbMs / 1000)
+        if (info.bytes > 0) gatewayBytes.inc({ format: info.format }, info.bytes)
+      }
+    },
     retriever: {
       onCandidates(found: number, accepted: number) {
         candidates.observe(found)
@@ -302,9 +341,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
           errors.inc({ error_class: info.errorClass ?? 'other' })
         }
       },
-      onRetrievalEnded(ok: boolean) {
+      onRetrievalEnded(ok: boolean, reason?: string) {
         if (ok) success.inc()
+        else retrievalFailures.inc({ reason: reason ?? 'other' })
       },
+      onRateLimited: () => retrievalFailures.inc({ reason: 'rate_limited' }),
       onBytes: (protocol: string, bytes: number) => {
         bytesIn.inc({ protocol }, bytes)
         go.onBytes(bytes)

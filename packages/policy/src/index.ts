@@ -5,11 +5,22 @@
  * which limits apply to it, which retrieval protocols are enabled. `mergePolicy` builds a snapshot
  * from config.yaml and the admin API's stored overrides; a `PolicyHolder` holds the current one,
  * swaps it whole and tells subscribers. Reading config.yaml and storing overrides live in config
- * and store.
+ * and store. `layer.ts` gives a config.yaml layer's canonical form, digest and differences, so
+ * the layer can be stored with a version and a differing file reported.
  */
+
 export { createPolicyHolder, type PolicyHolder, type PolicyListener } from './holder.ts'
+export {
+  type CanonicalLayer,
+  canonicalLayer,
+  diffLayers,
+  type LayerDifference,
+  layerDigest,
+  layerPolicy
+} from './layer.ts'
 export { type ConfigPolicy, mergePolicy, type OverrideList, type PolicyOverrides } from './merge.ts'
 export {
+  cidDenial,
   createSnapshot,
   isCidDenied,
   isFilecoinAddress,

@@ -2,9 +2,11 @@ import { cidKey } from '@autoretrieve/interface'
 import { CID } from 'multiformats/cid'
 import type {
   CidEntry,
+  ConfigLayerInfo,
   MinerConfig,
   MinerConfigEntry,
   MinerResolution,
+  PolicyChangeInfo,
   PolicySnapshot,
   ProviderEntry,
   ProviderVerdict,
@@ -19,6 +21,8 @@ export interface SnapshotInit {
   defaultMinerConfig: MinerConfig
   minerConfigs?: Iterable<MinerConfigEntry>
   retrievalProtocols?: Iterable<RetrievalProtocol>
+  change?: PolicyChangeInfo
+  configLayer?: ConfigLayerInfo
 }
 
 /** Builds a frozen snapshot. Throws on an unparsable CID: callers validate operator input first. */
@@ -36,13 +40,20 @@ export function createSnapshot(init: SnapshotInit): PolicySnapshot {
     allowedProviders: byProvider(init.allowedProviders),
     defaultMinerConfig: Object.freeze({ ...init.defaultMinerConfig }),
     minerConfigs: byProvider(init.minerConfigs),
-    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap'])
+    retrievalProtocols: new Set(init.retrievalProtocols ?? ['http', 'graphsync', 'bitswap']),
+    ...(init.change !== undefined && { change: Object.freeze({ ...init.change }) }),
+    ...(init.configLayer !== undefined && { configLayer: Object.freeze({ ...init.configLayer }) })
   })
 }
 
 export function isCidDenied(snapshot: PolicySnapshot, cid: CID): boolean {
   // Asked for every want, block and reply; with nothing denied, skip the base58 key (~4 µs).
   return snapshot.deniedCids.size > 0 && snapshot.deniedCids.has(cidKey(cid))
+}
+
+/** The deny entry a CID matches (by multihash), if any: what explain names as the rule. */
+export function cidDenial(snapshot: PolicySnapshot, cid: CID): CidEntry | undefined {
+  return snapshot.deniedCids.size > 0 ? snapshot.deniedCids.get(cidKey(cid)) : undefined
 }
 
 /**
@@ -96,7 +107,8 @@ function namesOf(snapshot: PolicySnapshot, ids: readonly string[]): readonly str
 }
 
 /** The miner addresses on the deny list that have no peer ID yet (none while resolution is not in use). */
-export function unresolvedDenials(snapshot: PolicySnapshot): string[] {
+export function unresolvedDenials(snapshot: PolicySnapshot): readonly string[] {
+  if (snapshot.unresolvedDenials !== undefined) return snapshot.unresolvedDenials
   const resolutions = snapshot.resolutions
   if (resolutions === undefined) return []
   return [...snapshot.deniedProviders.keys()].filter(
@@ -134,8 +146,12 @@ export function withResolutions(
         return [key, (r === undefined ? plain : { ...plain, resolution: r }) as T]
       })
     )
+  const unresolved = [...snapshot.deniedProviders.keys()].filter(
+    (p) => isFilecoinAddress(p) && mine.get(p)?.state !== 'resolved'
+  )
   return Object.freeze({
     ...snapshot,
+    unresolvedDenials: Object.freeze(unresolved),
     deniedProviders: decorate(snapshot.deniedProviders),
     allowedProviders: decorate(snapshot.allowedProviders),
     minerConfigs: decorate(snapshot.minerConfigs),

@@ -27,11 +27,27 @@ export interface MinerConfig {
   firstByteTimeoutMs?: number
 }
 
+/**
+ * Who put an entry where it is, and when: for an `api` entry the version that last set it and the
+ * instance that made that version; for a `config` entry the version that stored the config.yaml
+ * layer, the instance that brought it and its file.
+ */
+export interface EntrySource {
+  version: number
+  /** The instance-name ('' for versions made before instances were recorded). */
+  instance: string
+  /** ISO 8601. */
+  at: string
+  /** config.yaml's path on that instance (config entries only). */
+  file?: string
+}
+
 export interface CidEntry {
   /** The CID as the operator wrote it. */
   cid: string
   origin: EntryOrigin
   reason?: string
+  added?: EntrySource
 }
 
 export interface ProviderEntry {
@@ -41,6 +57,7 @@ export interface ProviderEntry {
   reason?: string
   /** For a miner address, once resolution is in use: what Lotus answered for it. */
   resolution?: MinerResolution
+  added?: EntrySource
 }
 
 export interface MinerConfigEntry extends MinerConfig {
@@ -48,6 +65,28 @@ export interface MinerConfigEntry extends MinerConfig {
   origin: EntryOrigin
   /** For a miner address, once resolution is in use: what Lotus answered for it. */
   resolution?: MinerResolution
+  added?: EntrySource
+}
+
+/** The change that made a snapshot's version. */
+export interface PolicyChangeInfo {
+  version: number
+  origin: string
+  instance: string
+  summary: string
+  reason?: string
+  /** ISO 8601. */
+  at: string
+}
+
+/** The config.yaml layer a snapshot is built on, and where it came from. */
+export interface ConfigLayerInfo {
+  version: number
+  instance: string
+  file: string
+  digest: string
+  /** ISO 8601. */
+  at: string
 }
 
 /**
@@ -80,6 +119,12 @@ export interface PolicySnapshot {
   readonly resolutions?: ReadonlyMap<string, MinerResolution>
   /** Peer ID -> the listed miner addresses resolved to it. */
   readonly addressesByPeer?: ReadonlyMap<string, readonly string[]>
+  /** The deny list's miner addresses with no peer ID yet (worked out once per snapshot). */
+  readonly unresolvedDenials?: readonly string[]
+  /** The change that made this version (absent at version 0 and in hand-built snapshots). */
+  readonly change?: PolicyChangeInfo
+  /** The stored config.yaml layer under this version (absent before one was stored). */
+  readonly configLayer?: ConfigLayerInfo
 }
 
 export type ProviderVerdict = { allowed: true } | { allowed: false; reason: PolicyReason }

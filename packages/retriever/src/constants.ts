@@ -35,3 +35,31 @@ export const DEFAULT_CACHE_WRITES_IN_FLIGHT = 8
  * the leaves waited ~100 ms behind the blocks streaming in after the root.
  */
 export const YIELD_EVERY_MS = 2
+
+/*
+ * Admission control for misses (issue 13). The config keys peer-retrieval-rate,
+ * peer-retrieval-burst, max-concurrent-retrievals and retrieval-queue-size set these for the node.
+ */
+/**
+ * New retrievals one requester (a Bitswap peer, an HTTP client) may start per second, after its
+ * burst. A gateway peer fetching many distinct roots starts one retrieval per root, and waits on
+ * each for at least a lookup and a first byte (well over 100 ms): 10 a second is more than such a
+ * peer asks for, while a peer wanting 2,000 missing blocks starts 100 at once and then 10 a second.
+ */
+export const DEFAULT_PEER_RETRIEVAL_RATE = 10
+/** A requester's burst: a page of 100 images, each its own root, is fetched without a refusal. */
+export const DEFAULT_PEER_RETRIEVAL_BURST = 100
+/**
+ * Requesters whose buckets are remembered (an idle one that has filled up again is forgotten
+ * anyway): 10,000 peers or clients at a few hundred bytes each is a few MB.
+ */
+export const DEFAULT_RATE_LIMITER_MAX_KEYS = 10_000
+/**
+ * Retrievals at once across all providers when the operator sets none. Each holds cache writes in
+ * flight (DEFAULT_CACHE_WRITES_IN_FLIGHT, up to 16 MiB) and a connection per protocol raced; 16
+ * at once keeps that within the node's memory budget, and is more than a loopback miss benchmark
+ * runs. `max-concurrent-retrievals: 0` removes the cap.
+ */
+export const DEFAULT_MAX_CONCURRENT_RETRIEVALS = 16
+/** Retrievals that wait for one of those slots; past this a retrieval fails at once, `overloaded`. */
+export const DEFAULT_MAX_QUEUED_RETRIEVALS = 256

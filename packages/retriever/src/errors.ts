@@ -26,3 +26,10 @@ export class RetrievalFailedError extends AggregateError {
     this.reason = reason
   }
 }
+
+/** Every retrieval slot was taken and the queue behind them was full (outcome `overloaded`). */
+export class QueueFullError extends Error {
+  static override name = 'QueueFullError'
+  override name = 'QueueFullError'
+  readonly code = 'ERR_RETRIEVAL_QUEUE_FULL'
+}

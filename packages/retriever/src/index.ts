@@ -10,6 +10,7 @@
 export { createBitswapAdapter } from './adapters/bitswap.ts'
 export { createGraphsyncAdapter } from './adapters/graphsync.ts'
 export { CAR_ACCEPT, createHttpAdapter } from './adapters/http.ts'
-export { AttemptError, RetrievalFailedError } from './errors.ts'
+export { AttemptError, QueueFullError, RetrievalFailedError } from './errors.ts'
+export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.ts'
 export { createRetriever } from './retriever.ts'
 export type * from './types.ts'

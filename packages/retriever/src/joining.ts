@@ -41,6 +41,12 @@ export class RunningRetrievals<T> {
     return this.expected.size
   }
 
+  /** Whether a want for `cid` would join a retrieval in flight (as its root, or a block it has seen a link to). */
+  covers(cid: CID): boolean {
+    const key = multihashKey(cid)
+    return this.byRoot.has(key) || this.expected.has(key)
+  }
+
   /**
    * Waits for the retrieval that covers `cid`: the one running for it as a root, else one that has
    * seen a link to it, else a new one that `start` runs. Rejects with the signal's reason when

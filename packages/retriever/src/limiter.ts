@@ -1,3 +1,5 @@
+import { QueueFullError } from './errors.ts'
+
 /**
  * Counting semaphores by key (a provider) with a limit read at acquire time, so a policy change
  * applies to the next retrieval. Limit 0 = unlimited. Waiters queue in order and leave on abort.
@@ -18,11 +20,25 @@ export class KeyedLimiter {
     return this.releaser(key)
   }
 
-  async acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
+  /** Waiters queued for `key` now. */
+  queued(key: string): number {
+    return this.waiting.get(key)?.length ?? 0
+  }
+
+  /**
+   * A slot of `key`'s `limit`; waits in order when they are all taken. With `maxQueued`, a caller
+   * that would be waiter number `maxQueued + 1` is refused at once with a QueueFullError.
+   */
+  async acquire(key: string, limit: number, signal?: AbortSignal, maxQueued?: number): Promise<() => void> {
     const n = this.active.get(key) ?? 0
     if (limit <= 0 || n < limit) {
       this.active.set(key, n + 1)
       return this.releaser(key)
+    }
+    if (maxQueued !== undefined && this.queued(key) >= maxQueued) {
+      throw new QueueFullError(
+        `${n} retrievals are running and ${this.queued(key)} waiting (the most this node queues)`
+      )
     }
     await new Promise<void>((resolve, reject) => {
       const queue = this.waiting.get(key) ?? []

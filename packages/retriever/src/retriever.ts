@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto'
-import type { Candidate, TransportProtocol } from '@autoretrieve/routing'
+import { type Candidate, LookupQueueFullError, type TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
 import { type AttemptComponents, runAttempt } from './attempt.ts'
 import { findCandidates, mergeByPeer, orderCandidates, screenCandidates } from './candidates.ts'
-import { DEFAULT_PROTOCOL_STAGGER_MS } from './constants.ts'
-import { type AttemptError, RetrievalFailedError } from './errors.ts'
+import {
+  DEFAULT_MAX_CONCURRENT_RETRIEVALS,
+  DEFAULT_MAX_QUEUED_RETRIEVALS,
+  DEFAULT_PEER_RETRIEVAL_BURST,
+  DEFAULT_PEER_RETRIEVAL_RATE,
+  DEFAULT_PROTOCOL_STAGGER_MS
+} from './constants.ts'
+import { type AttemptError, QueueFullError, RetrievalFailedError } from './errors.ts'
 import { type Running, RunningRetrievals } from './joining.ts'
 import { KeyedLimiter } from './limiter.ts'
 import { queryPhase } from './query-phase.ts'
 import { race } from './race.ts'
+import { createRateLimiter } from './rate-limiter.ts'
 import { ProviderScores } from './scores.ts'
 import type {
   FailureReason,
@@ -33,9 +40,18 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
   const adapters = new Map(components.adapters.map((a) => [a.protocol, a]))
   const stagger = init.staggerMs ?? DEFAULT_PROTOCOL_STAGGER_MS
   const globalSlots = new KeyedLimiter()
+  const maxConcurrent = init.maxConcurrentRetrievals ?? DEFAULT_MAX_CONCURRENT_RETRIEVALS
+  const maxQueued = init.maxQueuedRetrievals ?? DEFAULT_MAX_QUEUED_RETRIEVALS
+  // Per requester, on new retrievals only: the state outlives a connection (keyed by peer ID or client).
+  const admission = createRateLimiter({
+    ratePerSecond: init.requesterRatePerSecond ?? DEFAULT_PEER_RETRIEVAL_RATE,
+    burst: init.requesterBurst ?? DEFAULT_PEER_RETRIEVAL_BURST
+  })
   const scores = new ProviderScores()
   const running = new RunningRetrievals<RetrievalResult>()
   const counters = { active: 0, succeeded: 0, failed: 0, bytes: 0, blocks: 0 }
+  const failures: Partial<Record<FailureReason, number>> = {}
+  let rateLimited = 0
   const attempts: AttemptComponents = {
     cache: components.cache,
     scores,
@@ -47,6 +63,16 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
   }
 
   function retrieve(cid: CID, options: RetrieveOptions = {}): Promise<RetrievalResult> {
+    // Admission: a want that would start a retrieval costs its requester a token; one that joins a
+    // retrieval in flight (its root, or a block it has seen a link to) costs nothing.
+    const requester = options.requestedBy
+    if (requester !== undefined && !running.covers(cid) && !admission.tryTake(requester)) {
+      rateLimited++
+      events?.onRateLimited?.()
+      const root = cid.toString()
+      const error = new Error(`${requester} is past its rate of new retrievals; ${root} was not retrieved`)
+      return Promise.resolve({ ok: false, id: randomUUID(), root, reason: 'rate_limited', error })
+    }
     return running.join(cid, options, (entry) => run(cid, entry, options))
   }
 
@@ -70,12 +96,17 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     const finish = (result: RetrievalResult): RetrievalResult => {
       counters.active--
       if (result.ok) counters.succeeded++
-      else counters.failed++
+      else {
+        counters.failed++
+        failures[result.reason] = (failures[result.reason] ?? 0) + 1
+      }
       records?.record({
         type: 'retrieval-finished',
         id,
         status: result.ok ? 'success' : 'failed',
         reason: result.ok ? null : result.reason,
+        // Bounded, and without NULs (PostgreSQL text refuses them): it may quote a provider's or indexer's words.
+        error: result.ok ? null : result.error.message.replaceAll('\u0000', '').slice(0, 2_000),
         bytes: result.ok ? result.bytes : 0,
         blocks: result.ok ? result.blocks : 0,
         at: new Date()
@@ -123,16 +154,21 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     })
     events?.onCandidates?.(found.length, accepted.length)
     options.onProgress?.({ type: 'candidates', found: found.length, accepted: accepted.length })
-    if (found.length === 0) return fail('no_candidates', lookupError ?? new Error(`no provider has ${root}`))
+    if (found.length === 0) {
+      // A lookup that failed is not "nobody has it": the indexer could not say (or we did not ask).
+      if (lookupError instanceof LookupQueueFullError) return fail('overloaded', lookupError)
+      if (lookupError !== undefined) return fail('indexer_failed', lookupError)
+      return fail('no_candidates', new Error(`no provider has ${root}`))
+    }
     if (accepted.length === 0)
       return fail('all_filtered', new Error(`every provider of ${root} was excluded by policy`))
 
     // 2. The race, under the global limit.
     let releaseGlobal: () => void
     try {
-      releaseGlobal = await globalSlots.acquire('global', init.maxConcurrentRetrievals ?? 0, signal)
+      releaseGlobal = await globalSlots.acquire('global', maxConcurrent, signal, maxQueued)
     } catch (err) {
-      return fail('retrieval_failed', err as Error)
+      return fail(err instanceof QueueFullError ? 'overloaded' : 'retrieval_failed', err as Error)
     }
     // Graphsync candidates are queried first (/fil/retrieval/qry/1.0.0), beside the other lanes:
     // their lane starts with the answers, ranked by price; a priced or unavailable one gets no proposal.
@@ -234,6 +270,6 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       const result = await retrieve(miss.cid, { signal: options.signal, requestedBy: miss.peer.toString() })
       return result.ok ? { ok: true } : { ok: false, reason: result.reason }
     },
-    stats: () => ({ ...counters, inflight: running.size })
+    stats: () => ({ ...counters, inflight: running.size, failures: { ...failures }, rateLimited })
   }
 }

@@ -45,7 +45,10 @@ export interface ProtocolAdapter {
 }
 
 /** Why a whole retrieval failed: the retrieval-level members of `ErrorClass`. */
-export type FailureReason = Extract<ErrorClass, 'no_candidates' | 'all_filtered' | 'retrieval_failed' | 'timeout'>
+export type FailureReason = Extract<
+  ErrorClass,
+  'no_candidates' | 'all_filtered' | 'retrieval_failed' | 'timeout' | 'indexer_failed' | 'rate_limited' | 'overloaded'
+>
 
 export type RetrievalResult =
   | { ok: true; id: string; root: string; blocks: number; bytes: number; provider: string; protocol: TransportProtocol }
@@ -75,6 +78,8 @@ export interface RetrieverEvents {
     info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: ErrorClass }
   ): void
   onRetrievalEnded?(ok: boolean, reason?: FailureReason): void
+  /** A requester was refused a new retrieval (`rate_limited`): none was started. */
+  onRateLimited?(): void
   onBytes?(protocol: TransportProtocol, bytes: number): void
   /** Once per retrieval whose Graphsync candidates were queried, when every query has settled. */
   onQueries?(summary: QueryPhaseSummary): void
@@ -133,8 +138,18 @@ export interface QueryPhaseSummary {
 }
 
 export interface RetrieverInit {
-  /** Retrievals at once across all providers; 0 = unlimited. @default 0 */
+  /** Retrievals at once across all providers; 0 = unlimited. @default 16 (DEFAULT_MAX_CONCURRENT_RETRIEVALS) */
   maxConcurrentRetrievals?: number
+  /** Retrievals waiting for a slot; past this one fails at once, `overloaded`. @default 256 (DEFAULT_MAX_QUEUED_RETRIEVALS) */
+  maxQueuedRetrievals?: number
+  /**
+   * New retrievals per second one requester (`RetrieveOptions.requestedBy`) may start after its
+   * burst; past it `retrieve` answers `rate_limited` without starting one. Joining a running
+   * retrieval costs nothing. 0 = no limit. @default 10 (DEFAULT_PEER_RETRIEVAL_RATE)
+   */
+  requesterRatePerSecond?: number
+  /** @default 100 (DEFAULT_PEER_RETRIEVAL_BURST) */
+  requesterBurst?: number
   /** Start the next protocol this long after the previous one. @default 100 (DEFAULT_PROTOCOL_STAGGER_MS) */
   staggerMs?: number
   /** Start the next candidate of one protocol this long after the previous one. @default 1000 (CANDIDATE_STAGGER_MS) */
@@ -149,7 +164,11 @@ export interface RetrieverInit {
 }
 
 export interface RetrieveOptions extends AbortOptions {
-  /** The peer whose want started this (records "who asked"). */
+  /**
+   * The peer whose want started this (records "who asked"), and the key of its admission bucket:
+   * a peer ID for Bitswap, e.g. `ip:<address>` for an HTTP client. Absent: no per-requester limit
+   * (the operator's own `fetch`).
+   */
   requestedBy?: string
   /** Use these instead of asking the indexer (the `fetch --provider` command). */
   providers?: Candidate[]
@@ -169,6 +188,10 @@ export interface RetrieverStats {
   blocks: number
   /** Roots with a retrieval in flight (waiters of one root share it). */
   inflight: number
+  /** Failed retrievals by reason; `failed` is their sum. */
+  failures: Partial<Record<FailureReason, number>>
+  /** Requests refused `rate_limited`: no retrieval was started, so they are not in `failed`. */
+  rateLimited: number
 }
 
 /**

@@ -88,7 +88,7 @@ test('when every provider fails the reason is retrieval_failed, with each attemp
   assert.equal(!result.ok && (result.error as AggregateError).errors.length, 2)
 })
 
-test('no candidates, a garbage indexer answer, and a denied provider each give their own reason', async (t) => {
+test('no candidates, a garbage indexer answer, an indexer 500, an unreachable indexer and a denied provider each give their own reason', async (t) => {
   const fixture = await createUnixfsFixture({ size: 200_000, chunkSize: 100_000, seed: 25 })
   const p = await provider(t, fixture.car, 'none', ['http'])
   const { retriever, indexer, setPolicy } = await setup(t, [])
@@ -97,8 +97,12 @@ test('no candidates, a garbage indexer answer, and a denied provider each give t
   indexer.setProviders(indexed(p))
   indexer.setFault('garbage')
   const garbage = await retriever.retrieve(fixture.root)
-  assert.equal(!garbage.ok && garbage.reason, 'no_candidates')
+  assert.equal(!garbage.ok && garbage.reason, 'indexer_failed')
   assert.equal(!garbage.ok && garbage.error.name, 'IndexerResponseError')
+  indexer.setFault('status500')
+  const status500 = await retriever.retrieve(fixture.root)
+  assert.equal(!status500.ok && status500.reason, 'indexer_failed')
+  assert.match(!status500.ok ? status500.error.message : '', /HTTP 500/)
   indexer.setFault('none')
   setPolicy({ deniedProviders: [{ provider: p.peerId, origin: 'api' }] })
   const denied = await retriever.retrieve(fixture.root)

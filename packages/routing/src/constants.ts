@@ -34,3 +34,24 @@ export const DEFAULT_MINER_RETRY_MS = 5_000
 
 /** Miner address book: the longest wait between two retries of an unresolved address. */
 export const DEFAULT_MINER_MAX_RETRY_MS = 60_000
+
+/*
+ * Lookup guard (issue 13: one peer's 2,000 wants for missing blocks made 1,024 indexer lookups).
+ */
+/**
+ * A CID the indexer knew nothing about is not asked for again for this long. Short: content is
+ * announced to IPNI continually, and a provider that announces a minute from now should be found
+ * then; long enough that a peer repeating its wants (Helia re-sends its wantlist every few
+ * seconds) costs no lookup.
+ */
+export const DEFAULT_NEGATIVE_TTL_MS = 60_000
+/** CIDs remembered as unknown; an entry is a ~50-byte key, so 10,000 of them take about 1 MB. */
+export const DEFAULT_NEGATIVE_MAX_ENTRIES = 10_000
+/**
+ * Lookups in flight at once. cid.contact answers in well under a second (DEFAULT_LOOKUP_TIMEOUT_MS),
+ * so 8 at once is some tens of lookups a second: more than the per-peer admission rate of a few
+ * peers together, and a burst that cannot open hundreds of sockets to the indexer.
+ */
+export const DEFAULT_MAX_CONCURRENT_LOOKUPS = 8
+/** Lookups waiting for one of those; past this a lookup fails at once (LookupQueueFullError). */
+export const DEFAULT_MAX_QUEUED_LOOKUPS = 512

@@ -38,3 +38,13 @@ export class InvalidApiInfoError extends Error {
   override name = 'InvalidApiInfoError'
   readonly code = 'ERR_INVALID_API_INFO'
 }
+
+/**
+ * The node's indexer lookups were all busy and their queue full: the lookup was not made. The
+ * node's own limit, not the indexer's failure (the retrieval's outcome is `overloaded`).
+ */
+export class LookupQueueFullError extends Error {
+  static override name = 'LookupQueueFullError'
+  override name = 'LookupQueueFullError'
+  readonly code = 'ERR_LOOKUP_QUEUE_FULL'
+}

@@ -29,10 +29,12 @@ export {
   IndexerTimeoutError,
   IndexerUnavailableError,
   InvalidApiInfoError,
+  LookupQueueFullError,
   MinerResolutionError
 } from './errors.ts'
 export { createEstuarySource, type EstuarySourceInit } from './estuary.ts'
 export { createIpniSource, type IpniSourceInit } from './ipni.ts'
+export { createLookupGuard, type GuardedSource, type LookupGuardInit, type LookupGuardStats } from './lookup-guard.ts'
 export { createLotusMinerResolver, isMinerAddress, type LotusMinerResolverInit } from './lotus.ts'
 export {
   decodeMetadata,

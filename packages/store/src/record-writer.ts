@@ -23,6 +23,8 @@ export interface RecordWriterInit {
   maxBackoffMs?: number
   /** How long `stop()` tries to write what is left. @default 3000 */
   stopTimeoutMs?: number
+  /** The instance-name stamped on every retrieval and refusal written. @default '' */
+  instance?: string
 }
 
 export interface RecordWriterStats {
@@ -91,7 +93,7 @@ export function createRecordWriter(
       while (queue.size > 0) {
         const batch = queue.peek(batchSize)
         try {
-          await components.store.retrievals.write(batch.items)
+          await components.store.retrievals.write(batch.items, { instance: init.instance ?? '' })
         } catch (err) {
           failedFlushes++
           backoff = Math.min(maxBackoff, backoff === 0 ? interval * 2 : backoff * 2)

@@ -10,6 +10,8 @@ export interface StoredEntry {
   reason: string | null
   version: number
   changedAt: Date
+  /** The instance that made the version that last changed this entry. */
+  instance: string
 }
 
 export interface StoredMinerConfig {
@@ -19,6 +21,8 @@ export interface StoredMinerConfig {
   maxBytesPerSecond: number | null
   state: 'present' | 'removed'
   version: number
+  changedAt: Date
+  instance: string
 }
 
 export type PolicyChange =
@@ -29,7 +33,31 @@ export type PolicyChange =
       config: { retrievalTimeoutMs?: number; maxConcurrentRetrievals?: number; maxBytesPerSecond?: number }
     }
   | { op: 'delete-miner-config'; provider: string }
-  | { op: 'reload' }
+  /** A config.yaml layer (at start or on reload): stored with the version it makes. */
+  | { op: 'reload'; layer: ConfigLayer; file: string; digest: string }
+
+/** A config.yaml's policy keys, as stored (the same shape as @autoretrieve/policy's ConfigPolicy). */
+export interface ConfigLayer {
+  cidBlacklist: string[]
+  minerBlacklist: string[]
+  minerWhitelist: string[]
+  defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
+  minerConfigs: Record<
+    string,
+    { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
+  >
+  retrievalProtocols: Array<'http' | 'graphsync' | 'bitswap'>
+}
+
+/** The config.yaml layer in force: which version brought it, from which instance and file. */
+export interface StoredConfigLayer {
+  version: number
+  instance: string
+  file: string
+  digest: string
+  layer: ConfigLayer
+  createdAt: Date
+}
 
 export interface PolicyVersion {
   version: number
@@ -37,6 +65,16 @@ export interface PolicyVersion {
   origin: 'api' | 'config' | 'startup'
   reason: string | null
   summary: string
+  /** The instance-name of the node that made it ('' before migration 0003). */
+  instance: string
+}
+
+/** What a start did with its config.yaml layer (see PolicyRepository.startLayer). */
+export interface StartLayerOutcome {
+  /** unchanged: the stored layer is this file's; published: this file made a new version; adopted: another's is kept. */
+  action: 'unchanged' | 'published' | 'adopted'
+  /** The layer in force afterwards. */
+  layer: StoredConfigLayer
 }
 
 export type { AttemptOutcome, RetrievalProtocolName } from '@autoretrieve/interface'
@@ -53,9 +91,13 @@ export interface RetrievalSummary {
   requestedCid: string
   requestedBy: string[]
   policyVersion: number
+  /** The instance-name of the node that made it ('' before migration 0003). */
+  instance: string
   /** 'running' until a retrieval-finished event lands. */
   status: RetrievalStatus
   reason: string | null
+  /** Why it failed, in words (e.g. which indexer error, for `indexer_failed`); null on success or while running. */
+  error: string | null
   bytes: number
   blocks: number
   startedAt: Date
@@ -78,6 +120,8 @@ export interface RetrievalDetail extends RetrievalSummary {
 }
 
 export interface RefusalRecord {
+  /** The instance-name of the node that refused ('' before migration 0003). */
+  instance: string
   peer: string
   reason: string
   policyVersion: number

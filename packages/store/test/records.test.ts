@@ -106,9 +106,10 @@ for (const engine of ['pglite', 'postgres'] as const) {
       if ('skip' in e) return t.skip(e.skip)
       const store = await e.open()
       const { ids, events } = history()
-      await store.retrievals.write(events.slice(0, 12))
-      await store.retrievals.write(events.slice(12))
-      await store.retrievals.write(events.slice(12)) // a retried batch changes nothing
+      // Stamped with the writing instance's name: every retrieval and refusal says who made it.
+      await store.retrievals.write(events.slice(0, 12), { instance: 'edge-r' })
+      await store.retrievals.write(events.slice(12), { instance: 'edge-r' })
+      await store.retrievals.write(events.slice(12), { instance: 'edge-r' }) // a retried batch changes nothing
 
       const page1 = await store.retrievals.list({ limit: 3 })
       assert.deepEqual(
@@ -181,8 +182,9 @@ for (const engine of ['pglite', 'postgres'] as const) {
       assert.equal(why.retrievals[0].candidates.length, 2)
       assert.equal(why.retrievals[0].attempts.length, 1)
       assert.deepEqual(why.refusals, [
-        { peer: '12D3KooWpeer', reason: 'blacklisted_cid', policyVersion: 4, at: new Date(BASE) }
+        { instance: 'edge-r', peer: '12D3KooWpeer', reason: 'blacklisted_cid', policyVersion: 4, at: new Date(BASE) }
       ])
+      assert.equal(why.retrievals[0].instance, 'edge-r')
       const whyV1 = await store.retrievals.explain(V1)
       assert.equal(whyV1.refusals.length, 1, 'refusals match by multihash too')
     })

@@ -15,6 +15,24 @@ import { engines, outage, scratchPostgres, waitFor } from './engines.ts'
 const V0 = 'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk'
 const V1 = CID.parse(V0).toV1().toString()
 
+/** A config.yaml layer as the policy service stores it (lists, miner configs, protocols). */
+function layerChange(cids: string[], file = '/etc/a/config.yaml', digest = `d-${cids.join(',')}`) {
+  return {
+    op: 'reload' as const,
+    file,
+    digest,
+    layer: {
+      cidBlacklist: cids,
+      minerBlacklist: [],
+      minerWhitelist: [],
+      defaultMinerConfig: { retrievalTimeoutMs: 60_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 },
+      minerConfigs: {},
+      retrievalProtocols: ['http' as const]
+    }
+  }
+}
+const RELOAD = layerChange([])
+
 async function appliedMigrations(store: Store): Promise<number> {
   const res = await store.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
   const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ n: number }>
@@ -86,11 +104,57 @@ for (const engine of ['pglite', 'postgres'] as const) {
       if ('skip' in e) return t.skip(e.skip)
       const store = await e.open()
       await store.policy.apply({ op: 'add', list: 'cid-deny', values: [V0, V1] }, { origin: 'api' })
-      const r = await store.policy.apply({ op: 'reload' }, { origin: 'config' })
+      const r = await store.policy.apply(RELOAD, { origin: 'config' })
       const loaded = await store.policy.load()
       assert.equal(loaded.entries.length, 1)
       assert.equal(loaded.version, r.version)
       assert.equal((await store.policy.history({ limit: 1 }))[0].origin, 'config')
+    })
+
+    test('a config layer is stored with its version and origin; a start publishes, keeps or adopts it', async (t) => {
+      const e = await engines[engine](t)
+      if ('skip' in e) return t.skip(e.skip)
+      const store = await e.open()
+      const a = layerChange([V0], '/a/config.yaml')
+      const first = await store.policy.startLayer(a, { origin: 'startup', instance: 'edge-a' })
+      assert.equal(first.action, 'published')
+      assert.deepEqual(
+        [first.layer.instance, first.layer.file, first.layer.layer.cidBlacklist],
+        ['edge-a', '/a/config.yaml', [V0]]
+      )
+      // The same file again: no new version.
+      const again = await store.policy.startLayer(a, { origin: 'startup', instance: 'edge-a' })
+      assert.deepEqual([again.action, again.layer.version], ['unchanged', first.layer.version])
+      assert.equal(await store.policy.currentVersion(), first.layer.version)
+      // Another instance's different file: the stored layer stays, no new version.
+      const b = layerChange([], '/b/config.yaml')
+      const other = await store.policy.startLayer(b, { origin: 'startup', instance: 'edge-b' })
+      assert.deepEqual(
+        [other.action, other.layer.instance, other.layer.version],
+        ['adopted', 'edge-a', first.layer.version]
+      )
+      // An API change on top keeps the layer and records who made it.
+      const v = await store.policy.apply(
+        { op: 'add', list: 'cid-deny', values: [V1], reason: 'x' },
+        { origin: 'api', instance: 'edge-b' }
+      )
+      let loaded = await store.policy.load()
+      assert.deepEqual(
+        [loaded.layer?.version, loaded.change?.instance, loaded.change?.version],
+        [first.layer.version, 'edge-b', v.version]
+      )
+      assert.equal(loaded.entries[0].instance, 'edge-b')
+      // A reload by the other instance makes its file the layer in force, at a new version.
+      const r = await store.policy.apply(b, { origin: 'config', instance: 'edge-b' })
+      loaded = await store.policy.load()
+      assert.deepEqual(
+        [loaded.layer?.version, loaded.layer?.instance, loaded.layer?.layer.cidBlacklist],
+        [r.version, 'edge-b', []]
+      )
+      // The first instance's own file, changed, at its next start: published again.
+      const a2 = layerChange([V0, V1], '/a/config.yaml')
+      const back = await store.policy.startLayer(a2, { origin: 'startup', instance: 'edge-a' })
+      assert.equal(back.action, 'adopted', 'edge-b stored the layer last, so edge-a keeps it')
     })
 
     test('miner configs are set field by field and deleted as tombstones', async (t) => {
@@ -113,17 +177,16 @@ for (const engine of ['pglite', 'postgres'] as const) {
       assert.equal(set.state, 'present')
       const def = minerConfigs.find((m) => m.provider === 'default')!
       assert.deepEqual([def.retrievalTimeoutMs, def.maxBytesPerSecond], [60_000, 5e9])
-      assert.deepEqual(
-        minerConfigs.find((m) => m.provider === 'f05678'),
-        {
-          provider: 'f05678',
-          retrievalTimeoutMs: null,
-          maxConcurrentRetrievals: null,
-          maxBytesPerSecond: null,
-          state: 'removed',
-          version: del.version
-        }
-      )
+      const { changedAt: _at, ...removed } = minerConfigs.find((m) => m.provider === 'f05678')!
+      assert.deepEqual(removed, {
+        provider: 'f05678',
+        retrievalTimeoutMs: null,
+        maxConcurrentRetrievals: null,
+        maxBytesPerSecond: null,
+        state: 'removed',
+        version: del.version,
+        instance: ''
+      })
     })
 
     test('concurrent changes get distinct, gapless versions and load sees them all', async (t) => {
@@ -152,14 +215,14 @@ for (const engine of ['pglite', 'postgres'] as const) {
       await store.changes.start()
       const seen: number[] = []
       const unsubscribe = store.changes.subscribe((v) => seen.push(v))
-      const v = await store.policy.apply({ op: 'reload' }, { origin: 'config' })
+      const v = await store.policy.apply(RELOAD, { origin: 'config' })
       // With PostgreSQL our own NOTIFY comes back too: give it time to arrive, and be ignored.
       // (A window, not a stand-in for an event: what is checked is that nothing more arrives.)
       await waitFor(() => seen.includes(v.version), 2000)
       await sleep(100)
       assert.deepEqual(seen, [v.version])
       unsubscribe()
-      await store.policy.apply({ op: 'reload' }, { origin: 'config' })
+      await store.policy.apply(RELOAD, { origin: 'config' })
       assert.deepEqual(seen, [v.version])
     })
 
@@ -168,7 +231,7 @@ for (const engine of ['pglite', 'postgres'] as const) {
       if ('skip' in e) return t.skip(e.skip)
       const store = await e.open()
       const signal = AbortSignal.abort()
-      await assert.rejects(store.policy.apply({ op: 'reload' }, { origin: 'api' }, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.policy.apply(RELOAD, { origin: 'api' }, { signal }), { name: 'AbortError' })
       await assert.rejects(store.retrievals.list({}, { signal }), { name: 'AbortError' })
       await assert.rejects(store.ping({ signal }), { name: 'AbortError' })
       assert.equal(await store.policy.currentVersion(), 0)
@@ -254,7 +317,7 @@ describe('change feed across instances (PostgreSQL)', () => {
     ended = true
     await waitFor(() => seen.includes(v.version), 10_000)
     // And the feed is live again for new changes.
-    const w = await a.policy.apply({ op: 'reload' }, { origin: 'config' })
+    const w = await a.policy.apply(RELOAD, { origin: 'config' })
     await waitFor(() => seen.includes(w.version), 2000)
   })
 })

@@ -4,10 +4,14 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBlockCache } from '@autoretrieve/blockcache'
-import { ensureAdminToken, loadConfig } from '@autoretrieve/config'
+import { type AutoretrieveConfig, ensureAdminToken, loadConfig } from '@autoretrieve/config'
+import { isCidDenied, mergePolicy } from '@autoretrieve/policy'
+import { createStore } from '@autoretrieve/store'
 import type { Command } from 'commander'
+import type { CID } from 'multiformats/cid'
 import { importCar } from '../car-import.ts'
-import { UsageError } from '../errors.ts'
+import { NodeUnreachableError, UsageError } from '../errors.ts'
+import { configPolicy } from '../policy-service.ts'
 import { readRuntimeInfo } from '../runtime-file.ts'
 import type { FlagsGetter } from './index.ts'
 
@@ -42,7 +46,8 @@ export function cacheCommands(program: Command, flags: FlagsGetter): void {
           continue
         }
         try {
-          const result = await importCar(blocks, open())
+          const isDenied = await deniedCids(config)
+          const result = await importCar(blocks, open(), { isDenied })
           process.stdout.write(`${JSON.stringify({ ...result, via: 'direct' })}\n`)
           return
         } finally {
@@ -55,13 +60,44 @@ export function cacheCommands(program: Command, flags: FlagsGetter): void {
 /** How long `cache import` waits for a node that holds the cache's lock to start or stop. */
 const LOCKED_WAIT_MS = 30_000
 
+/**
+ * The deny list for an import made without the node: config.yaml's, merged with the database's
+ * API changes when the database is PostgreSQL. The embedded database is not opened for this (it
+ * takes seconds to start); CIDs denied through the API on it are removed by the node's start-up
+ * sweep before it serves anything.
+ */
+async function deniedCids(config: AutoretrieveConfig): Promise<(cid: CID) => boolean> {
+  const empty = { version: 0, entries: [], minerConfigs: [] }
+  if (config.databaseUrl === '') {
+    const snapshot = mergePolicy(configPolicy(config), empty)
+    return (cid) => isCidDenied(snapshot, cid)
+  }
+  const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  try {
+    const snapshot = mergePolicy(configPolicy(config), await store.policy.load())
+    return (cid) => isCidDenied(snapshot, cid)
+  } finally {
+    await store.close()
+  }
+}
+
 async function importViaNode(adminUrl: string, token: string, car: NodeJS.ReadableStream, file: string) {
-  const res = await fetch(`${adminUrl}/api/v1/cache/import`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.ipld.car' },
-    body: Readable.toWeb(car as Readable) as ReadableStream,
-    duplex: 'half'
-  } as RequestInit)
+  let res: Response
+  try {
+    res = await fetch(`${adminUrl}/api/v1/cache/import`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.ipld.car' },
+      body: Readable.toWeb(car as Readable) as ReadableStream,
+      duplex: 'half'
+    } as RequestInit)
+  } catch (cause) {
+    // The runtime file says a node runs on this data dir; it did not answer there.
+    const why = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message
+    throw new NodeUnreachableError(
+      `a node is running on this data dir, but its admin API at ${adminUrl} could not be reached (${why}); is it still starting, or stopped without removing its runtime file?`,
+      { cause }
+    )
+  }
   const body = (await res.json()) as Awaited<ReturnType<typeof importCar>> & { error?: { message: string } }
   if (!res.ok) throw new Error(`the running node refused ${file}: ${body.error?.message ?? res.status}`)
   return body

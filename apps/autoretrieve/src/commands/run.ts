@@ -12,8 +12,8 @@ export function runCommand(program: Command, flags: FlagsGetter): void {
     .command('run', { isDefault: true })
     .description('start the node (Bitswap over libp2p, retrieval, admin HTTP)')
     .action(async () => {
-      const logger = createLogger()
       const { config, configPath, created, warnings } = await loadConfig({ flags: flags() })
+      const logger = createLogger({ format: config.logFormat })
       if (created) logger.info({ configPath }, 'wrote a default config.yaml')
       // Keys of earlier Go releases that do nothing here: one line each, naming the key.
       for (const w of warnings) logger.warn({ key: w.key, file: w.file, line: w.line }, w.message)

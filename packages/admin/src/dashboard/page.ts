@@ -1,173 +1,132 @@
+import { LOGO_SVG } from './assets.ts'
+
 /**
- * The operator dashboard: one self-contained page (no framework, no external URLs). It asks for
- * the admin token (kept in sessionStorage), reads the SSE stats stream with fetch (EventSource
- * cannot send an Authorization header), plots the last minutes, and edits the deny/allow lists.
+ * The operator console's page: markup only. Its style and script are files beside this one
+ * (console.css, console.js), served with uPlot's from node_modules by ./assets.ts, so the page
+ * needs no build step and its Content-Security-Policy allows nothing but this origin.
  */
-export function dashboardHtml(nonce: string): string {
+export function dashboardHtml(): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>autoretrieve</title>
-<style nonce="${nonce}">
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d2330; }
-  header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: center; }
-  header h1 { font-size: 18px; margin: 0; flex: 1; }
-  main { padding: 16px 20px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }
-  section { background: #fff; border-radius: 8px; padding: 12px 16px; box-shadow: 0 1px 2px #0002; }
-  h2 { font-size: 15px; margin: 0 0 8px; }
-  .numbers { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
-  .num { font-size: 20px; font-weight: 600; }
-  .label { color: #667; font-size: 12px; }
-  svg { width: 100%; height: 60px; background: #fafbfc; border-radius: 4px; }
-  table { width: 100%; border-collapse: collapse; font-size: 13px; }
-  td, th { text-align: left; padding: 3px 4px; border-bottom: 1px solid #eee; word-break: break-all; }
-  input { padding: 4px 6px; width: 70%; }
-  header input { width: 240px; }
-  button { padding: 4px 10px; cursor: pointer; }
-  pre { white-space: pre-wrap; font-size: 12px; max-height: 300px; overflow: auto; background: #fafbfc; padding: 8px; }
-  .err { color: #b00020; }
-</style>
+<title>autoretrieve console</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/console/uplot.css">
+<link rel="stylesheet" href="/console/console.css">
 </head>
 <body>
-<header>
+<header id="top">
+  <span class="logo" aria-hidden="true">${LOGO_SVG}</span>
   <h1>autoretrieve</h1>
-  <span id="status">not connected</span>
-  <input id="token" type="password" placeholder="admin token" aria-label="admin token">
-  <button id="connect">Connect</button>
+  <span class="pill" id="stream-state" data-state="idle" role="status" aria-live="polite">not connected</span>
+  <span class="hdr-item" id="h-instance-item" hidden>instance <b id="h-instance">–</b></span>
+  <span class="hdr-item">policy <b id="h-policy">–</b></span>
+  <span class="pill" id="h-drift" data-state="reconnecting" hidden>config.yaml differs</span>
+  <span class="hdr-item">up <b id="h-uptime">–</b></span>
+  <span class="spacer"></span>
+  <button type="button" id="sign-out" class="ghost">Change token</button>
 </header>
-<main>
-  <section>
-    <h2>Live</h2>
-    <div class="numbers">
-      <div><div class="num" id="n-peers">–</div><div class="label">peers</div></div>
-      <div><div class="num" id="n-wants">–</div><div class="label">wants received</div></div>
-      <div><div class="num" id="n-hits">–</div><div class="label">cache hits</div></div>
-      <div><div class="num" id="n-misses">–</div><div class="label">misses</div></div>
-      <div><div class="num" id="n-active">–</div><div class="label">retrievals active</div></div>
-      <div><div class="num" id="n-ok">–</div><div class="label">succeeded / failed</div></div>
-      <div><div class="num" id="n-out">–</div><div class="label">bytes out</div></div>
-      <div><div class="num" id="n-in">–</div><div class="label">bytes retrieved</div></div>
-      <div><div class="num" id="n-policy">–</div><div class="label">policy version</div></div>
+
+<main id="console">
+  <section class="tiles" aria-label="live counters">
+    <div class="tile"><span class="k">Peers</span><span class="v" id="n-peers">–</span></div>
+    <div class="tile"><span class="k">Wants</span><span class="v" id="n-wants">–</span></div>
+    <div class="tile"><span class="k">Hits</span><span class="v" id="n-hits">–</span></div>
+    <div class="tile"><span class="k">Misses</span><span class="v" id="n-misses">–</span></div>
+    <div class="tile"><span class="k">Retrievals active</span><span class="v" id="n-active">–</span></div>
+    <div class="tile w3"><span class="k">Retrievals by outcome</span><span class="v small" id="n-outcomes">–</span></div>
+    <div class="tile"><span class="k">Bytes in</span><span class="v" id="n-in">–</span></div>
+    <div class="tile"><span class="k">Bytes out</span><span class="v" id="n-out">–</span></div>
+    <div class="tile wide"><span class="k">TTFB mean / last</span><span class="v" id="n-ttfb">–</span></div>
+    <div class="tile wide"><span class="k">Cache fill (disk / prune-threshold)</span><span class="v" id="n-cache">–</span><span class="bar"><span id="cache-bar"></span></span></div>
+    <div class="tile w4"><span class="k">Heartbeat</span><span class="v small" id="n-heartbeat">–</span></div>
+    <div class="tile"><span class="k">Uptime</span><span class="v" id="n-uptime">–</span></div>
+    <div class="tile"><span class="k">Policy version</span><span class="v" id="n-policy">–</span></div>
+  </section>
+
+  <section class="plots" aria-label="time series">
+    <figure class="plot"><figcaption>Bitswap wants, hits, misses</figcaption><div class="chart" id="plot-bitswap"></div></figure>
+    <figure class="plot"><figcaption>Retrievals</figcaption><div class="chart" id="plot-retrievals"></div></figure>
+    <figure class="plot"><figcaption>Throughput</figcaption><div class="chart" id="plot-bytes"></div></figure>
+    <figure class="plot"><figcaption>Time to first byte</figcaption><div class="chart" id="plot-ttfb"></div></figure>
+  </section>
+
+  <section class="panel" id="policy-panel" aria-label="policy">
+    <div class="panel-head">
+      <h2>Policy</h2>
+      <nav class="tabs" role="tablist">
+        <button type="button" role="tab" data-tab="cid-deny" aria-selected="true">CID deny <span class="count" id="count-cid-deny">0</span></button>
+        <button type="button" role="tab" data-tab="provider-deny" aria-selected="false">Provider deny <span class="count" id="count-provider-deny">0</span></button>
+        <button type="button" role="tab" data-tab="provider-allow" aria-selected="false">Provider allow <span class="count" id="count-provider-allow">0</span></button>
+        <button type="button" role="tab" data-tab="miner-configs" aria-selected="false">Miner configs <span class="count" id="count-miner-configs">0</span></button>
+      </nav>
+    </div>
+    <div class="tab-body" id="list-editor">
+      <form class="toolbar" id="list-add">
+        <input id="list-value" required autocomplete="off" spellcheck="false" aria-label="value to add">
+        <input id="list-reason" autocomplete="off" maxlength="500" placeholder="reason (kept with the entry)" aria-label="reason">
+        <button type="submit" id="list-add-button">Deny</button>
+      </form>
+      <div class="toolbar">
+        <input id="list-search" type="search" placeholder="search" aria-label="search the list">
+        <span class="spacer"></span>
+        <span class="err" id="list-error" role="alert"></span>
+      </div>
+      <div class="scroll"><table id="list-table"><thead><tr><th class="mono">Entry</th><th>Reason</th><th>Origin</th><th>Added</th><th></th></tr></thead><tbody></tbody></table></div>
+      <div class="pager" id="list-pager"><button type="button" data-dir="-1" aria-label="previous page">‹</button><span id="list-page">–</span><button type="button" data-dir="1" aria-label="next page">›</button></div>
+    </div>
+    <div class="tab-body" id="miner-editor" hidden>
+      <form class="toolbar" id="miner-add">
+        <input id="miner-provider" required autocomplete="off" spellcheck="false" placeholder="provider (peer ID or f0…)" aria-label="provider">
+        <button type="submit">Add config</button>
+        <input id="miner-search" type="search" placeholder="search" aria-label="search miner configs">
+        <span class="err" id="miner-error" role="alert"></span>
+      </form>
+      <div class="scroll"><table id="miner-table"><thead><tr><th>Provider</th><th>Retrieval timeout</th><th>Max concurrent</th><th>Max bytes/s</th><th>Origin</th><th></th></tr></thead><tbody></tbody></table></div>
+      <div class="pager" id="miner-pager"><button type="button" data-dir="-1" aria-label="previous page">‹</button><span id="miner-page">–</span><button type="button" data-dir="1" aria-label="next page">›</button></div>
     </div>
   </section>
-  <section>
-    <h2>Wants, hits and misses per second</h2>
-    <svg id="plot-wants" viewBox="0 0 300 60" preserveAspectRatio="none"></svg>
-    <h2>Retrievals by outcome (per second)</h2>
-    <svg id="plot-retrievals" viewBox="0 0 300 60" preserveAspectRatio="none"></svg>
-    <h2>Bytes out per second</h2>
-    <svg id="plot-bytes" viewBox="0 0 300 60" preserveAspectRatio="none"></svg>
-  </section>
-  <section>
-    <h2>CID deny list</h2>
-    <form id="deny-form"><input id="deny-cid" placeholder="CID to deny" aria-label="CID to deny"> <button>Deny</button></form>
-    <div class="err" id="deny-error"></div>
-    <table id="deny-table"><tbody></tbody></table>
-    <h2>Provider deny list</h2>
-    <table id="miner-deny-table"><tbody></tbody></table>
-    <h2>Provider allow list</h2>
-    <table id="miner-allow-table"><tbody></tbody></table>
-  </section>
-  <section>
-    <h2>Recent retrievals</h2>
-    <table id="retrievals"><thead><tr><th>root</th><th>status</th><th>bytes</th></tr></thead><tbody></tbody></table>
-    <pre id="explain" hidden></pre>
+
+  <section class="panel" id="retrievals-panel" aria-label="retrievals">
+    <div class="panel-head">
+      <h2>Retrievals</h2>
+      <form class="filters" id="retrieval-filters">
+        <select id="f-status" aria-label="outcome"><option value="">any outcome</option><option value="running">running</option><option value="success">success</option><option value="failed">failed</option></select>
+        <input id="f-cid" placeholder="root CID" autocomplete="off" spellcheck="false" aria-label="filter by CID">
+        <input id="f-provider" placeholder="provider" autocomplete="off" spellcheck="false" aria-label="filter by provider">
+        <button type="submit">Filter</button>
+      </form>
+    </div>
+    <div class="scroll"><table id="retrievals"><thead><tr><th>Time</th><th>Root</th><th>Provider</th><th>Protocol</th><th class="num">Bytes</th><th class="num">Duration</th><th>Outcome</th><th></th></tr></thead><tbody></tbody></table></div>
+    <div class="pager" id="retrieval-pager"><button type="button" id="r-newest">Newest</button><button type="button" id="r-older">Older ›</button><span class="err" id="retrieval-error" role="alert"></span></div>
+    <div class="why" id="why" aria-live="polite">
+      <form class="toolbar" id="why-form">
+        <h3>Why?</h3>
+        <input id="why-cid" placeholder="CID to explain" autocomplete="off" spellcheck="false" aria-label="CID to explain">
+        <button type="submit">Explain</button>
+      </form>
+      <div id="why-body" class="muted">Pick a retrieval (Why) or enter a CID to see what the node decided and why.</div>
+    </div>
   </section>
 </main>
-<script nonce="${nonce}">
-(() => {
-  const $ = (id) => document.getElementById(id)
-  const history = { wants: [], hits: [], misses: [], ok: [], failed: [], out: [] }
-  let last = null
-  let abort = null
-  const token = () => sessionStorage.getItem('autoretrieve-token') || ''
-  const api = async (method, path, body) => {
-    const res = await fetch(path, { method, headers: { Authorization: 'Bearer ' + token(), ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
-    const data = await res.json().catch(() => ({}))
-    if (!res.ok) throw new Error((data.error && data.error.message) || res.status)
-    return data
-  }
-  const fmt = (n) => n >= 1e9 ? (n / 1e9).toFixed(2) + ' GB' : n >= 1e6 ? (n / 1e6).toFixed(1) + ' MB' : n >= 1e3 ? (n / 1e3).toFixed(1) + ' kB' : String(n)
-  const text = (el, s) => { el.textContent = s }
-  const plot = (svg, series, colors) => {
-    const max = Math.max(1, ...series.flat())
-    svg.replaceChildren(...series.map((values, i) => {
-      const p = document.createElementNS('http://www.w3.org/2000/svg', 'polyline')
-      p.setAttribute('fill', 'none'); p.setAttribute('stroke', colors[i]); p.setAttribute('stroke-width', '1.5')
-      p.setAttribute('points', values.map((v, x) => (x * 300 / 119).toFixed(1) + ',' + (58 - v / max * 54).toFixed(1)).join(' '))
-      return p
-    }))
-  }
-  const push = (name, v) => { history[name].push(v); if (history[name].length > 120) history[name].shift() }
-  const show = (s) => {
-    text($('n-peers'), s.peers); text($('n-wants'), s.wantsReceived); text($('n-hits'), s.hits); text($('n-misses'), s.misses)
-    text($('n-active'), s.retrievals.active); text($('n-ok'), s.retrievals.succeeded + ' / ' + s.retrievals.failed)
-    text($('n-out'), fmt(s.bytes.out)); text($('n-in'), fmt(s.bytes.in)); text($('n-policy'), s.policyVersion)
-    if (last) {
-      push('wants', s.wantsReceived - last.wantsReceived); push('hits', s.hits - last.hits); push('misses', s.misses - last.misses)
-      push('ok', s.retrievals.succeeded - last.retrievals.succeeded); push('failed', s.retrievals.failed - last.retrievals.failed)
-      push('out', s.bytes.out - last.bytes.out)
-      plot($('plot-wants'), [history.wants, history.hits, history.misses], ['#345', '#2a7', '#d62'])
-      plot($('plot-retrievals'), [history.ok, history.failed], ['#2a7', '#b00020'])
-      plot($('plot-bytes'), [history.out], ['#36c'])
-    }
-    last = s
-  }
-  const row = (cells, action) => {
-    const tr = document.createElement('tr')
-    for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td) }
-    if (action) { const td = document.createElement('td'); const b = document.createElement('button'); b.textContent = action.label; b.onclick = action.run; td.append(b); tr.append(td) }
-    return tr
-  }
-  const refreshLists = async () => {
-    const p = await api('GET', '/api/v1/policy')
-    $('deny-table').tBodies[0].replaceChildren(...p.cidBlacklist.map((e) => row([e.cid, e.origin], { label: 'Remove', run: () => api('DELETE', '/api/v1/blacklist/cids/' + e.cid).then(refreshLists) })))
-    $('miner-deny-table').tBodies[0].replaceChildren(...p.minerBlacklist.map((e) => row([e.provider, e.origin], { label: 'Remove', run: () => api('DELETE', '/api/v1/blacklist/miners/' + e.provider).then(refreshLists) })))
-    $('miner-allow-table').tBodies[0].replaceChildren(...p.minerWhitelist.map((e) => row([e.provider, e.origin], { label: 'Remove', run: () => api('DELETE', '/api/v1/whitelist/miners/' + e.provider).then(refreshLists) })))
-  }
-  const refreshRetrievals = async () => {
-    const r = await api('GET', '/api/v1/retrievals?limit=15')
-    $('retrievals').tBodies[0].replaceChildren(...r.items.map((x) => row([x.rootCid, x.status + (x.reason ? ' (' + x.reason + ')' : ''), fmt(x.bytes)], {
-      label: 'Why?', run: async () => { const e = $('explain'); e.hidden = false; e.textContent = JSON.stringify(await api('GET', '/api/v1/cids/' + x.rootCid + '/explain'), null, 2) }
-    })))
-  }
-  const stream = async () => {
-    abort?.abort(); abort = new AbortController()
-    const res = await fetch('/api/v1/stats/stream', { headers: { Authorization: 'Bearer ' + token() }, signal: abort.signal })
-    if (!res.ok) { text($('status'), 'token refused'); return }
-    text($('status'), 'live')
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-    let buf = ''
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buf += value
-      let i
-      while ((i = buf.indexOf('\\n\\n')) >= 0) {
-        const frame = buf.slice(0, i); buf = buf.slice(i + 2)
-        const data = frame.split('\\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('')
-        if (data) show(JSON.parse(data))
-      }
-    }
-    text($('status'), 'disconnected')
-  }
-  const connect = () => {
-    sessionStorage.setItem('autoretrieve-token', $('token').value || token())
-    stream().catch(() => text($('status'), 'disconnected'))
-    refreshLists().catch(() => {}); refreshRetrievals().catch(() => {})
-  }
-  $('connect').onclick = connect
-  $('deny-form').onsubmit = async (ev) => {
-    ev.preventDefault(); text($('deny-error'), '')
-    try { await api('POST', '/api/v1/blacklist/cids', { cid: $('deny-cid').value.trim() }); $('deny-cid').value = ''; await refreshLists() }
-    catch (err) { text($('deny-error'), err.message) }
-  }
-  setInterval(() => { if (token()) refreshRetrievals().catch(() => {}) }, 5000)
-  if (token()) connect()
-})()
-</script>
+
+<div class="login" id="login" hidden>
+  <form id="login-form">
+    <h2>autoretrieve console</h2>
+    <p class="muted">The admin token is the file <code>admin-token</code> in the node's data dir (<code>~/.autoretrieve/admin-token</code> by default). Opening <code>/#token=…</code> signs in too.</p>
+    <input id="token" type="password" autocomplete="off" placeholder="admin token" aria-label="admin token" required>
+    <button type="submit" id="connect">Connect</button>
+    <p class="err" id="login-error" role="alert"></p>
+  </form>
+</div>
+<script src="/console/uplot.js"></script>
+<script src="/console/console.js"></script>
 </body>
 </html>`
 }
+
+/** The console's Content-Security-Policy: its own files and API, nothing inline, nothing from elsewhere. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

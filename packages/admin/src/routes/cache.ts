@@ -7,7 +7,7 @@ export interface CacheImporter {
   importCar(
     body: AsyncIterable<Uint8Array>,
     options: { signal?: AbortSignal }
-  ): Promise<{ roots: string[]; blocks: number; added: number; bytes: number }>
+  ): Promise<{ roots: string[]; blocks: number; added: number; bytes: number; denied?: number }>
 }
 
 /** POST /api/v1/cache/import: body application/vnd.ipld.car, streamed into the cache. */

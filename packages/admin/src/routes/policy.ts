@@ -1,3 +1,4 @@
+import { cidKey } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../env.ts'
@@ -19,16 +20,33 @@ export interface PolicyApi {
         }
       | { op: 'delete-miner-config'; provider: string },
     meta: { origin: 'api'; reason?: string }
-  ): Promise<PolicyView>
-  /** Re-read config.yaml and apply it. */
-  reload(): Promise<PolicyView>
+  ): Promise<{ version: number }>
+  /**
+   * Re-read config.yaml and apply it; resolves with the version that made. A file with an error
+   * rejects with a ConfigError (code ERR_CONFIG_INVALID, a 400) and changes nothing.
+   */
+  reload(): Promise<{ version: number }>
+  /** This node's instance-name, shown beside the policy. */
+  instance?: string
+  /** How this instance's config.yaml differs from the stored layer in force (null: it does not). */
+  drift?(): unknown
+  /** Called after every new snapshot (from any instance): drives the event stream's `policy` events. */
+  subscribe?(listener: () => void): () => void
+}
+
+/** Where an entry came from: the version that set it, the instance that made it, when, and (config) its file. */
+interface EntrySourceView {
+  version: number
+  instance: string
+  at: string
+  file?: string
 }
 
 export interface PolicyView {
   version: number
-  deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string }>
-  deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
-  allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string }>
+  deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string; added?: EntrySourceView }>
+  deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
+  allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
   defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
   minerConfigs: ReadonlyMap<
     string,
@@ -40,9 +58,14 @@ export interface PolicyView {
       maxBytesPerSecond: number
       /** A miner address's peer ID from Lotus, or that it has none yet. */
       resolution?: unknown
+      added?: EntrySourceView
     }
   >
   retrievalProtocols: ReadonlySet<string>
+  /** The change that made this version: origin, instance, summary, reason, when. */
+  change?: { version: number; origin: string; instance: string; summary: string; reason?: string; at: string }
+  /** The stored config.yaml layer under this version: the version that stored it, instance, file, digest, when. */
+  configLayer?: { version: number; instance: string; file: string; digest: string; at: string }
 }
 
 const minerConfigJson = (m: {
@@ -86,21 +109,47 @@ export function policyView(p: PolicyView) {
     minerConfigs: Object.fromEntries(
       [...p.minerConfigs.values()].map((m) => [
         m.provider,
-        { origin: m.origin, ...minerConfigJson(m), ...(m.resolution ? { resolution: m.resolution } : {}) }
+        {
+          origin: m.origin,
+          ...minerConfigJson(m),
+          ...(m.resolution ? { resolution: m.resolution } : {}),
+          ...(m.added !== undefined && { added: m.added })
+        }
       ])
     ),
-    retrievalProtocols: [...p.retrievalProtocols]
+    retrievalProtocols: [...p.retrievalProtocols],
+    change: p.change ?? null,
+    configLayer: p.configLayer ?? null
+  }
+}
+
+/**
+ * What GET /policy and the event stream's `policy` event say about the version in force: the
+ * version, the change that made it, the config.yaml layer under it, this node's name, and how
+ * this node's own file differs from that layer.
+ */
+export function policyState(api: PolicyApi) {
+  const p = api.current()
+  return {
+    version: p.version,
+    instance: api.instance ?? null,
+    change: p.change ?? null,
+    configLayer: p.configLayer ?? null,
+    configDrift: api.drift?.() ?? null
   }
 }
 
 /** A deny/allow list: GET, POST (one or many), DELETE one. */
 function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid: (s: string) => boolean, what: string) {
   const app = new Hono<AppEnv>()
+  const listOf = (p: PolicyView) =>
+    list === 'cid-deny' ? p.deniedCids : list === 'provider-deny' ? p.deniedProviders : p.allowedProviders
   const entries = () => {
     const p = api.current()
-    const map = list === 'cid-deny' ? p.deniedCids : list === 'provider-deny' ? p.deniedProviders : p.allowedProviders
-    return { version: p.version, entries: [...map.values()] }
+    return { version: p.version, entries: [...listOf(p).values()] }
   }
+  // The snapshot keys CIDs by multihash (a CIDv0 and its CIDv1 are one entry), providers as written.
+  const listed = (value: string) => listOf(api.current()).has(key === 'cid' ? cidKey(value) : value)
   const one = key === 'cid' ? cidString : providerString
   const body = z.union([
     z.object({ [key]: one, reason }).strict(),
@@ -119,6 +168,8 @@ function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid:
   app.delete('/:value', async (c) => {
     const value = c.req.param('value')
     if (!valid(value)) throw new ApiError('ERR_INVALID_INPUT', `path: "${value}" ${what}`)
+    // Removing what is not listed would store a removal that later hides the same entry added to config.yaml.
+    if (!listed(value)) throw new ApiError('ERR_NOT_FOUND', `${value} is not on the ${list} list`)
     const next = await api.apply({ op: 'remove', list, values: [value] }, { origin: 'api' })
     return c.json({ version: next.version, removed: value })
   })
@@ -127,7 +178,7 @@ function listRoutes(api: PolicyApi, list: ListName, key: 'cid' | 'miner', valid:
 
 export function policyRoutes(api: PolicyApi) {
   return {
-    '/policy': new Hono<AppEnv>().get('/', (c) => c.json(policyView(api.current()))),
+    '/policy': new Hono<AppEnv>().get('/', (c) => c.json({ ...policyView(api.current()), ...policyState(api) })),
     '/blacklist/cids': listRoutes(api, 'cid-deny', 'cid', isCid, 'is not a CID'),
     '/blacklist/miners': listRoutes(
       api,
@@ -194,6 +245,8 @@ function minerConfigRoutes(api: PolicyApi) {
     check(miner)
     if (miner === 'default')
       throw new ApiError('ERR_INVALID_INPUT', 'the default miner config cannot be deleted; PUT new values instead')
+    if (!api.current().minerConfigs.has(miner))
+      throw new ApiError('ERR_NOT_FOUND', `no miner config for ${miner} (it uses the default)`)
     const next = await api.apply({ op: 'delete-miner-config', provider: miner }, { origin: 'api' })
     return c.json({ version: next.version })
   })

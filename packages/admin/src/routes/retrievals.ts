@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
+import { type DenyRule, type ExplainFacts, explainSentences } from '../explain.ts'
 import { isCid, parse } from '../validate.ts'
 
 /** The store's retrieval repository, structurally. */
@@ -14,7 +15,7 @@ export interface RetrievalsApi {
     cursor?: string
   }): Promise<{ items: unknown[]; nextCursor: string | null }>
   get(id: string): Promise<unknown | null>
-  explain(cid: string): Promise<{ retrievals: unknown[]; refusals: unknown[] }>
+  explain(cid: string): Promise<{ retrievals: ExplainFacts['retrievals']; refusals: ExplainFacts['refusals'] }>
 }
 
 /** What is true of a CID now, beside its history (for /cids/:cid/explain). */
@@ -23,7 +24,11 @@ export interface CidState {
   isCached(cid: string): Promise<boolean>
   policyVersion(): number
   /** Miner addresses on the deny list with no peer ID yet: providers known only by peer ID are held back. */
-  unresolvedDenials?(): string[]
+  unresolvedDenials?(): readonly string[]
+  /** The deny entry that matches the CID now, with its origin (null: none). */
+  denial?(cid: string): DenyRule | null
+  /** This node's instance-name. */
+  instance?: string
 }
 
 const query = z
@@ -57,15 +62,22 @@ export function retrievalRoutes(api: RetrievalsApi, now: CidState) {
   cids.get('/:cid/explain', async (c) => {
     const cid = c.req.param('cid')
     if (!isCid(cid)) throw new ApiError('ERR_INVALID_INPUT', `path: "${cid}" is not a CID`)
+    // Read before the history: the rule and the version belong to the same snapshot.
+    const policyVersion = now.policyVersion()
+    const rule = now.denial?.(cid) ?? null
+    const deniedNow = now.isDenied(cid)
     const why = await api.explain(cid)
-    return c.json({
+    const facts: ExplainFacts = {
       cid,
-      policyVersion: now.policyVersion(),
-      deniedNow: now.isDenied(cid),
+      policyVersion,
+      instance: now.instance ?? null,
+      rule,
+      deniedNow,
       cachedNow: await now.isCached(cid),
       ...(now.unresolvedDenials !== undefined && { unresolvedDenials: now.unresolvedDenials() }),
       ...why
-    })
+    }
+    return c.json({ ...facts, summary: explainSentences(facts) })
   })
   return { '/retrievals': retrievals, '/cids': cids }
 }

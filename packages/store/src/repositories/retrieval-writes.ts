@@ -13,8 +13,10 @@ type Attempt = Extract<RecordEvent, { type: 'attempt' }>
  * upserted by id (the later event in the batch wins), candidates and refusals are skipped when
  * their natural key is already there. So a batch written twice, or events split across batches
  * in any order (an attempt before its retrieval, a finish before its start), end the same.
+ * Retrievals and refusals are stamped with `instance`, the instance-name of the node writing:
+ * a batch holds one process's events, so the writer knows who made them.
  */
-export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<void> {
+export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance = ''): Promise<void> {
   if (events.length === 0) return
   const started = new Map<string, Started>()
   const finished = new Map<string, Finished>()
@@ -46,7 +48,8 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
         peer: e.peer,
         reason: e.reason,
         policyVersion: e.policyVersion,
-        at: e.at
+        at: e.at,
+        instance
       })
     }
   }
@@ -63,7 +66,8 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
             requestedKey: cidKey(s.requestedCid),
             requestedBy: s.requestedBy,
             policyVersion: s.policyVersion,
-            startedAt: s.at
+            startedAt: s.at,
+            instance
           }))
         )
         .onConflictDoUpdate({
@@ -76,7 +80,8 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
             requestedKey: sql`excluded.requested_key`,
             requestedBy: sql`excluded.requested_by`,
             policyVersion: sql`excluded.policy_version`,
-            startedAt: sql`excluded.started_at`
+            startedAt: sql`excluded.started_at`,
+            instance: sql`excluded.instance`
           }
         })
     }
@@ -89,10 +94,12 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
             id: f.id,
             status: f.status,
             reason: f.reason,
+            errorMessage: f.error ?? null,
             bytes: f.bytes,
             blocks: f.blocks,
             startedAt: f.at,
-            endedAt: f.at
+            endedAt: f.at,
+            instance
           }))
         )
         .onConflictDoUpdate({
@@ -100,6 +107,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[]): Promise<v
           set: {
             status: sql`excluded.status`,
             reason: sql`excluded.reason`,
+            errorMessage: sql`excluded.error_message`,
             bytes: sql`excluded.bytes`,
             blocks: sql`excluded.blocks`,
             endedAt: sql`excluded.ended_at`

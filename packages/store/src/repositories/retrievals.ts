@@ -16,8 +16,8 @@ import type {
 import { writeRecords } from './retrieval-writes.ts'
 
 export interface RetrievalRepository {
-  /** One batch, one transaction, idempotent (see writeRecords). */
-  write(events: RecordEvent[], options?: AbortOptions): Promise<void>
+  /** One batch, one transaction, idempotent (see writeRecords); rows are stamped with `instance`. */
+  write(events: RecordEvent[], options?: AbortOptions & { instance?: string }): Promise<void>
   /** Newest first, keyset-paginated: pass `nextCursor` back as `cursor` for the next page. */
   list(q: RetrievalQuery, options?: AbortOptions): Promise<{ items: RetrievalSummary[]; nextCursor: string | null }>
   /** With its candidates and attempts; null when there is no such retrieval. */
@@ -52,12 +52,14 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
 function summary(r: RetrievalRow): RetrievalSummary {
   return {
     id: r.id,
+    instance: r.instance,
     rootCid: r.rootCid,
     requestedCid: r.requestedCid,
     requestedBy: r.requestedBy,
     policyVersion: r.policyVersion,
     status: r.status as RetrievalSummary['status'],
     reason: r.reason,
+    error: r.errorMessage,
     bytes: r.bytes,
     blocks: r.blocks,
     startedAt: r.startedAt,
@@ -164,7 +166,13 @@ export async function explainCid(db: DbOrTx, cid: string): Promise<ExplainResult
     .limit(EXPLAIN_REFUSALS_LIMIT)
   return {
     retrievals: await retrievalDetails(db, rows),
-    refusals: refused.map((r) => ({ peer: r.peer, reason: r.reason, policyVersion: r.policyVersion, at: r.at }))
+    refusals: refused.map((r) => ({
+      instance: r.instance,
+      peer: r.peer,
+      reason: r.reason,
+      policyVersion: r.policyVersion,
+      at: r.at
+    }))
   }
 }
 
@@ -179,7 +187,8 @@ export function createRetrievalRepository(db: DbOrTx): RetrievalRepository {
     }
   }
   return {
-    write: (events, options) => run('writing retrieval records', options, () => writeRecords(db, events)),
+    write: (events, options) =>
+      run('writing retrieval records', options, () => writeRecords(db, events, options?.instance)),
     list: (q, options) => run('listing retrievals', options, () => listRetrievals(db, q)),
     get: (id, options) => run('reading a retrieval', options, () => getRetrieval(db, id)),
     explain: (cid, options) => run('explaining a CID', options, () => explainCid(db, cid))

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core'
 
 /** One row per policy change: the version every snapshot, record and refusal is stamped with. */
 export const policyVersions = pgTable('policy_versions', {
@@ -6,7 +6,24 @@ export const policyVersions = pgTable('policy_versions', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   origin: text('origin').notNull(),
   reason: text('reason'),
-  summary: text('summary').notNull()
+  summary: text('summary').notNull(),
+  /** The instance-name of the node that made the change ('' for versions made before 0003). */
+  instance: text('instance').notNull().default('')
+})
+
+/**
+ * The config.yaml layer a start or a reload brought in, stored with the version it made, so every
+ * instance merges the same base under the same version. The layer in force at version V is the
+ * newest row with version <= V. `layer` is the ConfigPolicy as JSON (lists, miner configs,
+ * retrieval protocols); `digest` is its canonical SHA-256, to tell a file that differs at a glance.
+ */
+export const policyConfigLayers = pgTable('policy_config_layers', {
+  version: integer('version').primaryKey(),
+  instance: text('instance').notNull(),
+  file: text('file').notNull(),
+  digest: text('digest').notNull(),
+  layer: jsonb('layer').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 })
 
 /**

@@ -30,10 +30,14 @@ export const retrievals = pgTable(
     policyVersion: integer('policy_version').notNull().default(0),
     status: text('status').notNull().default('running'),
     reason: text('reason'),
+    /** What failed, in words (`indexer_failed`: which indexer error); null on success. */
+    errorMessage: text('error_message'),
     bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
     blocks: integer('blocks').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
-    endedAt: timestamp('ended_at', { withTimezone: true })
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** The instance-name of the node that made the retrieval ('' for rows written before 0003). */
+    instance: text('instance').notNull().default('')
   },
   (t) => [
     index('retrievals_started_idx').on(t.startedAt.desc(), t.id.desc()),
@@ -96,7 +100,9 @@ export const refusals = pgTable(
     peer: text('peer').notNull(),
     reason: text('reason').notNull(),
     policyVersion: integer('policy_version').notNull(),
-    at: timestamp('at', { withTimezone: true }).notNull()
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    /** The instance-name of the node that refused ('' for rows written before 0003). */
+    instance: text('instance').notNull().default('')
   },
   (t) => [
     index('refusals_cid_key_idx').on(t.cidKey, t.at.desc()),

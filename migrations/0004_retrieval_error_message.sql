@@ -1,0 +1,1 @@
+ALTER TABLE "retrievals" ADD COLUMN "error_message" text;
