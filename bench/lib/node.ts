@@ -29,10 +29,15 @@ export function nodeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Starts `autoretrieve run` on a data dir and waits until its runtime file says it is up. */
-export async function startBenchNode(dataDir: string, args: string[] = [], env = nodeEnv()): Promise<BenchNode> {
+export async function startBenchNode(
+  dataDir: string,
+  args: string[] = [],
+  env = nodeEnv(),
+  cli = CLI
+): Promise<BenchNode> {
   const port = await freePort()
   const proc = spawnNode(
-    CLI,
+    cli,
     [
       '--data-dir',
       dataDir,

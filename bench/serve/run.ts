@@ -19,7 +19,7 @@ const { values } = parseArgs({
     'size-mib': { type: 'string', default: '64' },
     rounds: { type: 'string', default: '2' },
     clients: { type: 'string', default: '1,4' },
-    // With a PostgreSQL URL the node's RSS is the serve path's own; the embedded PGlite adds ~650 MiB.
+    // With a PostgreSQL URL the node's RSS is the serve path's own; the embedded PGlite adds ~60 MiB (bench/footprint).
     'database-url': { type: 'string', default: '' }
   }
 })

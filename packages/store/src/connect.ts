@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AbortOptions } from '@autoretrieve/interface'
-import { PGlite } from '@electric-sql/pglite'
+import type { AbortOptions, Logger } from '@autoretrieve/interface'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
@@ -10,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_POOL_SIZE } from './constants.ts'
+import { type EmbeddedHandle, openEmbedded } from './embedded.ts'
 import { MigrationError, StoreUnavailableError, throwIfAborted } from './errors.ts'
 import * as schema from './schema/index.ts'
 
@@ -30,16 +30,28 @@ export interface Connection {
   close(): Promise<void>
 }
 
-/** Opens the database and brings its schema up to date; a failed migration is a MigrationError. */
-export async function connect(
-  init: { databaseUrl?: string; dataDir?: string },
-  options: AbortOptions = {}
-): Promise<Connection> {
-  throwIfAborted(options.signal)
-  return init.databaseUrl ? connectPostgres(init.databaseUrl, options) : connectPglite(init.dataDir, options)
+export interface ConnectInit {
+  databaseUrl?: string
+  dataDir?: string
+  logger?: Logger
+  /** For tests: the embedded database's seed (see embedded.ts) and another migrations folder. */
+  seedFile?: string
+  migrationsFolder?: string
 }
 
-async function connectPostgres(url: string, options: AbortOptions): Promise<Connection> {
+/** Opens the database and brings its schema up to date; a failed migration is a MigrationError. */
+export async function connect(init: ConnectInit, options: AbortOptions = {}): Promise<Connection> {
+  throwIfAborted(options.signal)
+  return init.databaseUrl
+    ? connectPostgres(init.databaseUrl, init.migrationsFolder, options)
+    : connectPglite(init, options)
+}
+
+async function connectPostgres(
+  url: string,
+  migrationsFolder: string | undefined,
+  options: AbortOptions
+): Promise<Connection> {
   const sql = postgres(url, {
     max: DEFAULT_POOL_SIZE,
     onnotice: () => {},
@@ -60,7 +72,7 @@ async function connectPostgres(url: string, options: AbortOptions): Promise<Conn
     })
   }
   try {
-    await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_FOLDER })
+    await migratePostgres(db as never, { migrationsFolder: migrationsFolder ?? MIGRATIONS_FOLDER })
   } catch (err) {
     await sql.end({ timeout: 1 }).catch(() => {})
     throw new MigrationError(`database migration failed: ${describe(err)}`, { cause: err })
@@ -68,31 +80,34 @@ async function connectPostgres(url: string, options: AbortOptions): Promise<Conn
   return { kind: 'postgres', db, url, close }
 }
 
-async function connectPglite(dataDir: string | undefined, options: AbortOptions): Promise<Connection> {
+async function connectPglite(init: ConnectInit, options: AbortOptions): Promise<Connection> {
   let dir: string | undefined
-  if (dataDir) {
-    dir = join(dataDir, 'db')
+  if (init.dataDir) {
+    dir = join(init.dataDir, 'db')
     await mkdir(dir, { recursive: true, mode: 0o700 })
   }
-  const pglite = new PGlite(dir)
+  let embedded: EmbeddedHandle
   try {
-    await pglite.waitReady
-    throwIfAborted(options.signal)
+    embedded = await openEmbedded({ dir, logger: init.logger, seedFile: init.seedFile })
   } catch (err) {
-    await pglite.close().catch(() => {})
-    if (options.signal?.aborted) throw err
     throw new StoreUnavailableError(`cannot open the embedded database in ${dir ?? 'memory'}: ${describe(err)}`, {
       cause: err
     })
   }
-  const db = drizzlePglite(pglite, { schema }) as unknown as Database
   try {
-    await migratePglite(db as never, { migrationsFolder: MIGRATIONS_FOLDER })
+    throwIfAborted(options.signal)
   } catch (err) {
-    await pglite.close().catch(() => {})
+    await embedded.release().catch(() => {})
+    throw err
+  }
+  const db = drizzlePglite(embedded.pglite, { schema }) as unknown as Database
+  try {
+    await migratePglite(db as never, { migrationsFolder: init.migrationsFolder ?? MIGRATIONS_FOLDER })
+  } catch (err) {
+    await embedded.release().catch(() => {})
     throw new MigrationError(`embedded database migration failed: ${describe(err)}`, { cause: err })
   }
-  return { kind: 'pglite', db, close: () => pglite.close() }
+  return { kind: 'pglite', db, close: () => embedded.release() }
 }
 
 /** drizzle's wrapper says "Failed query: <sql>"; the driver's own message underneath says why. */

@@ -12,6 +12,9 @@ export interface StoreInit {
   databaseUrl?: string
   dataDir?: string
   logger?: Logger
+  /** For tests: the embedded database's seed (`seed/pgdata.tar.gz`) and the migrations folder. */
+  seedFile?: string
+  migrationsFolder?: string
 }
 
 export interface Store {
