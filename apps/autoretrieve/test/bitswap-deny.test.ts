@@ -79,7 +79,7 @@ async function bitswapPeer(t: { after(fn: () => Promise<unknown>): void }, addrs
 
 const equalsMultihash = (a: CID, b: CID) => Buffer.from(a.multihash.bytes).equals(Buffer.from(b.multihash.bytes))
 
-test('a CID denied through the admin API while the node runs is refused over Bitswap, cached or not, with reason blacklisted_cid', async (t) => {
+test('a CID denied through the admin API while the node runs is refused over Bitswap with reason blacklisted_cid; its cached copy goes and a re-import skips it', async (t) => {
   // Retrieval off: a want the cache cannot answer gets DONT_HAVE too, but with reason
   // disabled_retriever; only the policy check gives blacklisted_cid, and only it keeps a cached
   // block from being sent.
@@ -110,21 +110,17 @@ test('a CID denied through the admin API while the node runs is refused over Bit
   assert.deepEqual(new Set(await peer.answersAbout(root, from)), new Set(['DONT_HAVE']))
   assert.deepEqual(new Set(await refusalReasons(node, root, peer.peerId)), new Set(['blacklisted_cid']))
 
-  // Cached while denied: an import does not consult the deny list, so the block is back in the
-  // cache, and only the policy check stands between it and the peer.
+  // Imported again while denied: the import skips the denied block (issue 13), so it stays out of
+  // the cache, and the policy check refuses the want again, naming the reason.
   await importCarViaNode(node, fixture.car)
   const now = await explain(node, root)
-  assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, true, version])
+  assert.deepEqual([now.deniedNow, now.cachedNow, now.policyVersion], [true, false, version])
   const seen = now.refusals.filter((r) => r.peer === peer.peerId).length
   from = peer.count
   await peer.send({ wantlist: { entries: [{ cid: root, wantType: WantType.Block, sendDontHave: true }] } })
-  assert.deepEqual(
-    new Set(await peer.answersAbout(root, from)),
-    new Set(['DONT_HAVE']),
-    'a cached, denied block is not sent'
-  )
+  assert.deepEqual(new Set(await peer.answersAbout(root, from)), new Set(['DONT_HAVE']), 'a denied block is not sent')
   const refusals = await until(
-    'the refusal of the cached block recorded',
+    'the second refusal recorded',
     async () => (await explain(node, root)).refusals.filter((r) => r.peer === peer.peerId),
     (r) => r.length > seen
   )
