@@ -45,9 +45,9 @@ export async function startBenchNode(
       `/ip4/127.0.0.1/tcp/${port}`,
       '--admin-listen',
       '127.0.0.1:0',
-      // Loopback, any free port: never the public default 0.0.0.0:8081.
-      '--gateway-listen',
-      '127.0.0.1:0',
+      // Loopback, any free port: never the public default 0.0.0.0:8081. Another checkout's CLI
+      // (footprint's --before-cli) may predate the gateway and refuse the flag.
+      ...(cli === CLI ? ['--gateway-listen', '127.0.0.1:0'] : []),
       ...args,
       'run'
     ],
