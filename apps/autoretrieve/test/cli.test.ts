@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { startLotus } from '@autoretrieve/testkit'
 import { adminApi, cliEnv, runCli, startDaemon, tempDataDir } from './helpers.ts'
 
@@ -144,36 +146,10 @@ test('an unknown command or flag is a usage error with exit code 2', async () =>
 })
 
 /** The YAML example of the Go autoretrieve's README (its last commit, fd80e5e), byte for byte. */
-const GO_README_EXAMPLE = `advertise-endpoint-url: # leave blank to disable, example https://api.estuary.tech/autoretrieve/heartbeat (must be registered)
-advertise-endpoint-token: # leave blank to disable
-lookup-endpoint-type: indexer # indexer | estuary
-lookup-endpoint-url: https://cid.contact # for estuary endpoint-type: https://api.estuary.tech/retrieval-candidates
-max-bitswap-workers: 1
-routing-table-type: dht
-prune-threshold: 1GiB # 1000000000, 1 GB, etc. Uses go-humanize for parsing. Table of valid byte sizes can be found here: https://github.com/dustin/go-humanize/blob/v1.0.0/bytes.go#L34-L62
-pin-duration: 1h # 1h30m, etc.
-log-resource-manager: false
-log-retrieval-stats: false
-disable-retrieval: false
-cid-blacklist:
-  - QmCID01234
-  - QmCID56789
-  - QmCIDabcde
-miner-blacklist:
-  - f01234
-  - f05678
-miner-whitelist:
-  - f01234
-default-miner-config:
-  retrieval-timeout: 1m
-  max-concurrent-retrievals: 1
-miner-configs:
-  f01234:
-    retrieval-timeout: 2m30s
-    max-concurrent-retrievals: 2
-  f05678:
-    max-concurrent-retrievals: 10
-`
+const GO_README_EXAMPLE = readFileSync(
+  fileURLToPath(new URL('../../../test-vectors/go-autoretrieve/readme-config.yaml', import.meta.url)),
+  'utf8'
+)
 
 test('the Go README example starts the node; its miners resolve through Lotus', async (t) => {
   // The example's cid-blacklist entries are placeholders the Go node refused as well (go-cid

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import {
   applyYaml,
@@ -287,36 +289,10 @@ test('first-byte-timeout: 5s by default, set in default-miner-config, overridden
 })
 
 /** The YAML example of the Go autoretrieve's README (last commit, fd80e5e), byte for byte. */
-const GO_README_LITERAL = `advertise-endpoint-url: # leave blank to disable, example https://api.estuary.tech/autoretrieve/heartbeat (must be registered)
-advertise-endpoint-token: # leave blank to disable
-lookup-endpoint-type: indexer # indexer | estuary
-lookup-endpoint-url: https://cid.contact # for estuary endpoint-type: https://api.estuary.tech/retrieval-candidates
-max-bitswap-workers: 1
-routing-table-type: dht
-prune-threshold: 1GiB # 1000000000, 1 GB, etc. Uses go-humanize for parsing. Table of valid byte sizes can be found here: https://github.com/dustin/go-humanize/blob/v1.0.0/bytes.go#L34-L62
-pin-duration: 1h # 1h30m, etc.
-log-resource-manager: false
-log-retrieval-stats: false
-disable-retrieval: false
-cid-blacklist:
-  - QmCID01234
-  - QmCID56789
-  - QmCIDabcde
-miner-blacklist:
-  - f01234
-  - f05678
-miner-whitelist:
-  - f01234
-default-miner-config:
-  retrieval-timeout: 1m
-  max-concurrent-retrievals: 1
-miner-configs:
-  f01234:
-    retrieval-timeout: 2m30s
-    max-concurrent-retrievals: 2
-  f05678:
-    max-concurrent-retrievals: 10
-`
+const GO_README_LITERAL = readFileSync(
+  fileURLToPath(new URL('../../../test-vectors/go-autoretrieve/readme-config.yaml', import.meta.url)),
+  'utf8'
+)
 
 const REAL_CIDS = [
   'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk',
