@@ -1,16 +1,17 @@
 import type { StatsSnapshot } from '@autoretrieve/admin'
 import type { RetrieverEvents } from '@autoretrieve/retriever'
 
-/** Counts what the retriever's totals do not: finished retrievals by outcome, and time to first byte. */
+/**
+ * Counts what the retriever's totals do not: time to first byte, for the console. (Outcomes are
+ * the retriever's own `succeeded` and `failures`; stats.ts reads them there.)
+ */
 export interface RetrievalTally {
   /** The retriever's events: counted here, then passed on to `next` (the metrics). */
   events(next: RetrieverEvents): RetrieverEvents
-  read(): Pick<StatsSnapshot, 'ttfb'> & { byOutcome: Record<string, number> }
+  read(): Pick<StatsSnapshot, 'ttfb'>
 }
 
 export function createRetrievalTally(): RetrievalTally {
-  // Outcomes come from a small fixed set (success and the retriever's FailureReasons), so this stays small.
-  const byOutcome: Record<string, number> = {}
   const ttfb = { count: 0, totalMs: 0, lastMs: null as number | null }
   return {
     events: (next) => ({
@@ -22,13 +23,8 @@ export function createRetrievalTally(): RetrievalTally {
           ttfb.lastMs = info.ttfbMs
         }
         next.onAttemptEnded?.(protocol, outcome, info)
-      },
-      onRetrievalEnded(ok, reason) {
-        const key = ok ? 'success' : (reason ?? 'failed')
-        byOutcome[key] = (byOutcome[key] ?? 0) + 1
-        next.onRetrievalEnded?.(ok, reason)
       }
     }),
-    read: () => ({ byOutcome: { ...byOutcome }, ttfb: { ...ttfb } })
+    read: () => ({ ttfb: { ...ttfb } })
   }
 }

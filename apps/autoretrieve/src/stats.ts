@@ -17,7 +17,7 @@ export interface StatsParts {
   records: Pick<RecordWriter, 'stats'>
   policy: Pick<PolicyService, 'current'>
   heartbeat: Pick<Heartbeat, 'status'>
-  /** Outcomes and time to first byte, counted from the retriever's events. */
+  /** Time to first byte, counted from the retriever's events. */
   tally: Pick<RetrievalTally, 'read'>
   peers: () => number
   /** Absent when gateway-listen is empty. */
@@ -54,7 +54,8 @@ export function statsReader(parts: StatsParts): () => StatsSnapshot {
         active: r?.active ?? 0,
         succeeded: r?.succeeded ?? 0,
         failed: r?.failed ?? 0,
-        byOutcome: t.byOutcome,
+        // `success` or the failure reason -> count: the retriever's own totals, as the console reads them.
+        byOutcome: { ...(r !== undefined && r.succeeded > 0 && { success: r.succeeded }), ...r?.failures },
         failures: { ...r?.failures },
         rateLimited: r?.rateLimited ?? 0
       },
