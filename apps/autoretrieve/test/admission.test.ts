@@ -3,11 +3,8 @@ import { test } from 'node:test'
 import { encodeMessage, PROTOCOL_120 } from '@autoretrieve/bitswap'
 import { encodeFrame } from '@autoretrieve/frames'
 import { createUnixfsFixture, parseExposition, sampleValue, startIndexer } from '@autoretrieve/testkit'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -18,13 +15,12 @@ import {
   type DaemonHandle,
   heliaClient,
   importCarViaNode,
+  quietBitswapPeer,
   refusalReasons,
   startDaemon,
   tempDataDir,
   until
 } from './helpers.ts'
-
-type After = { after(fn: () => Promise<unknown>): void }
 
 interface Stats {
   wantsReceived: number
@@ -39,28 +35,6 @@ async function missingCids(prefix: string, n: number): Promise<CID[]> {
   const out: CID[] = []
   for (let i = 0; i < n; i++) out.push(CID.createV1(raw.code, await sha256.digest(Buffer.from(`${prefix} ${i}`))))
   return out
-}
-
-/** A bare libp2p peer speaking Bitswap 1.2.0 to the node: wants sent on a stream of its own. */
-async function bitswapPeer(t: After): Promise<Libp2p> {
-  const peer = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
-  // The node answers on streams it opens: take them and drop what comes (DONT_HAVEs).
-  await peer.handle(PROTOCOL_120, (stream) => {
-    void (async () => {
-      for await (const _ of stream) {
-        // discard
-      }
-    })().catch(() => {})
-  })
-  t.after(async () => {
-    await peer.stop()
-  })
-  return peer
 }
 
 /** Sends `cids` as want-blocks (sendDontHave) in messages of `perMessage` entries. */
@@ -85,7 +59,7 @@ test('2,000 wants for missing blocks from one peer cost at most a few hundred lo
   const fixture = await createUnixfsFixture({ size: 4 * 1024 * 1024, chunkSize: 256 * 1024, seed: 1300 })
   await importCarViaNode(node, fixture.car)
 
-  const attacker = await bitswapPeer(t)
+  const attacker = await quietBitswapPeer(t)
   const helia = await heliaClient(t, node.multiaddrs)
   const reading = catFile(helia, fixture.root, 30_000)
   const wants = await missingCids('missing', 2_000)
@@ -153,7 +127,7 @@ test('a failing indexer is indexer_failed with its error in explain, stats and m
   t.after(() => indexer.close())
   const dataDir = await tempDataDir(t)
   const node = await startDaemon(t, dataDir, cliEnv({ AUTORETRIEVE_LOOKUP_ENDPOINT_URL: indexer.url }))
-  const peer = await bitswapPeer(t)
+  const peer = await quietBitswapPeer(t)
   const [cid] = await missingCids('indexer down', 1)
   await sendWants(peer, node, [cid])
   assert.deepEqual(await refusalReasons(node, cid), ['indexer_failed'])

@@ -4,15 +4,20 @@ import { test } from 'node:test'
 import { encodeMessage, PROTOCOL_120 } from '@autoretrieve/bitswap'
 import { encodeFrame } from '@autoretrieve/frames'
 import { startIndexer } from '@autoretrieve/testkit'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { adminApi, cliEnv, type DaemonHandle, scratchDatabase, startDaemon, tempDataDir, until } from './helpers.ts'
+import {
+  adminApi,
+  cliEnv,
+  type DaemonHandle,
+  quietBitswapPeer,
+  scratchDatabase,
+  startDaemon,
+  tempDataDir,
+  until
+} from './helpers.ts'
 
 type After = { after(fn: () => Promise<unknown>): void }
 
@@ -57,22 +62,7 @@ async function pgProxy(t: After, target: URL) {
 }
 
 async function want(node: DaemonHandle, t: After, cids: CID[]): Promise<void> {
-  const peer = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
-  await peer.handle(PROTOCOL_120, (stream) => {
-    void (async () => {
-      for await (const _ of stream) {
-        // the node's DONT_HAVEs: not needed here
-      }
-    })().catch(() => {})
-  })
-  t.after(async () => {
-    await peer.stop()
-  })
+  const peer = await quietBitswapPeer(t)
   const stream = await peer.dialProtocol(multiaddr(node.multiaddrs.find((a) => !a.includes('/ws'))!), PROTOCOL_120)
   stream.send(encodeFrame(encodeMessage({ wantlist: { entries: cids.map((cid) => ({ cid, sendDontHave: true })) } })))
   await stream.close()

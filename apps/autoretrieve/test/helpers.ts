@@ -6,9 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { PROTOCOL_120 } from '@autoretrieve/bitswap'
 import { createHeliaPeer, type HeliaPeer } from '@autoretrieve/testkit'
 import { unixfs } from '@helia/unixfs'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
 import postgres from 'postgres'
 
@@ -299,4 +304,28 @@ export async function importCarViaNode(node: DaemonHandle, car: Uint8Array): Pro
     body: Buffer.from(car)
   })
   assert.equal(res.status, 200, await res.text())
+}
+
+/**
+ * A bare libp2p peer on loopback speaking Bitswap 1.2.0 to a node: the test sends wants on streams
+ * it opens; the node's answers (on streams the node opens) are read and dropped.
+ */
+export async function quietBitswapPeer(t: { after(fn: () => Promise<unknown>): void }): Promise<Libp2p> {
+  const peer = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+  await peer.handle(PROTOCOL_120, (stream) => {
+    void (async () => {
+      for await (const _ of stream) {
+        // discard: DONT_HAVEs and blocks the test does not look at
+      }
+    })().catch(() => {})
+  })
+  t.after(async () => {
+    await peer.stop()
+  })
+  return peer
 }
