@@ -46,6 +46,10 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     // The gateway's default (0.0.0.0:8081) is public and fixed: tests bind it on loopback, any port.
     AUTORETRIEVE_GATEWAY_LISTEN: '127.0.0.1:0',
     AUTORETRIEVE_ROUTING_TABLE_TYPE: 'disabled',
+    // Lotus (f0 miner addresses): never the public default (wss://api.chain.love), which a test
+    // would reach off loopback and wait on; a loopback port nobody listens on refuses at once.
+    // Tests that need Lotus pass the stand-in's FULLNODE_API_INFO.
+    FULLNODE_API_INFO: 'http://127.0.0.1:1/rpc/v1',
     ...extra
   }
 }
