@@ -37,8 +37,11 @@ import {
   signedMessageCid,
   signedMessageFromLotusJson,
   signedMessageToLotusJson,
+  signedVoucherFromLotusJson,
+  signedVoucherToLotusJson,
   signMessage,
   signVoucher,
+  stringifyLotusJson,
   verifySignature,
   verifyVoucher,
   voucherSigningBytes
@@ -174,5 +177,7 @@ test('payment channel: actor params, exec return, vouchers and update params mat
     const update = { sv: signed, secret: fromHex(x.update_secret) }
     assert.equal(toHex(encodeUpdateChannelStateParams(update)), x.update_channel_state_params, `voucher ${i}`)
     assert.deepEqual(decodeUpdateChannelStateParams(fromHex(x.update_channel_state_params)), update)
+    assert.equal(stringifyLotusJson(signedVoucherToLotusJson(signed)), stringifyLotusJson(x.signed_lotus_json))
+    assert.deepEqual(signedVoucherFromLotusJson(x.signed_lotus_json), signed, `voucher ${i} from Lotus JSON`)
   }
 })

@@ -329,15 +329,16 @@ func voucherSamples(ch address.Address) []*paych.SignedVoucher {
 }
 
 type voucherVector struct {
-	Voucher      map[string]any `json:"voucher"`
-	SigningBytes string         `json:"signing_bytes"`
-	PrivateKey   string         `json:"private_key"`
-	Signer       string         `json:"signer"`
-	Signature    string         `json:"signature"`
-	SignedCBOR   string         `json:"signed_cbor"`
-	Hedged       string         `json:"hedged_signed_cbor"`
-	UpdateSecret string         `json:"update_secret"`
-	UpdateParams string         `json:"update_channel_state_params"`
+	Voucher      map[string]any  `json:"voucher"`
+	SigningBytes string          `json:"signing_bytes"`
+	PrivateKey   string          `json:"private_key"`
+	Signer       string          `json:"signer"`
+	Signature    string          `json:"signature"`
+	SignedCBOR   string          `json:"signed_cbor"`
+	Hedged       string          `json:"hedged_signed_cbor"`
+	UpdateSecret string          `json:"update_secret"`
+	UpdateParams string          `json:"update_channel_state_params"`
+	LotusJSON    json.RawMessage `json:"signed_lotus_json"`
 }
 
 func voucherJSON(sv *paych.SignedVoucher) map[string]any {
@@ -409,10 +410,11 @@ func paychVectors(paychCode cid.Cid) any {
 			Voucher: voucherJSON(sv), SigningBytes: h(sb), PrivateKey: h(k), Signer: secpAddress(k).String(),
 			Signature: h(sig), SignedCBOR: h(cborOf(&signed)), Hedged: h(cborOf(&hedged)), UpdateSecret: h(secret),
 			UpdateParams: h(cborOf(&paych.UpdateChannelStateParams{Sv: signed, Secret: secret})),
+			LotusJSON:    must(json.Marshal(&signed)),
 		})
 	}
 	return map[string]any{
-		"comment":            "go-state-types builtin/v16 paych and init: ConstructorParams, ExecParams (paych code CID is a stand-in CIDv1 raw blake2b-256), ExecReturn, SignedVoucher (amounts/ints as decimal strings, bytes hex; signing_bytes = SigningBytes(); signature RFC 6979 over it; hedged_signed_cbor signed by go-crypto Sign), UpdateChannelStateParams",
+		"comment":            "go-state-types builtin/v16 paych and init: ConstructorParams, ExecParams (paych code CID is a stand-in CIDv1 raw blake2b-256), ExecReturn, SignedVoucher (amounts/ints as decimal strings, bytes hex; signing_bytes = SigningBytes(); signature RFC 6979 over it; hedged_signed_cbor signed by go-crypto Sign; signed_lotus_json = its encoding/json form, as Lotus' API passes it), UpdateChannelStateParams",
 		"constructor_params": ctors,
 		"init_exec_params":   execs,
 		"exec_return":        rets,
