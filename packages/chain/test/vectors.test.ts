@@ -101,6 +101,7 @@ test('signatures: RFC 6979 signatures equal Go byte for byte; Lotus-signed ones 
     const address = parseAddress(s.address)
     assert.ok(verifySignature(sig, data, address))
     assert.ok(verifySignature({ type: 1, data: fromHex(s.hedged_signature) }, data, address), 'go-crypto Sign')
+    assert.ok(verifySignature({ type: 1, data: fromHex(s.high_s_signature) }, data, address), 'high s')
   }
 })
 
