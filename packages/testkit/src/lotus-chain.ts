@@ -154,12 +154,11 @@ export class Chain {
   }
 
   private context(state: StateTree, m: Message): CallContext {
-    const sender = state.get(m.from)
     return {
       state,
       epoch: this.height,
       settleDelayEpochs: this.init.settleDelayEpochs,
-      origin: sender?.robust ?? m.from,
+      origin: m.from,
       originNonce: m.nonce,
       actorsCreated: 0n,
       gas: 0n

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import test from 'node:test'
 import {
   type Address,
+  actorAddress,
   addressOfKey,
+  addressToBytes,
   BuiltinMethod,
   decodeExecReturn,
   encodeInitExecParams,
@@ -16,6 +18,7 @@ import {
   signedVoucherToLotusJson,
   signVoucher
 } from '@autoretrieve/chain'
+import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { type LotusStandIn, startLotus } from '../src/lotus.ts'
 import { call, FIXED_GAS, rpc, sendAndWait } from './lotus-helpers.ts'
@@ -97,7 +100,9 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   assert.equal(created.Receipt.ExitCode, 0)
   const ret = decodeExecReturn(new Uint8Array(Buffer.from(created.Receipt.Return ?? '', 'base64')))
   const ch = ret.robustAddress
-  assert.equal(ch.protocol, 2)
+  // ref-fvm's next_actor_address: f2 of CBOR(From) ++ nonce (u64 BE) ++ actors created so far (u64 BE).
+  const seed = Buffer.concat([dagCbor.encode(addressToBytes(addressOfKey(CLIENT))), Buffer.alloc(8), Buffer.alloc(8)])
+  assert.equal(formatAddress(ch), formatAddress(actorAddress(seed)))
   assert.ok(Number(formatAddress(ret.idAddress).slice(2)) >= 1000)
   assert.deepEqual(created.ReturnDec, { IDAddress: formatAddress(ret.idAddress), RobustAddress: formatAddress(ch) })
 
@@ -111,6 +116,10 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   assert.ok(state.State.LaneStates['/'])
   assert.equal(lotus.channel(formatAddress(ch))?.from, client)
 
+  // A plain send to the channel adds funds, as Lotus' paych manager does.
+  assert.equal((await sendAndWait(lotus.url, CLIENT, { to: ch, value: FIL / 10n })).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ret.idAddress))?.balance, (FIL * 6n) / 10n)
+
   // A voucher signed by the client, redeemed by the provider.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 10n))).Receipt.ExitCode, 0)
   assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 10n)
@@ -119,7 +128,7 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   // The same nonce again, even for more: refused.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 5n))).Receipt.ExitCode, 16)
   assert.match(lotus.messages.at(-1)?.error ?? '', /outdated nonce/)
-  // More than the channel holds: refused.
+  // More than the channel holds (0.6 FIL): refused.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 2n, FIL))).Receipt.ExitCode, 16)
   assert.match(lotus.messages.at(-1)?.error ?? '', /not enough funds in channel/)
   // Only From or To may call it.
@@ -130,6 +139,12 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
 
   const collect = () => sendAndWait(lotus.url, PROVIDER, { to: ch, method: BuiltinMethod.PaychCollect, gas: FIXED_GAS })
   assert.equal((await collect()).Receipt.ExitCode, 18, 'collect before settling is forbidden')
+  const strangerSettles = await sendAndWait(lotus.url, STRANGER, {
+    to: ch,
+    method: BuiltinMethod.PaychSettle,
+    gas: FIXED_GAS
+  })
+  assert.equal(strangerSettles.Receipt.ExitCode, 18, 'only From or To may settle')
   const settled = await sendAndWait(lotus.url, CLIENT, { to: ch, method: BuiltinMethod.PaychSettle })
   assert.equal(settled.Receipt.ExitCode, 0)
   const settlingAt = lotus.channel(formatAddress(ch))?.settlingAt
@@ -145,7 +160,7 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   const gone = await rpc(lotus.url, 'Filecoin.StateReadState', [formatAddress(ch), null])
   assert.match(gone.error?.message ?? '', /actor not found/)
 
-  // The provider got the 0.2 FIL it redeemed, the client the 0.3 FIL left; each paid its own gas.
+  // The provider got the 0.2 FIL it redeemed, the client the 0.4 FIL left; each paid its own gas.
   assert.equal(lotus.balanceOf(provider), 100n * FIL + FIL / 5n - gasOf(lotus, PROVIDER))
   assert.equal(lotus.balanceOf(client), 100n * FIL - FIL / 5n - gasOf(lotus, CLIENT))
 })
