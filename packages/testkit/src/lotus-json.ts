@@ -53,17 +53,20 @@ export class Params {
     }
   }
 
-  uint(i: number, type = '*uint64'): bigint {
+  /** A JSON integer (parseLotusJson reads those past 2^53 as bigint). */
+  private integer(i: number, type: string, min: bigint, max: bigint): bigint {
     const v = this.values[i]
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-      this.fail(type, `${JSON.stringify(v)} is not a uint64`)
-    return BigInt(v)
+    const n = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined
+    if (n === undefined || n < min || n > max) this.fail(type, `${String(v)} is not a ${type.slice(1)}`)
+    return n
+  }
+
+  uint(i: number, type = '*uint64'): bigint {
+    return this.integer(i, type, 0n, (1n << 64n) - 1n)
   }
 
   int(i: number, type: string): bigint {
-    const v = this.values[i]
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) this.fail(type, `${JSON.stringify(v)} is not an integer`)
-    return BigInt(v)
+    return this.integer(i, type, -(1n << 63n), (1n << 63n) - 1n)
   }
 
   bool(i: number): boolean {

@@ -1,4 +1,11 @@
-import { type Address, formatAddress, parseAddress, parseFil } from '@autoretrieve/chain'
+import {
+  type Address,
+  formatAddress,
+  parseAddress,
+  parseFil,
+  parseLotusJson,
+  stringifyLotusJson
+} from '@autoretrieve/chain'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { Chain, type ExecutedMessage } from './lotus-chain.ts'
@@ -129,7 +136,7 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
       }
       let req: RpcRequest
       try {
-        req = JSON.parse(await c.req.text()) as RpcRequest
+        req = parseLotusJson(await c.req.text()) as RpcRequest
       } catch {
         return rpcError(null, -32700, 'Parse error')
       }
@@ -155,7 +162,10 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
           signal,
           genesisTime
         })
-        return c.json({ jsonrpc: '2.0', id: req.id, result: result ?? null })
+        // Lotus writes 64-bit integers as exact JSON numbers, past 2^53 too.
+        return c.body(stringifyLotusJson({ jsonrpc: '2.0', id: req.id, result: result ?? null }), 200, {
+          'Content-Type': 'application/json'
+        })
       } catch (cause) {
         if (cause instanceof RpcError) return rpcError(req.id, cause.code, cause.message)
         if (signal.aborted) return rpcError(req.id, 1, 'context canceled')
