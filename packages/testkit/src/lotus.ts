@@ -84,6 +84,8 @@ export interface LotusStandIn {
   advance(epochs?: number): void
   /** The balance of any address (a key address never seen has its starting balance). */
   balanceOf(address: string): bigint
+  /** A faucet for tests: sets a key address's balance (attoFIL), whether or not it has been seen. */
+  setBalance(address: string, amount: bigint): void
   /** A payment channel by its f2 or f0 address; undefined if there is none (or it was collected). */
   channel(address: string): LotusChannel | undefined
   /** Every executed message, oldest first. */
@@ -191,6 +193,14 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
     },
     advance: (epochs = 1) => chain.advance(epochs),
     balanceOf: (address) => chain.state.balanceOf(parseAddress(address)),
+    setBalance: (address, amount) => {
+      const a = parseAddress(address)
+      if (a.protocol !== 1 && a.protocol !== 3)
+        throw new TypeError(`setBalance: ${address} is not a key address (f1/f3)`)
+      keyBalances.set(formatAddress(a), amount)
+      const actor = chain.state.get(a)
+      if (actor !== undefined) actor.balance = amount
+    },
     channel: (address) => {
       const actor = chain.state.get(parseAddress(address))
       return actor?.paych === undefined ? undefined : channelView(chain, actor)

@@ -65,6 +65,9 @@ test('MpoolPush refuses a bad signature, a used or skipped nonce and a sender wi
   })
   assert.match(await refused(gasOnly), /not enough funds/)
   assert.equal(lotus.balanceOf(poor), FIL / 1000n)
+  // Funded (the test's faucet), the same message goes through.
+  lotus.setBalance(poor, 2n * FIL)
+  assert.equal(await refused(tooMuch), 'accepted')
 })
 
 test('a replacement with a higher premium takes the pending message place; StateWaitMsg follows it', async (t) => {
