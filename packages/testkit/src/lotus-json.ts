@@ -2,6 +2,7 @@
 // params for ...") and on the way out (MsgLookup, ActorState, TipSet, as Lotus marshals them).
 import {
   type Address,
+  addressId,
   chainCid,
   decodeExecReturn,
   formatAddress,
@@ -14,7 +15,7 @@ import { CID } from 'multiformats/cid'
 import type { Chain, ExecutedMessage } from './lotus-chain.ts'
 import { ACTOR_CODE_CIDS, BASE_FEE } from './lotus-constants.ts'
 import { RpcError } from './lotus-errors.ts'
-import { type Actor, idString } from './lotus-state.ts'
+import { type Actor, INIT_ACTOR_ID, idString } from './lotus-state.ts'
 
 /** go-jsonrpc's rpcParseError, which it also uses for parameters that do not unmarshal. */
 const PARSE_ERROR = -32700
@@ -115,18 +116,9 @@ const base64OrNull = (b: Uint8Array) => (b.length === 0 ? null : Buffer.from(b).
 /** api.MsgLookup. ReturnDec is decoded for the init actor's Exec, as Lotus decodes known returns. */
 export function msgLookupJson(chain: Chain, e: ExecutedMessage) {
   let returnDec: unknown = null
-  if (
-    e.receipt.exitCode === 0 &&
-    e.message.to.protocol === 0 &&
-    e.message.method === 2n &&
-    e.receipt.return.length > 0
-  ) {
-    try {
-      const r = decodeExecReturn(e.receipt.return)
-      returnDec = { IDAddress: formatAddress(r.idAddress), RobustAddress: formatAddress(r.robustAddress) }
-    } catch {
-      returnDec = null
-    }
+  if (e.receipt.exitCode === 0 && addressId(e.message.to) === INIT_ACTOR_ID && e.message.method === 2n) {
+    const r = decodeExecReturn(e.receipt.return)
+    returnDec = { IDAddress: formatAddress(r.idAddress), RobustAddress: formatAddress(r.robustAddress) }
   }
   return {
     Message: cidJson(e.cid),

@@ -146,9 +146,9 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
         return rpcError(req?.id, -32600, 'Invalid request')
       }
       const version = c.req.param('version') as 'v0' | 'v1'
-      const method = METHODS[req.method]
-      counts.set(req.method, (counts.get(req.method) ?? 0) + 1)
+      const method = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined
       if (method === undefined) return rpcError(req.id, -32601, `method '${req.method}' not found`)
+      counts.set(req.method, (counts.get(req.method) ?? 0) + 1)
       const params = req.params === undefined || req.params === null ? [] : req.params
       if (!Array.isArray(params)) return rpcError(req.id, -32700, 'unmarshaling param array: not an array')
       const expected = version === 'v0' ? (method.v0Params ?? method.params) : method.params
@@ -171,7 +171,8 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
       } catch (cause) {
         if (cause instanceof RpcError) return rpcError(req.id, cause.code, cause.message)
         if (signal.aborted) return rpcError(req.id, 1, 'context canceled')
-        throw cause
+        // Anything else a method threw is still an answer, as go-jsonrpc returns a method's error.
+        return rpcError(req.id, 1, (cause as Error).message)
       }
     }
   )
