@@ -204,3 +204,32 @@ test("the provider's node checks vouchers against chain and the vouchers it alre
   assert.equal((await add(voucher(ch, 0n, 2n, FIL / 5n), FIL / 10n)).result, (FIL / 10n).toString())
   assert.equal(lotus.callsOf('Filecoin.PaychVoucherAdd'), 5)
 })
+
+test("builtin-actors' rules: From may redeem a voucher signed by To; a voucher may merge lanes; timelocks and secrets are enforced", async (t) => {
+  const lotus = await lotusFor(t)
+  const created = await createChannel(lotus, FIL)
+  const ch = parseAddress(created.ReturnDec?.RobustAddress ?? '')
+  // The signer must be the party that does not send the message: here To signs, From sends.
+  assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 10n, PROVIDER), CLIENT)).Receipt.ExitCode, 0)
+  assert.equal((await redeem(lotus, ch, voucher(ch, 1n, 1n, FIL / 10n))).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 5n)
+  // Lane 1 merges lane 0 (0.1 FIL redeemed there): 0.5 FIL on lane 1 leaves ToSend at 0.5 FIL.
+  const merged = signVoucher(
+    { ...voucher(ch, 1n, 2n, FIL / 2n), merges: [{ lane: 0n, nonce: 2n }], signature: null },
+    CLIENT
+  )
+  assert.equal((await redeem(lotus, ch, merged)).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 2n)
+  assert.equal(lotus.channel(formatAddress(ch))?.lanes.get(0n)?.nonce, 2n)
+  // Not yet valid, expired, and a secret that does not hash to SecretHash: all refused.
+  const future = signVoucher({ ...voucher(ch, 2n, 1n, 1n), timeLockMin: lotus.height + 1000n, signature: null }, CLIENT)
+  assert.equal((await redeem(lotus, ch, future)).Receipt.ExitCode, 16)
+  const expired = signVoucher({ ...voucher(ch, 2n, 1n, 1n), timeLockMax: 1n, signature: null }, CLIENT)
+  assert.equal((await redeem(lotus, ch, expired)).Receipt.ExitCode, 16)
+  const locked = signVoucher(
+    { ...voucher(ch, 2n, 1n, 1n), secretHash: new Uint8Array(32).fill(1), signature: null },
+    CLIENT
+  )
+  assert.equal((await redeem(lotus, ch, locked)).Receipt.ExitCode, 16)
+  assert.match(lotus.messages.at(-1)?.error ?? '', /incorrect secret/)
+})
