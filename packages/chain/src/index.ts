@@ -88,3 +88,4 @@ export {
   verifyVoucher,
   voucherSigningBytes
 } from './voucher.ts'
+export { type LotusVoucherJson, signedVoucherFromLotusJson, signedVoucherToLotusJson } from './voucher-json.ts'
