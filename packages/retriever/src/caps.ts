@@ -3,31 +3,21 @@
 // the payments' daily remainder (max-spend-per-day). An ask over any is passed over before a
 // proposal is sent (`price_too_high`).
 import { type QueryResponse, queryTotalCost } from '@autoretrieve/filecoin'
-import { minerConfigFor, type PolicySnapshot } from '@autoretrieve/policy'
+import { type MinerConfig, minerConfigFor, type PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate } from '@autoretrieve/routing'
 import { AttemptError } from './errors.ts'
 import type { RetrievalPayments } from './types.ts'
 
 /** attoFIL caps for one provider; an absent cap is no cap. */
-export interface PaymentCaps {
-  maxPricePerByte?: bigint
-  maxUnsealPrice?: bigint
-  maxRetrievalCost?: bigint
-}
-
-const capOf = (value: unknown): bigint | undefined => (typeof value === 'bigint' ? value : undefined)
+export type PaymentCaps = Pick<MinerConfig, 'maxPricePerByte' | 'maxUnsealPrice' | 'maxRetrievalCost'>
 
 /** The caps the policy sets for this candidate (its peer ID, or its miner address). */
 export function paymentCapsFor(snapshot: PolicySnapshot, candidate: Candidate): PaymentCaps {
-  // Read by name: the fields are optional (unset = no cap) and typed bigint when set.
-  const config: Record<string, unknown> = {
-    ...minerConfigFor(snapshot, [candidate.peerId, ...(candidate.minerAddress ? [candidate.minerAddress] : [])])
-  }
-  return {
-    maxPricePerByte: capOf(config.maxPricePerByte),
-    maxUnsealPrice: capOf(config.maxUnsealPrice),
-    maxRetrievalCost: capOf(config.maxRetrievalCost)
-  }
+  const { maxPricePerByte, maxUnsealPrice, maxRetrievalCost } = minerConfigFor(snapshot, [
+    candidate.peerId,
+    ...(candidate.minerAddress ? [candidate.minerAddress] : [])
+  ])
+  return { maxPricePerByte, maxUnsealPrice, maxRetrievalCost }
 }
 
 /**

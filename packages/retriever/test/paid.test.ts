@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { createBlockCache } from '@autoretrieve/blockcache'
 import { createFilecoinRetrievalTransport, queryProvider } from '@autoretrieve/filecoin'
 import { silentLogger } from '@autoretrieve/interface'
-import { createSnapshot } from '@autoretrieve/policy'
+import { createSnapshot, type MinerConfig, type MinerConfigEntry } from '@autoretrieve/policy'
 import { createIpniSource } from '@autoretrieve/routing'
 import {
   type BoostAsk,
@@ -32,13 +32,13 @@ import { memoryPayments } from './payments.ts'
 type After = { after(fn: () => Promise<unknown>): void }
 
 /** attoFIL caps as the policy carries them (max-price-per-byte, max-unseal-price, max-retrieval-cost). */
-interface Caps {
-  maxPricePerByte?: bigint
-  maxUnsealPrice?: bigint
-  maxRetrievalCost?: bigint
-}
+type Caps = Pick<MinerConfig, 'maxPricePerByte' | 'maxUnsealPrice' | 'maxRetrievalCost'>
 
-async function setup(t: After, providers: ProviderStandIn[], parts: { payments?: RetrievalPayments; caps?: Caps }) {
+async function setup(
+  t: After,
+  providers: ProviderStandIn[],
+  parts: { payments?: RetrievalPayments; caps?: Caps; minerCaps?: Record<string, Caps> }
+) {
   const dir = await mkdtemp(join(tmpdir(), 'ar-paid-'))
   const cache = createBlockCache({}, { path: dir })
   await cache.start()
@@ -54,10 +54,14 @@ async function setup(t: After, providers: ProviderStandIn[], parts: { payments?:
   })
   const records: RetrievalRecord[] = []
   const defaultMinerConfig = { ...DEFAULTS, ...parts.caps }
+  // A miner-configs entry (by peer ID) replaces the default config for that provider.
+  const minerConfigs = Object.entries(parts.minerCaps ?? {}).map(
+    ([provider, caps]): MinerConfigEntry => ({ ...DEFAULTS, ...caps, provider, origin: 'config' })
+  )
   const retriever = createRetriever(
     {
       cache,
-      policy: () => createSnapshot({ version: 1, defaultMinerConfig }),
+      policy: () => createSnapshot({ version: 1, defaultMinerConfig, minerConfigs }),
       candidates: createIpniSource({}, { endpointUrl: indexer.url, timeoutMs: 3_000 }),
       adapters: [
         createGraphsyncAdapter({
@@ -158,4 +162,21 @@ test('with paid retrievals on and no payment channels, a priced provider is pass
   assert.equal(result.ok && result.provider, free.peerId)
   assert.equal(priced.stats.proposalsReceived, 0)
   assert.deepEqual(attemptsOf(records)[priced.peerId], ['failed', 'paych'])
+})
+
+test('a per-miner cap (miner-configs) overrides the default for that provider only', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 64 * 1024, chunkSize: 16 * 1024, seed: 1613 })
+  const capped = await providerWith(t, fixture.car, { pricePerByte: 1n })
+  const free = await providerWith(t, fixture.car, {})
+  const payments = memoryPayments()
+  const { retriever, records } = await setup(t, [capped, free], {
+    payments,
+    caps: { maxPricePerByte: 10n },
+    minerCaps: { [capped.peerId]: { maxPricePerByte: 0n } }
+  })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok && result.provider, free.peerId)
+  assert.equal(capped.stats.proposalsReceived, 0)
+  assert.deepEqual(attemptsOf(records)[capped.peerId], ['failed', 'price_too_high'])
+  assert.match(messageOf(records, capped), /asks 1 attoFIL per byte, over 0/)
 })
