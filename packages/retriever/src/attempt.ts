@@ -118,22 +118,29 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
       : undefined
   let timer: NodeJS.Timeout | undefined
   const firstByteTimeoutMs = limits.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS
-  const firstByteTimer =
-    firstByteTimeoutMs > 0
-      ? setTimeout(
-          () =>
-            timeout.abort(
-              new AttemptError(
-                'timeout',
-                `no first verified block from ${candidate.peerId} over ${adapter.protocol} within ${firstByteTimeoutMs} ms (first-byte-timeout; ${connectedAt === null ? 'not connected' : 'connected'})`
-              )
-            ),
-          firstByteTimeoutMs
-        )
-      : undefined
+  let firstByteTimer: NodeJS.Timeout | undefined
+  /** Waits on us rather than on the provider (a payment channel being set up): no timeout runs meanwhile. */
+  let holds = 0
+  /** Set as the attempt ends: a hold released after that arms nothing. */
+  let ended = false
+  const armFirstByte = () => {
+    clearTimeout(firstByteTimer)
+    if (firstByteTimeoutMs <= 0 || firstByteAt !== null || holds > 0 || ended) return
+    firstByteTimer = setTimeout(
+      () =>
+        timeout.abort(
+          new AttemptError(
+            'timeout',
+            `no first verified block from ${candidate.peerId} over ${adapter.protocol} within ${firstByteTimeoutMs} ms (first-byte-timeout; ${connectedAt === null ? 'not connected' : 'connected'})`
+          )
+        ),
+      firstByteTimeoutMs
+    )
+  }
+  armFirstByte()
   const arm = () => {
     clearTimeout(timer)
-    if (limits.retrievalTimeoutMs > 0) {
+    if (limits.retrievalTimeoutMs > 0 && holds === 0 && !ended) {
       timer = setTimeout(
         () =>
           timeout.abort(
@@ -144,6 +151,20 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
           ),
         limits.retrievalTimeoutMs
       )
+    }
+  }
+  const hold = () => {
+    holds++
+    clearTimeout(timer)
+    clearTimeout(firstByteTimer)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--holds > 0) return
+      // Both timeouts start over: the provider gets its full time again.
+      arm()
+      armFirstByte()
     }
   }
   const intake = new BlockIntake({
@@ -201,6 +222,7 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
           connectedAt = new Date()
           arm()
         },
+        hold,
         ...(ask !== undefined ? { ask } : {}),
         ...(payment !== undefined ? { payment } : {})
       })
@@ -240,6 +262,7 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
     )
     return { ok: false, cancelled: false, error }
   } finally {
+    ended = true
     clearTimeout(timer)
     clearTimeout(firstByteTimer)
     release()

@@ -25,6 +25,12 @@ export interface AdapterContext {
   /** Called when the connection or request is established (records "connected at"). */
   onConnected(): void
   /**
+   * The attempt waits on the node, not on the provider (a payment channel created or funded on
+   * chain, which takes epochs): the attempt's timeouts stop until the returned release is called,
+   * then start over. Bounded by the work itself (Lotus calls time out, the signal aborts).
+   */
+  hold?(): () => void
+  /**
    * The candidate's answer to the retrieval query (Graphsync), when it gave one: the terms the
    * proposal is made at.
    */

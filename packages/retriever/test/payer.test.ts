@@ -34,6 +34,7 @@ function payer(
   const sent: DealPayment[] = []
   const paid: Array<[bigint, string]> = []
   const failures: AttemptError[] = []
+  const holds: string[] = []
   const controller = new AbortController()
   const p = new DealPayer({
     provider: PROVIDER,
@@ -52,9 +53,13 @@ function payer(
     },
     signal: controller.signal,
     waitMs: init.waitMs ?? 200,
-    fail: (err) => failures.push(err)
+    fail: (err) => failures.push(err),
+    hold: () => {
+      holds.push('hold')
+      return () => holds.push('release')
+    }
   })
-  return { p, payments, sent, paid, failures }
+  return { p, payments, sent, paid, failures, holds }
 }
 
 /** Lets pending payments run (signing is async): for the checks that nothing was paid. */
@@ -66,8 +71,10 @@ async function until(condition: () => boolean, what: string) {
 }
 
 test('a demand is paid only once verified bytes cover it, with the cumulative amount, nonces counting up', async () => {
-  const { p, payments, sent, paid, failures } = payer({ price: 2n })
+  const { p, payments, sent, paid, failures, holds } = payer({ price: 2n })
   p.open()
+  // The attempt's timeouts stop while the lane is opened (a channel may be created on chain).
+  assert.deepEqual(holds, ['hold'])
   p.demanded(200n) // 100 bytes' worth, none verified yet
   await settled()
   assert.equal(sent.length, 0, 'nothing paid ahead of the bytes')

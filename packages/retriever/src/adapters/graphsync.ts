@@ -133,6 +133,7 @@ export function createGraphsyncAdapter(
           send: (message, s) => components.graphsync.send(peer, message, { signal: s }),
           signal,
           waitMs: paymentWaitMs,
+          ...(ctx.hold !== undefined ? { hold: ctx.hold } : {}),
           fail: (err) => {
             paymentFailure ??= err
             requestAbort.abort(err)

@@ -28,6 +28,8 @@ export interface DealPayerInit {
   waitMs: number
   /** Ends the attempt with this error; called at most once. */
   fail(error: AttemptError): void
+  /** Stops the attempt's timeouts while a lane is opened (a channel may be created on chain); returns the release. */
+  hold?(): () => void
 }
 
 /**
