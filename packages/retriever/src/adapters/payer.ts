@@ -66,8 +66,10 @@ export class DealPayer {
   }
 
   #openLane(): Promise<PaymentLane> {
+    if (this.#lane !== undefined) return this.#lane
     const { payment, provider, paymentAddress, maxTotal, signal } = this.#init
-    this.#lane ??= payment.payments
+    const release = this.#init.hold?.()
+    this.#lane = payment.payments
       .openLane({ provider, paymentAddress, maxAmount: maxTotal, signal })
       .catch((cause) => {
         this.#fail(
@@ -77,6 +79,7 @@ export class DealPayer {
         )
         throw cause
       })
+      .finally(() => release?.())
     return this.#lane
   }
 
