@@ -8,7 +8,6 @@
  */
 export { ADMIN_TOKEN_FILE, CONFIG_FILE, DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
 export { ConfigError, ConfigExistsError } from './errors.ts'
-export { formatFil, parseFil } from './fil.ts'
 export { ensureAdminToken, updateConfigKeys, writeConfigYaml } from './files.ts'
 export { type ConfigWarning, KEYS, LEGACY_KEYS, MINER_KEYS } from './keys.ts'
 export { applyYaml, loadConfig, resolveDataDir } from './load.ts'

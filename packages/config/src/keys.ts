@@ -1,6 +1,6 @@
+import { formatFil } from '@autoretrieve/chain'
 import type { z } from 'zod'
 import { DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
-import { formatFil } from './fil.ts'
 import type { AutoretrieveConfig } from './types.ts'
 import { formatByteSize, formatDuration } from './units.ts'
 import * as v from './values.ts'

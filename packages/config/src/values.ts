@@ -1,8 +1,8 @@
+import { parseFil } from '@autoretrieve/chain'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import { z } from 'zod'
-import { parseFil } from './fil.ts'
 import { parseByteSize, parseDuration } from './units.ts'
 
 /**

@@ -489,8 +489,8 @@ test('paid retrievals: amounts as attoFIL or FIL, caps per provider or none, bad
   assert.deepEqual(again.defaultMinerConfig, config.defaultMinerConfig)
 
   for (const [yaml, line, message] of [
-    ['paid-retrievals: true\nmax-spend-per-day: lots\n', 2, /max-spend-per-day: "lots" is not an amount/],
-    ['paych-fund-amount: 0.1.2\n', 1, /paych-fund-amount: .*not an amount/],
+    ['paid-retrievals: true\nmax-spend-per-day: lots\n', 2, /max-spend-per-day: amount "lots" is not a number of FIL/],
+    ['paych-fund-amount: 0.1.2\n', 1, /paych-fund-amount: amount "0.1.2" is not/],
     ['paych-fund-amount: 100000000000000000000\n', 1, /too large for a YAML number: quote it/],
     ['max-unseal-price: 1\ndefault-miner-config:\n  max-unseal-price: 2\n', 1, /same thing as default-miner-config/],
     ['miner-configs:\n  f01:\n    max-retrieval-cost: "-1"\n', 3, /miner-configs.f01.max-retrieval-cost/]

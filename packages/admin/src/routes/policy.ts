@@ -1,4 +1,4 @@
-import { parseFil } from '@autoretrieve/config'
+import { parseFil } from '@autoretrieve/chain'
 import { cidKey } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { z } from 'zod'
