@@ -149,7 +149,12 @@ export function createResponder(
         const pause = await init.beforeBlock?.(req, peer, info)
         if (pause === undefined) return
         signal.throwIfAborted()
-        if (pause.extensions !== undefined) extensions = { ...extensions, ...pause.extensions }
+        if (pause.extensions !== undefined) {
+          // A message holds one value per extension name: what is pending (the hook's acceptance,
+          // say) goes first, so the pause's own message is not hidden behind it.
+          if (extensions !== undefined) await flush()
+          extensions = pause.extensions
+        }
         await flush(ResponseStatus.RequestPaused)
         // Paused: the worker goes to the next response waiting; resumed, this one waits its turn.
         turn.release()
