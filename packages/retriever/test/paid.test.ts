@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createBlockCache } from '@autoretrieve/blockcache'
+import { formatAddress } from '@autoretrieve/chain'
 import { createFilecoinRetrievalTransport, queryProvider } from '@autoretrieve/filecoin'
 import { silentLogger } from '@autoretrieve/interface'
 import { createSnapshot, type MinerConfig, type MinerConfigEntry } from '@autoretrieve/policy'
@@ -11,8 +12,10 @@ import { createIpniSource } from '@autoretrieve/routing'
 import {
   type BoostAsk,
   createUnixfsFixture,
+  type LotusStandIn,
   type ProviderStandIn,
   startIndexer,
+  startLotus,
   startProvider
 } from '@autoretrieve/testkit'
 import { identify } from '@libp2p/identify'
@@ -83,10 +86,22 @@ async function setup(
   return { retriever, records }
 }
 
-async function providerWith(t: After, car: Uint8Array, ask: BoostAsk) {
-  const p = await startProvider({ cars: [car], protocols: ['graphsync'], ask })
+async function providerWith(t: After, car: Uint8Array, ask: BoostAsk, lotus?: LotusStandIn) {
+  const p = await startProvider({
+    cars: [car],
+    protocols: ['graphsync'],
+    ask,
+    ...(lotus !== undefined ? { lotus: lotus.apiInfo } : {})
+  })
   t.after(() => p.close())
   return p
+}
+
+/** The Lotus stand-in the paid provider checks vouchers with, and our payments create channels on. */
+async function lotusStandIn(t: After): Promise<LotusStandIn> {
+  const lotus = await startLotus({ epochMs: 10 })
+  t.after(() => lotus.close())
+  return lotus
 }
 
 /** The Size a provider's query answers with (the stand-in's: its blocks' bytes). */
@@ -179,4 +194,75 @@ test('a per-miner cap (miner-configs) overrides the default for that provider on
   assert.equal(capped.stats.proposalsReceived, 0)
   assert.deepEqual(attemptsOf(records)[capped.peerId], ['failed', 'price_too_high'])
   assert.match(messageOf(records, capped), /asks 1 attoFIL per byte, over 0/)
+})
+
+const PRICE = 2n
+const INTERVAL = 64n * 1024n
+const INCREASE = 32n * 1024n
+
+test('a priced provider is paid as verified bytes arrive: the DAG is retrieved and what it cost is recorded', async (t) => {
+  const lotus = await lotusStandIn(t)
+  const fixture = await createUnixfsFixture({ size: 384 * 1024, chunkSize: 16 * 1024, seed: 1614 })
+  const dagBytes = fixture.blocks.reduce((n, b) => n + BigInt(b.bytes.byteLength), 0n)
+  const priced = await providerWith(
+    t,
+    fixture.car,
+    { pricePerByte: PRICE, paymentInterval: INTERVAL, paymentIntervalIncrease: INCREASE },
+    lotus
+  )
+  const payments = memoryPayments({ lotusApiInfo: lotus.apiInfo })
+  const { retriever, records } = await setup(t, [priced], { payments })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok && result.provider, priced.peerId, result.ok ? '' : result.error.message)
+  const cost = dagBytes * PRICE
+  assert.equal(result.cost, cost, 'every verified byte at its price, nothing more')
+  // The provider accepted every voucher (checked and added through Lotus), each a nonce up on one lane.
+  assert.equal(priced.stats.vouchersRejected, 0)
+  assert.equal(priced.stats.amountPaid, cost)
+  assert.ok(
+    priced.stats.vouchersReceived >= 3,
+    `${priced.stats.vouchersReceived} payments: one per interval and the last`
+  )
+  assert.deepEqual(
+    payments.vouchers.map((v) => v.nonce),
+    payments.vouchers.map((_, i) => BigInt(i + 1))
+  )
+  const amounts = payments.vouchers.map((v) => v.amount)
+  assert.deepEqual(
+    amounts,
+    [...amounts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    'cumulative, rising'
+  )
+  assert.equal(amounts.at(-1), cost)
+  assert.deepEqual(payments.lanesOpened, [
+    { provider: priced.peerId, paymentAddress: priced.paymentAddress, maxAmount: cost }
+  ])
+  const attempt = records.find((r) => r.type === 'attempt' && r.outcome === 'success')
+  assert.ok(attempt?.type === 'attempt')
+  assert.equal(attempt.cost, String(cost))
+  assert.equal(attempt.paymentChannel, formatAddress(payments.channel))
+  const finished = records.find((r) => r.type === 'retrieval-finished')
+  assert.ok(finished?.type === 'retrieval-finished')
+  assert.equal(finished.cost, String(cost))
+  assert.equal(lotus.channel(formatAddress(payments.channel))?.balance, cost, 'the channel holds what was promised')
+})
+
+test('the unseal price is paid first, before any block comes', async (t) => {
+  const lotus = await lotusStandIn(t)
+  const fixture = await createUnixfsFixture({ size: 128 * 1024, chunkSize: 16 * 1024, seed: 1615 })
+  const dagBytes = fixture.blocks.reduce((n, b) => n + BigInt(b.bytes.byteLength), 0n)
+  const unsealing = await providerWith(
+    t,
+    fixture.car,
+    { pricePerByte: 1n, unsealPrice: 7_000n, paymentInterval: INTERVAL, paymentIntervalIncrease: INCREASE },
+    lotus
+  )
+  const payments = memoryPayments({ lotusApiInfo: lotus.apiInfo })
+  const { retriever } = await setup(t, [unsealing], { payments })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok, true, result.ok ? '' : result.error.message)
+  assert.equal(result.cost, 7_000n + dagBytes)
+  // The first voucher is exactly the unseal price: no byte had been verified (nor sent) yet.
+  assert.equal(payments.vouchers[0].amount, 7_000n)
+  assert.equal(unsealing.stats.vouchersRejected, 0)
 })

@@ -229,7 +229,24 @@ export function createGraphsyncAdapter(
       } finally {
         // The DAG is whole (or the transfer ended): pay what verified bytes still owe when the
         // provider asks for it, bounded, before the request is closed.
-        if (payer !== undefined && !failed && !signal.aborted) await payer.settle(() => completed)
+        if (payer !== undefined && !failed && !signal.aborted) {
+          await payer.settle(() => completed)
+          // A provider holds its final status until the last payment: let it finish the response it
+          // resumed (no cancel after paying), bounded by the same wait.
+          const timer = setTimeout(
+            () => requestAbort.abort(new Error('the provider did not end the paid response')),
+            paymentWaitMs
+          )
+          try {
+            while (!(await blocks.next()).done) {
+              // nothing is left to read: the traversal is whole
+            }
+          } catch {
+            // ended by the wait or by the provider: the data is already verified
+          } finally {
+            clearTimeout(timer)
+          }
+        }
         payer?.close()
         unroute()
         // Cancels the request at the provider if it is still open.
