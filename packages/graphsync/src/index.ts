@@ -2,7 +2,8 @@
  * @autoretrieve/graphsync: Graphsync 2.0.0 (`/ipfs/graphsync/2.0.0`) over libp2p, both sides. The
  * requester sends a request and yields the blocks of its own walk of the selector, checking every
  * link the responder names against it; the responder serves requests from a blockstore, a few at
- * a time, with a hook for data-transfer validation (the test stand-in for Boost uses it). Also the
+ * a time, with hooks for data-transfer validation and for pausing a response before a block
+ * (the test stand-ins for Boost and a paying-retrieval provider use them). Also the
  * wire codec (DAG-CBOR messages, varint frames), the selector subset Lassie and Boost use, and the
  * DAG-CBOR helpers Filecoin data-transfer shares.
  */
@@ -42,6 +43,7 @@ export {
   traverse
 } from './selector.ts'
 export type {
+  BlockGate,
   Graphsync,
   GraphsyncComponents,
   GraphsyncInit,
@@ -49,6 +51,8 @@ export type {
   GraphsyncRequestResult,
   ReceivedBlock,
   RequestOptions,
+  ResponsePause,
+  ResumeResult,
   ValidationResult
 } from './types.ts'
 export { blockCid, blockToWire, encodeFrame, MAX_MESSAGE_BYTES, readFrames } from './wire.ts'

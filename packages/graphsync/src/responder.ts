@@ -1,9 +1,10 @@
 // The responding side: serves incoming requests from a blockstore by walking the selector, a
 // fixed number at a time, and sends each block once per peer across its concurrent requests
-// (go-graphsync's de-duplication: the others get a "present" link for it).
+// (go-graphsync's de-duplication: the others get a "present" link for it). A hook may pause a
+// response before any block (data-transfer's pause for payment); a paused response gives up its
+// worker until it resumes.
 import { type Logger, multihashKey } from '@autoretrieve/interface'
 import type { PeerId } from '@libp2p/interface'
-import PQueue from 'p-queue'
 import { DEFAULT_MAX_CONCURRENT_RESPONSES, TARGET_MESSAGE_BLOCK_BYTES } from './constants.ts'
 import {
   encodeMessageParts,
@@ -18,7 +19,15 @@ import {
 import { createPeerSenders } from './peer-sender.ts'
 import { idKey } from './request-id.ts'
 import { parseSelector, traverse } from './selector.ts'
-import type { GraphsyncComponents, GraphsyncInit, GraphsyncLibp2p, ValidationResult } from './types.ts'
+import { createTurns, untilAborted } from './turns.ts'
+import type {
+  BlockGate,
+  GraphsyncComponents,
+  GraphsyncInit,
+  GraphsyncLibp2p,
+  ResumeResult,
+  ValidationResult
+} from './types.ts'
 import { blockToWire, encodeFrame } from './wire.ts'
 
 export interface Responder {
@@ -37,6 +46,17 @@ interface ResponseEntry {
   started: boolean
 }
 
+/** Thrown out of the traversal when a paused response is told to end with a terminal status. */
+class EndResponse extends Error {
+  readonly status: number
+  readonly extensions: GraphsyncResponse['extensions']
+  constructor(end: { status: number; extensions?: GraphsyncResponse['extensions'] }) {
+    super(`response ended while paused with status ${end.status}`)
+    this.status = end.status
+    this.extensions = end.extensions
+  }
+}
+
 export function createResponder(
   components: Pick<GraphsyncComponents, 'blockstore'> & {
     libp2p: Pick<GraphsyncLibp2p, 'dialProtocol'>
@@ -48,7 +68,7 @@ export function createResponder(
   const senders = createPeerSenders(components)
   const responses = new Map<string, ResponseEntry>()
   // Go processes a fixed number of requests at once and queues the rest silently, in order.
-  const queue = new PQueue({ concurrency: init.maxConcurrentResponses ?? DEFAULT_MAX_CONCURRENT_RESPONSES })
+  const turns = createTurns(init.maxConcurrentResponses ?? DEFAULT_MAX_CONCURRENT_RESPONSES)
   /** Per peer: how many of its responses in progress have sent each block (by multihash key). */
   const sentByPeer = new Map<string, Map<string, number>>()
 
@@ -57,7 +77,12 @@ export function createResponder(
     await senders.send(peer, transformed === 'reset' ? 'reset' : encodeFrame(encodeMessageParts(transformed)), signal)
   }
 
-  async function respond(peer: PeerId, req: GraphsyncRequest, signal: AbortSignal): Promise<number | undefined> {
+  async function respond(
+    peer: PeerId,
+    req: GraphsyncRequest,
+    signal: AbortSignal,
+    turn: { release: () => void }
+  ): Promise<number | undefined> {
     let ended: number | undefined
     const peerKey = peer.toString()
     let validation: ValidationResult
@@ -100,15 +125,48 @@ export function createResponder(
     let blocks: NonNullable<GraphsyncMessage['blocks']> = []
     let blockBytes = 0
     let extensions = validation.extensions
-    const flush = async () => {
-      if (metadata.length === 0 && blocks.length === 0 && extensions === undefined) return
-      const rsp: GraphsyncResponse = { requestId: req.id, status: ResponseStatus.PartialResponse, metadata, extensions }
+    let bytesSent = 0
+    const flush = async (status: number = ResponseStatus.PartialResponse) => {
+      const empty = metadata.length === 0 && blocks.length === 0 && extensions === undefined
+      if (empty && status !== ResponseStatus.RequestPaused) return
+      const rsp: GraphsyncResponse = {
+        requestId: req.id,
+        status,
+        metadata: metadata.length > 0 ? metadata : undefined,
+        extensions
+      }
       const msg = { responses: [rsp], blocks }
       metadata = []
       blocks = []
       blockBytes = 0
       extensions = undefined
       await enqueue(peer, msg, signal)
+    }
+    /** Asks the pause hook before the next block (or the end); waits out each pause it answers. */
+    const gate = async (nextBytes: number, last: boolean) => {
+      for (;;) {
+        const info: BlockGate = { bytesSent, blockBytes: nextBytes, last }
+        const pause = await init.beforeBlock?.(req, peer, info)
+        if (pause === undefined) return
+        signal.throwIfAborted()
+        if (pause.extensions !== undefined) {
+          // A message holds one value per extension name: what is pending (the hook's acceptance,
+          // say) goes first, so the pause's own message is not hidden behind it.
+          if (extensions !== undefined) await flush()
+          extensions = pause.extensions
+        }
+        await flush(ResponseStatus.RequestPaused)
+        // Paused: the worker goes to the next response waiting; resumed, this one waits its turn.
+        turn.release()
+        turn.release = () => {}
+        const next: ResumeResult = await untilAborted(pause.resume(signal), signal)
+        if ('status' in next) throw new EndResponse(next)
+        turn.release = await turns.take(signal)
+        if (next.extensions !== undefined) {
+          extensions = { ...extensions, ...next.extensions }
+          await flush()
+        }
+      }
     }
     let rootFound = true
     try {
@@ -124,10 +182,15 @@ export function createResponder(
           }
           if (bytes !== undefined) {
             const k = multihashKey(cid)
-            if (!sentHere.has(k) && !peerSent.has(k)) {
+            const fresh = () => !sentHere.has(k) && !peerSent.has(k)
+            // Only a hook may wait here (the check and the claim below stay in one turn otherwise);
+            // while it waits, another response may send the block.
+            if (fresh() && init.beforeBlock !== undefined) await gate(bytes.byteLength, false)
+            if (fresh()) {
               if (blockBytes > 0 && blockBytes + bytes.byteLength > TARGET_MESSAGE_BLOCK_BYTES) await flush()
               blocks.push(blockToWire(cid, bytes))
               blockBytes += bytes.byteLength
+              bytesSent += bytes.byteLength
               sentHere.add(k)
               peerSent.set(k, (peerSent.get(k) ?? 0) + 1)
             }
@@ -141,6 +204,7 @@ export function createResponder(
         await finish(ResponseStatus.RequestFailedContentNotFound, { extensions })
         return ended
       }
+      if (init.beforeBlock !== undefined) await gate(0, true)
       const status =
         result.missing.length > 0 ? ResponseStatus.RequestCompletedPartial : ResponseStatus.RequestCompletedFull
       const last = blocks
@@ -151,6 +215,10 @@ export function createResponder(
       return ended
     } catch (err) {
       if (signal.aborted) return undefined // cancelled: Go sends nothing more for the request
+      if (err instanceof EndResponse) {
+        await finish(err.status, { extensions: err.extensions })
+        return ended
+      }
       logger.info({ peer: peerKey, err: (err as Error).message }, 'graphsync traversal failed')
       await finish(ResponseStatus.RequestFailedUnknown)
       return ended
@@ -174,21 +242,32 @@ export function createResponder(
     if (responses.has(key)) return // an ID already in progress: Go leaves this undefined; we ignore it
     const entry: ResponseEntry = { controller: new AbortController(), peer: peer.toString(), started: false }
     responses.set(key, entry)
-    queue
-      .add(async () => {
-        entry.started = true
-        let status: number | undefined
-        try {
-          status = await respond(peer, req, entry.controller.signal)
-        } catch (err) {
-          logger.debug({ err: (err as Error).message }, 'graphsync response failed')
-        }
-        try {
-          init.onResponseEnded?.(req, peer, status)
-        } finally {
+    const signal = entry.controller.signal
+    turns
+      .take(signal)
+      .then(
+        async (release) => {
+          entry.started = true
+          const turn = { release }
+          let status: number | undefined
+          try {
+            status = await respond(peer, req, signal, turn)
+          } catch (err) {
+            logger.debug({ err: (err as Error).message }, 'graphsync response failed')
+          } finally {
+            turn.release()
+          }
+          try {
+            init.onResponseEnded?.(req, peer, status)
+          } finally {
+            responses.delete(key)
+          }
+        },
+        () => {
+          // Cancelled or stopped before its turn: it never reached the hook and sends nothing.
           responses.delete(key)
         }
-      })
+      )
       .catch((err) => logger.debug({ err: (err as Error).message }, 'graphsync onResponseEnded failed'))
   }
 
@@ -199,7 +278,7 @@ export function createResponder(
     },
     stop() {
       for (const r of responses.values()) r.controller.abort()
-      queue.clear()
+      turns.clear()
       // Those still waiting their turn never run: they end here.
       for (const [key, r] of responses) if (!r.started) responses.delete(key)
       senders.stop()

@@ -25,7 +25,46 @@ export interface ValidationResult {
   extensions?: Extensions
 }
 
+/** Where a response stands when {@link GraphsyncInit.beforeBlock} is asked. */
+export interface BlockGate {
+  /** Bytes of the blocks this response has queued so far (duplicates another response sent excluded). */
+  bytesSent: number
+  /** Size of the block about to be queued; 0 on the check before the final message. */
+  blockBytes: number
+  /** True once, after the traversal: the next message is the terminal one. */
+  last: boolean
+}
+
+/** How a paused response goes on. */
+export type ResumeResult =
+  /** Go on; the extensions travel in a message sent at once (go-graphsync `UnpauseResponse`). */
+  | { extensions?: Extensions }
+  /** End the response here with this terminal status (35 RequestCancelled for a cancelled transfer). */
+  | { status: number; extensions?: Extensions }
+
+/** A response paused by {@link GraphsyncInit.beforeBlock}. */
+export interface ResponsePause {
+  /** Sent with the blocks queued so far in a message with status 15 (RequestPaused). */
+  extensions?: Extensions
+  /**
+   * Resolves when the response may go on or must end. `signal` aborts when the requester cancels
+   * or the node stops: the promise should settle then (the responder stops waiting either way).
+   */
+  resume(signal: AbortSignal): Promise<ResumeResult>
+}
+
 export interface GraphsyncInit {
+  /**
+   * Asked before each block a response queues, and once before its final message: answering a
+   * pause sends what is queued with status 15 and sends nothing more for the request until it
+   * resumes (then it asks again). A paused response holds no worker (go-graphsync parks it too):
+   * it waits for one again in turn when resumed. Data-transfer pauses here for payment.
+   */
+  beforeBlock?(
+    request: GraphsyncRequest,
+    peer: PeerId,
+    gate: BlockGate
+  ): ResponsePause | undefined | Promise<ResponsePause | undefined>
   /** Request hook for incoming requests; without one, requests are served when a blockstore is set. */
   validateRequest?(request: GraphsyncRequest, peer: PeerId): Promise<ValidationResult> | ValidationResult
   /**

@@ -1,3 +1,4 @@
+import { type Address, addressToBytes } from '@autoretrieve/chain'
 import {
   DATA_TRANSFER_PROTOCOL,
   DealStatus,
@@ -11,6 +12,7 @@ import {
   MessageType,
   QueryResponseStatus,
   RETRIEVAL_QUERY_PROTOCOL,
+  readTransferMessages,
   type TransferMessage,
   transferMessageFromNode,
   transferMessageToNode,
@@ -27,10 +29,19 @@ import {
   ResponseStatus,
   type ValidationResult
 } from '@autoretrieve/graphsync'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { CID } from 'multiformats/cid'
 import { CID as CIDClass } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import {
+  createPaidRetrievals,
+  DEFAULT_PAYMENT_INTERVAL,
+  DEFAULT_PAYMENT_INTERVAL_INCREASE,
+  type PaidRetrievalStats,
+  type PaidRetrievals
+} from './paid-retrieval.ts'
+import type { VoucherChecker } from './voucher-checker.ts'
 
 type Host = GraphsyncComponents['libp2p']
 interface QueryStreamLike extends AsyncIterable<Uint8Array | { subarray(): Uint8Array }> {
@@ -38,11 +49,15 @@ interface QueryStreamLike extends AsyncIterable<Uint8Array | { subarray(): Uint8
   close(): Promise<void>
   abort(err: Error): void
 }
+/** What a stream handler is given about the connection: who sent it. */
+interface ConnectionLike {
+  remotePeer: { toString(): string }
+}
 type PeerId = Parameters<NonNullable<GraphsyncInit['onResponseEnded']>>[1]
 
 export type GraphsyncFault = 'none' | 'reject' | 'too-many-deals' | 'reset' | 'wrong-block' | 'payment'
 
-export interface BoostGraphsyncStats {
+export interface BoostGraphsyncStats extends PaidRetrievalStats {
   graphsyncRequests: number
   graphsyncAccepted: number
   graphsyncRejected: number
@@ -67,6 +82,10 @@ export interface BoostAsk {
   pricePerByte?: bigint
   /** attoFIL to unseal. @default 0n */
   unsealPrice?: bigint
+  /** Bytes before the first payment is due (MaxPaymentInterval). @default 1 MiB (go-fil-markets) */
+  paymentInterval?: bigint
+  /** Growth of each further interval (MaxPaymentIntervalIncrease). @default 1 MiB (go-fil-markets) */
+  paymentIntervalIncrease?: bigint
   /** @default 'answer' */
   queryMode?: QueryMode
 }
@@ -93,13 +112,24 @@ function dtResponse(
   } as TransferMessage
 }
 
+/** Paid mode: how vouchers are checked, and where they pay. */
+export interface BoostPaidMode {
+  checker: VoucherChecker
+  /** The provider's own wallet address (its query answer's PaymentAddress). */
+  paymentAddress: Address
+  /** How long a paused transfer waits for its payment. @default 60000 (DEFAULT_PAYMENT_TIMEOUT_MS) */
+  paymentTimeoutMs?: number
+}
+
 /**
  * Graphsync 2.0.0 with Filecoin data-transfer, answering as Boost's free-retrieval path does
  * (data-transfer.md §4): the `fil/data-transfer/1.1` extension must hold a New pull request with a
  * `RetrievalDealProposal/1` voucher at zero prices, whose PayloadCID is the Graphsync root and
  * whose selector encodes byte-identical to the Graphsync selector; otherwise the request ends
  * with status 32 and a Rejected deal response naming the reason. After a full response it sends
- * the data-transfer Complete on `/fil/datatransfer/1.2.0`.
+ * the data-transfer Complete on `/fil/datatransfer/1.2.0`. With `paid`, it serves priced deals as
+ * a lotus-markets provider did (paid-retrieval.ts): the proposal must meet its ask, and the
+ * transfer pauses for vouchers.
  */
 export function createBoostGraphsync(parts: {
   libp2p: Host
@@ -112,8 +142,26 @@ export function createBoostGraphsync(parts: {
   ask?: BoostAsk
   /** The unpadded size of the piece holding `root` (the query's `Size`). */
   sizeOf?(root: CID): Promise<bigint | undefined>
+  /** Serve priced deals (a lotus-markets provider), checking vouchers through Lotus. */
+  paid?: BoostPaidMode
 }) {
   const { libp2p, stats } = parts
+  const terms = {
+    pricePerByte: parts.ask?.pricePerByte ?? 0n,
+    unsealPrice: parts.ask?.unsealPrice ?? 0n,
+    paymentInterval: parts.ask?.paymentInterval ?? DEFAULT_PAYMENT_INTERVAL,
+    paymentIntervalIncrease: parts.ask?.paymentIntervalIncrease ?? DEFAULT_PAYMENT_INTERVAL_INCREASE
+  }
+  const paid: PaidRetrievals | undefined =
+    parts.paid === undefined
+      ? undefined
+      : createPaidRetrievals({
+          terms,
+          checker: parts.paid.checker,
+          stats,
+          send: (peer, message) => sendMessage(peer, message),
+          ...(parts.paid.paymentTimeoutMs !== undefined ? { paymentTimeoutMs: parts.paid.paymentTimeoutMs } : {})
+        })
   const channels = new Map<string, { transferId: bigint; dealId: bigint }>()
   const key = (req: GraphsyncRequest) => Buffer.from(req.id).toString('hex')
   let sentForFault = 0
@@ -129,7 +177,7 @@ export function createBoostGraphsync(parts: {
     }
   }
 
-  function validate(req: GraphsyncRequest): ValidationResult {
+  function validate(req: GraphsyncRequest, peer: PeerId): ValidationResult {
     stats.graphsyncRequests++
     const ext = req.extensions?.[EXTENSION_DATA_TRANSFER]
     // Without a data-transfer request nothing claims the request: Boost rejects by default (30).
@@ -149,8 +197,9 @@ export function createBoostGraphsync(parts: {
     const proposal = dealProposalFromNode(dt.voucher)
     stats.proposalsReceived++
     dealId = proposal.id
-    if (proposal.params.pricePerByte !== 0n || proposal.params.unsealPrice !== 0n)
-      return { accept: false, status: ResponseStatus.RequestFailedUnknown }
+    const priced = proposal.params.pricePerByte !== 0n || proposal.params.unsealPrice !== 0n
+    // Boost has no paid path: a priced proposal falls through to a layer that refuses it.
+    if (priced && paid === undefined) return { accept: false, status: ResponseStatus.RequestFailedUnknown }
     if (req.root === undefined || !proposal.payloadCid.equals(req.root))
       return reject(ids(), 'incorrect CID for this proposal')
     const proposalSelector = encodeDagCbor(proposal.params.selector ?? EXPLORE_ALL_RECURSIVELY)
@@ -159,11 +208,17 @@ export function createBoostGraphsync(parts: {
     const fault = parts.fault()
     if (fault === 'reject') return reject(ids(), `there is no unsealed piece containing payload cid ${req.root}`)
     if (fault === 'too-many-deals') return reject(ids(), 'too many retrieval deals received')
+    let answer = dtResponse(ids(), MessageType.New, true, DealStatus.Accepted)
+    if (paid !== undefined) {
+      const decision = paid.accept(key(req), peer.toString(), dt.transferId, proposal)
+      if ('rejected' in decision) return reject(ids(), decision.rejected)
+      answer = decision.accepted
+    }
     stats.graphsyncAccepted++
     channels.set(key(req), ids())
     stats.graphsyncInFlight++
     stats.graphsyncMaxInFlight = Math.max(stats.graphsyncMaxInFlight, stats.graphsyncInFlight)
-    const accepted = transferMessageToNode(dtResponse(ids(), MessageType.New, true, DealStatus.Accepted))
+    const accepted = transferMessageToNode(answer)
     return { accept: true, extensions: { [EXTENSION_INCOMING_REQUEST]: accepted, [EXTENSION_DATA_TRANSFER]: accepted } }
   }
 
@@ -190,17 +245,19 @@ export function createBoostGraphsync(parts: {
           status,
           pieceCidFound: found ? 0 : 1,
           size: size ?? 0n,
-          paymentAddress: Uint8Array.of(0x00, 0xe8, 0x07), // f01000
-          minPricePerByte: parts.ask?.pricePerByte ?? 0n,
-          maxPaymentInterval: 1n << 20n,
-          maxPaymentIntervalIncrease: 1n << 20n,
+          // Paid: the provider's own wallet; Boost answers with the miner's worker (here f01000).
+          paymentAddress:
+            parts.paid === undefined ? Uint8Array.of(0x00, 0xe8, 0x07) : addressToBytes(parts.paid.paymentAddress),
+          minPricePerByte: terms.pricePerByte,
+          maxPaymentInterval: terms.paymentInterval,
+          maxPaymentIntervalIncrease: terms.paymentIntervalIncrease,
           message:
             mode === 'error'
               ? 'failed to fetch storage deal state: stand-in error'
               : found
                 ? ''
                 : `getting pieces for cid ${query.payloadCid}: no piece`,
-          unsealPrice: parts.ask?.unsealPrice ?? 0n
+          unsealPrice: terms.unsealPrice
         })
       )
       stats.queriesAnswered++
@@ -210,11 +267,32 @@ export function createBoostGraphsync(parts: {
     }
   }
 
-  async function sendComplete(peer: PeerId, ids: { transferId: bigint; dealId: bigint }) {
-    const stream = await libp2p.dialProtocol(peer, DATA_TRANSFER_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-    stream.send(encodeTransferMessage(dtResponse(ids, MessageType.Complete, true, DealStatus.Completed)))
+  /** go-data-transfer's SendMessage: one message on a stream of its own. */
+  async function sendMessage(peer: PeerId | string, message: TransferMessage) {
+    const to = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    const stream = await libp2p.dialProtocol(to, DATA_TRANSFER_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+    stream.send(encodeTransferMessage(message))
     await stream.close()
+  }
+
+  async function sendComplete(peer: PeerId, ids: { transferId: bigint; dealId: bigint }) {
+    await sendMessage(peer, dtResponse(ids, MessageType.Complete, true, DealStatus.Completed))
     stats.completesSent++
+  }
+
+  /** The client's messages on /fil/datatransfer/1.2.0: vouchers for paid deals, cancels. */
+  async function readTransferStream(
+    stream: QueryStreamLike & AsyncIterable<Uint8Array | { subarray(): Uint8Array }>,
+    peer: string
+  ) {
+    try {
+      for await (const message of readTransferMessages(stream)) {
+        if (message.isRequest) paid?.receive(peer, message.request)
+      }
+      await stream.close()
+    } catch (err) {
+      stream.abort(err as Error)
+    }
   }
 
   function transformOutgoing(msg: GraphsyncMessage): GraphsyncMessage | 'reset' {
@@ -238,14 +316,16 @@ export function createBoostGraphsync(parts: {
   const graphsync = createGraphsync(
     { libp2p, blockstore: { get: (cid) => parts.get(cid) } },
     {
-      validateRequest: async (req) => {
+      validateRequest: async (req, peer) => {
         await parts.beforeAnswer?.()
-        return validate(req)
+        return validate(req, peer)
       },
+      beforeBlock: (req, _peer, gate) => paid?.beforeBlock(key(req), gate),
       transformOutgoing: (msg) => transformOutgoing(msg),
       onResponseEnded: (req, peer, status) => {
         const ids = channels.get(key(req))
         channels.delete(key(req))
+        paid?.ended(key(req))
         if (ids === undefined) return
         stats.graphsyncInFlight--
         if (status === ResponseStatus.RequestCompletedFull) sendComplete(peer, ids).catch(() => {})
@@ -257,10 +337,10 @@ export function createBoostGraphsync(parts: {
     async start() {
       const bytes = new TextEncoder().encode('a block no selector reaches')
       stray = { cid: CIDClass.createV1(raw.code, await sha256.digest(bytes)), bytes }
-      // Clients send data-transfer messages (cancels) here; Boost reads and acts on them.
-      await libp2p.handle(DATA_TRANSFER_PROTOCOL, (stream: { close(): Promise<void> }) => {
-        stream.close().catch(() => {})
-      })
+      // Clients send data-transfer messages here: cancels, and vouchers for paid deals.
+      await libp2p.handle(DATA_TRANSFER_PROTOCOL, (stream, connection: ConnectionLike) =>
+        readTransferStream(stream, connection.remotePeer.toString())
+      )
       const mode = parts.ask?.queryMode ?? 'answer'
       if (mode !== 'none') await libp2p.handle(RETRIEVAL_QUERY_PROTOCOL, (stream) => answerQuery(stream, mode))
       await graphsync.start()

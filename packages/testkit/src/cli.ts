@@ -37,8 +37,14 @@ program
     'none|wrong-block|truncate|reject|too-many-deals|status404|status500|slow:<bytes/s>|delay:<ms>|huge-block|huge-header|hang|trailing-junk',
     'none'
   )
-  .option('--price-per-byte <attoFIL>', 'graphsync: MinPricePerByte its query answer asks', '0')
-  .option('--unseal-price <attoFIL>', 'graphsync: UnsealPrice its query answer asks', '0')
+  .option('--price-per-byte <attoFIL>', 'graphsync: MinPricePerByte it asks (attoFIL, or "0.01 FIL")', '0')
+  .option('--unseal-price <attoFIL>', 'graphsync: UnsealPrice it asks (attoFIL, or "0.01 FIL")', '0')
+  .option('--payment-interval <bytes>', 'graphsync: bytes sent before the first payment is due', String(1 << 20))
+  .option('--payment-interval-increase <bytes>', 'graphsync: growth of each further payment interval', String(1 << 20))
+  .option(
+    '--lotus <apiInfo>',
+    'graphsync: serve priced deals, checking vouchers with this Lotus (FULLNODE_API_INFO); without it, priced proposals are refused as Boost does'
+  )
   .addOption(
     new Option('--query <mode>', 'graphsync: how it answers /fil/retrieval/qry/1.0.0')
       .choices(['answer', 'unavailable', 'error', 'hang', 'none'])
@@ -47,10 +53,13 @@ program
   .action(async (opts) => {
     const p = await startProvider({
       ask: {
-        pricePerByte: BigInt(opts.pricePerByte),
-        unsealPrice: BigInt(opts.unsealPrice),
+        pricePerByte: parseFil(String(opts.pricePerByte)),
+        unsealPrice: parseFil(String(opts.unsealPrice)),
+        paymentInterval: BigInt(opts.paymentInterval),
+        paymentIntervalIncrease: BigInt(opts.paymentIntervalIncrease),
         queryMode: opts.query as QueryMode
       },
+      ...(opts.lotus !== undefined ? { lotus: String(opts.lotus) } : {}),
       cars: opts.car,
       protocols: String(opts.protocols).split(',') as ProviderProtocol[],
       fault: opts.fault as ProviderFault,
@@ -58,7 +67,7 @@ program
       httpPort: Number(opts.httpPort)
     })
     process.stdout.write(
-      `${JSON.stringify({ peerId: p.peerId, multiaddrs: p.multiaddrs, httpUrl: p.httpUrl, httpMultiaddr: p.httpMultiaddr })}\n`
+      `${JSON.stringify({ peerId: p.peerId, multiaddrs: p.multiaddrs, httpUrl: p.httpUrl, httpMultiaddr: p.httpMultiaddr, paymentAddress: p.paymentAddress })}\n`
     )
     serveUntilSignal(() => p.close())
   })

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBitswapServer } from '@autoretrieve/bitswap'
+import { addressOfKey, formatAddress, generatePrivateKey } from '@autoretrieve/chain'
 import { walkDag } from '@autoretrieve/dag'
 import { encodeFrame, uvarintBytes } from '@autoretrieve/frames'
 import { multihashKey } from '@autoretrieve/interface'
@@ -18,6 +19,7 @@ import { createLibp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import { type BoostAsk, createBoostGraphsync, type GraphsyncFault } from './boost-graphsync.ts'
 import { serveLoopback } from './serve-http.ts'
+import { createVoucherChecker } from './voucher-checker.ts'
 
 export type ProviderFault =
   | 'none'
@@ -65,6 +67,14 @@ export interface ProviderInit {
   libp2pPort?: number
   /** Graphsync: the terms its retrieval query answers with (free by default), or how it fails. */
   ask?: BoostAsk
+  /**
+   * FULLNODE_API_INFO of the Lotus its vouchers are checked with. With it, Graphsync serves priced
+   * deals at the ask's terms as a lotus-markets provider did, paid to a wallet of its own;
+   * without, priced proposals are refused as Boost does.
+   */
+  lotus?: string
+  /** Paid mode: how long a paused transfer waits for its payment. @default 60000 */
+  paymentTimeoutMs?: number
 }
 
 /**
@@ -98,6 +108,11 @@ export async function startProvider(init: ProviderInit) {
     completesSent: 0,
     queriesAnswered: 0,
     proposalsReceived: 0,
+    paymentsRequested: 0,
+    vouchersReceived: 0,
+    vouchersRejected: 0,
+    amountPaid: 0n,
+    lastNonceByLane: {} as Record<string, bigint>,
     /** Junk bytes the hostile faults wrote (what reached the socket; the client may stop reading sooner). */
     junkBytesSent: 0
   }
@@ -234,6 +249,8 @@ export async function startProvider(init: ProviderInit) {
     if (bytes !== undefined && bytesPerSecond > 0) await sleep((bytes.byteLength / bytesPerSecond) * 1000)
     return bytes
   }
+  // Paid mode: a wallet key of its own (kept in memory only) that the vouchers pay.
+  const paymentAddress = init.lotus === undefined ? undefined : addressOfKey(generatePrivateKey())
   const graphsync = protocols.includes('graphsync')
     ? createBoostGraphsync({
         libp2p: libp2p as never,
@@ -244,6 +261,15 @@ export async function startProvider(init: ProviderInit) {
         },
         stats,
         ask: init.ask,
+        ...(init.lotus !== undefined && paymentAddress !== undefined
+          ? {
+              paid: {
+                checker: createVoucherChecker({ apiInfo: init.lotus, paymentAddress }),
+                paymentAddress,
+                ...(init.paymentTimeoutMs !== undefined ? { paymentTimeoutMs: init.paymentTimeoutMs } : {})
+              }
+            }
+          : {}),
         // The piece's size: the DAG's bytes under a root it holds (a stand-in has no padding).
         sizeOf: async (root) => {
           if (!roots.some((r) => r.equals(root))) return undefined
@@ -261,6 +287,8 @@ export async function startProvider(init: ProviderInit) {
     peerId,
     multiaddrs,
     httpUrl,
+    /** Paid mode: the wallet address vouchers must pay (f1…), as its query answer gives it. */
+    paymentAddress: paymentAddress === undefined ? undefined : formatAddress(paymentAddress),
     roots,
     libp2p,
     stats,
