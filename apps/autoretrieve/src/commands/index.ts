@@ -7,6 +7,7 @@ import { fetchCommand } from './fetch.ts'
 import { idCommand } from './id.ts'
 import { registerEstuaryCommand } from './register-estuary.ts'
 import { runCommand } from './run.ts'
+import { walletCommands } from './wallet.ts'
 
 export type FlagsGetter = () => ConfigFlags
 
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   checkCidCommand(program, flags)
   fetchCommand(program, flags)
   registerEstuaryCommand(program, flags)
+  walletCommands(program, flags)
 }
