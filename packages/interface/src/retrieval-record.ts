@@ -57,6 +57,14 @@ export type RetrievalRecord =
       outcome: AttemptOutcome
       errorClass: ErrorClass | null
       errorMessage: string | null
+      /**
+       * What this attempt paid the provider, in attoFIL as a decimal string (the sum of the vouchers
+       * sent, i.e. the last voucher's cumulative amount on its lane); null or absent for a free attempt.
+       * A string because attoFIL amounts do not fit a JavaScript number.
+       */
+      cost?: string | null
+      /** The payment channel (robust f2… address) the attempt's vouchers were drawn on; null or absent when it paid nothing. */
+      paymentChannel?: string | null
     }
   | {
       type: 'retrieval-finished'
@@ -67,6 +75,11 @@ export type RetrievalRecord =
       error?: string | null
       bytes: number
       blocks: number
+      /**
+       * What the whole retrieval paid, in attoFIL as a decimal string: the sum of its attempts' costs,
+       * failed attempts' partial payments included. Null or absent when nothing was paid.
+       */
+      cost?: string | null
       at: Date
     }
   | { type: 'refusal'; cid: string; peer: string; reason: string; policyVersion: number; at: Date }
