@@ -5,6 +5,7 @@ import { checkCidCommand } from './check-cid.ts'
 import { configCommands } from './config.ts'
 import { fetchCommand } from './fetch.ts'
 import { idCommand } from './id.ts'
+import { paychCommands } from './paych.ts'
 import { registerEstuaryCommand } from './register-estuary.ts'
 import { runCommand } from './run.ts'
 import { walletCommands } from './wallet.ts'
@@ -20,4 +21,5 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   fetchCommand(program, flags)
   registerEstuaryCommand(program, flags)
   walletCommands(program, flags)
+  paychCommands(program, flags)
 }

@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises'
-import { decodeKeyInfoHex, encodeKeyInfoHex, formatAddress, parseAddress } from '@autoretrieve/chain'
+import { decodeKeyInfoHex, encodeKeyInfoHex, formatAddress, formatFil, parseAddress } from '@autoretrieve/chain'
 import { loadConfig } from '@autoretrieve/config'
 import type { Logger } from '@autoretrieve/interface'
 import { openWallet, type Wallet, WalletError } from '@autoretrieve/wallet'
 import type { Command } from 'commander'
-import { UsageError } from '../errors.ts'
+import { LotusUnavailableError, UsageError } from '../errors.ts'
+import { paymentsLotus } from '../payments.ts'
 import type { FlagsGetter } from './index.ts'
 
 // `lotus wallet export` hex is ~150 characters; a bigger input is not one and is not read whole.
@@ -89,6 +90,28 @@ export function walletCommands(program: Command, flags: FlagsGetter): void {
       if (address === undefined)
         throw new WalletError(`the wallet in ${w.dir} has no default key; run \`autoretrieve wallet new\``)
       print({ address })
+    })
+
+  wallet
+    .command('balance [address]')
+    .description('the balance of <address> (default: the default key) through Lotus (FULLNODE_API_INFO)')
+    .action(async (text?: string) => {
+      const { config } = await loadConfig({ flags: flags() })
+      const w = await openWallet(config.dataDir, { logger: stderrLogger })
+      const address = text !== undefined ? addressArg('wallet balance', text) : await w.defaultAddress()
+      if (address === undefined)
+        throw new WalletError(`the wallet in ${w.dir} has no default key; run \`autoretrieve wallet new\``)
+      const { lotus, url } = paymentsLotus(config)
+      let balance: bigint
+      try {
+        balance = await lotus.walletBalance(address)
+      } catch (cause) {
+        throw new LotusUnavailableError(
+          `cannot read the balance of ${address} from Lotus at ${url}: ${(cause as Error).message}`,
+          { cause }
+        )
+      }
+      print({ address, attoFil: balance.toString(), fil: formatFil(balance) })
     })
 
   wallet
