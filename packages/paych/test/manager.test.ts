@@ -248,6 +248,11 @@ for (const engine of ['pglite', 'postgres'] as const) {
       const { settlingAt } = await m.settle(lane.channel)
       assert.ok(settlingAt > Number(s.lotus.height) - 5)
       assert.equal((await m.list())[0].settlingAt, settlingAt)
+      // A message the chain refuses (Lotus finds it out estimating gas): what, where and why.
+      await assert.rejects(m.settle(lane.channel), {
+        code: 'ERR_PAYCH',
+        message: /cannot settle payment channel f2\w+: Lotus at http:\/\/127\.0\.0\.1:\d+: .*channel already settling/
+      })
       clearInterval(ticker)
       await assert.rejects(m.collect(lane.channel), {
         code: 'ERR_PAYCH',
