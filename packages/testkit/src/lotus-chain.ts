@@ -64,14 +64,25 @@ export class Chain {
     return (this.state.get(address)?.nonce ?? 0n) + BigInt(this.pendingFrom(address).length)
   }
 
-  /** GasEstimateMessageGas: the message with its zero gas fields filled from a dry run. */
+  /**
+   * GasEstimateMessageGas: the message with its zero gas fields filled from a dry run on a copy of
+   * the state after the sender's pending messages (as Lotus' CallWithGas applies priorMsgs).
+   */
   estimate(m: Message, maxFee: bigint): Message {
     const gasUsed = () => {
       const dry = this.state.snapshot()
       const ctx = this.context(dry, m)
+      for (const p of this.pendingFrom(m.from)) {
+        const before = dry.snapshot()
+        try {
+          this.run(ctx, p.sm.message)
+        } catch (cause) {
+          if (!(cause instanceof ActorError)) throw cause
+          dry.restore(before) // a prior message that fails on chain changes nothing
+        }
+      }
+      ctx.gas = 0n
       try {
-        for (const p of this.pending) if (sameKey(p.sm.message.from, m.from)) this.run(ctx, p.sm.message)
-        ctx.gas = 0n
         this.run(ctx, m)
       } catch (cause) {
         if (!(cause instanceof ActorError)) throw cause
@@ -154,12 +165,11 @@ export class Chain {
   }
 
   private context(state: StateTree, m: Message): CallContext {
-    const sender = state.get(m.from)
     return {
       state,
       epoch: this.height,
       settleDelayEpochs: this.init.settleDelayEpochs,
-      origin: sender?.robust ?? m.from,
+      origin: m.from,
       originNonce: m.nonce,
       actorsCreated: 0n,
       gas: 0n

@@ -84,6 +84,9 @@ export const TOTAL_FILECOIN = 2_000_000_000n * 10n ** 18n
 export const MAX_SECRET_SIZE = 256
 export const MAX_LANE = (1n << 63n) - 1n
 
+/** messagepool MaxActorPendingMessages: what one sender may have waiting at once. */
+export const MAX_ACTOR_PENDING_MESSAGES = 1000
+
 /** ReplaceByFeePercentageMinimum: a replacement needs 110% of the old premium (+1). */
 export const RBF_PERCENT = 110n
 

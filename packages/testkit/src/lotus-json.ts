@@ -2,6 +2,7 @@
 // params for ...") and on the way out (MsgLookup, ActorState, TipSet, as Lotus marshals them).
 import {
   type Address,
+  addressId,
   chainCid,
   decodeExecReturn,
   formatAddress,
@@ -14,7 +15,7 @@ import { CID } from 'multiformats/cid'
 import type { Chain, ExecutedMessage } from './lotus-chain.ts'
 import { ACTOR_CODE_CIDS, BASE_FEE } from './lotus-constants.ts'
 import { RpcError } from './lotus-errors.ts'
-import { type Actor, idString } from './lotus-state.ts'
+import { type Actor, INIT_ACTOR_ID, idString } from './lotus-state.ts'
 
 /** go-jsonrpc's rpcParseError, which it also uses for parameters that do not unmarshal. */
 const PARSE_ERROR = -32700
@@ -53,17 +54,20 @@ export class Params {
     }
   }
 
-  uint(i: number, type = '*uint64'): bigint {
+  /** A JSON integer (parseLotusJson reads those past 2^53 as bigint). */
+  private integer(i: number, type: string, min: bigint, max: bigint): bigint {
     const v = this.values[i]
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-      this.fail(type, `${JSON.stringify(v)} is not a uint64`)
-    return BigInt(v)
+    const n = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined
+    if (n === undefined || n < min || n > max) this.fail(type, `${String(v)} is not a ${type.slice(1)}`)
+    return n
+  }
+
+  uint(i: number, type = '*uint64'): bigint {
+    return this.integer(i, type, 0n, (1n << 64n) - 1n)
   }
 
   int(i: number, type: string): bigint {
-    const v = this.values[i]
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) this.fail(type, `${JSON.stringify(v)} is not an integer`)
-    return BigInt(v)
+    return this.integer(i, type, -(1n << 63n), (1n << 63n) - 1n)
   }
 
   bool(i: number): boolean {
@@ -112,18 +116,9 @@ const base64OrNull = (b: Uint8Array) => (b.length === 0 ? null : Buffer.from(b).
 /** api.MsgLookup. ReturnDec is decoded for the init actor's Exec, as Lotus decodes known returns. */
 export function msgLookupJson(chain: Chain, e: ExecutedMessage) {
   let returnDec: unknown = null
-  if (
-    e.receipt.exitCode === 0 &&
-    e.message.to.protocol === 0 &&
-    e.message.method === 2n &&
-    e.receipt.return.length > 0
-  ) {
-    try {
-      const r = decodeExecReturn(e.receipt.return)
-      returnDec = { IDAddress: formatAddress(r.idAddress), RobustAddress: formatAddress(r.robustAddress) }
-    } catch {
-      returnDec = null
-    }
+  if (e.receipt.exitCode === 0 && addressId(e.message.to) === INIT_ACTOR_ID && e.message.method === 2n) {
+    const r = decodeExecReturn(e.receipt.return)
+    returnDec = { IDAddress: formatAddress(r.idAddress), RobustAddress: formatAddress(r.robustAddress) }
   }
   return {
     Message: cidJson(e.cid),

@@ -14,7 +14,14 @@ import {
 } from '@autoretrieve/chain'
 import type { CID } from 'multiformats/cid'
 import type { Chain } from './lotus-chain.ts'
-import { BASE_FEE, BLOCK_GAS_LIMIT, MAX_MESSAGE_SIZE, RBF_PERCENT, TOTAL_FILECOIN } from './lotus-constants.ts'
+import {
+  BASE_FEE,
+  BLOCK_GAS_LIMIT,
+  MAX_ACTOR_PENDING_MESSAGES,
+  MAX_MESSAGE_SIZE,
+  RBF_PERCENT,
+  TOTAL_FILECOIN
+} from './lotus-constants.ts'
 import { RpcError } from './lotus-errors.ts'
 import { onChainGas } from './lotus-gas.ts'
 
@@ -76,7 +83,12 @@ export function validatePush(chain: Chain, sm: SignedMessage): { pending: Pendin
 
   const next = stateNonce + BigInt(pending.length)
   const entry: Pending = { sm, cid, size }
-  if (m.nonce === next) return { pending: entry }
+  if (m.nonce === next) {
+    if (pending.length >= MAX_ACTOR_PENDING_MESSAGES) {
+      throw new RpcError('failed to add locked: too many pending messages for actor')
+    }
+    return { pending: entry }
+  }
   if (m.nonce > next) {
     throw new RpcError(
       `failed to add locked: message nonce has too big a gap from expected nonce (Nonce: ${m.nonce}, nextNonce: ${next}): unfulfilled nonce gap`

@@ -115,14 +115,12 @@ export const METHODS: Record<string, Method> = {
     params: 4,
     v0Params: 1,
     call: (p, ctx) => {
-      let cid = p.cid(0)
-      let allowReplaced = true
-      if (ctx.version === 'v1') {
-        p.tipSetKey(0)
-        cid = p.cid(1)
-        p.int(2, '*abi.ChainEpoch')
-        allowReplaced = p.bool(3)
-      }
+      // v1: (tipset, cid, limit, allowReplaced); v0: (cid).
+      const v1 = ctx.version === 'v1'
+      if (v1) p.tipSetKey(0)
+      const cid = p.cid(v1 ? 1 : 0)
+      if (v1) p.int(2, '*abi.ChainEpoch')
+      const allowReplaced = v1 ? p.bool(3) : true
       const found = ctx.chain.lookup(cid.toString(), allowReplaced)
       return found === undefined ? null : msgLookupJson(ctx.chain, found)
     }

@@ -23,7 +23,7 @@ export interface CallContext {
   state: StateTree
   epoch: bigint
   settleDelayEpochs: bigint
-  /** The message's sender as a key address (ResolveToDeterministicAddr of From). */
+  /** The message's From as written (ref-fvm's origin_address, which new actor addresses derive from). */
   origin: Address
   originNonce: bigint
   /** Actors created so far by this message (NewActorAddress' third input). */
@@ -89,7 +89,7 @@ const callerString = (a: Actor) => formatAddress(idAddress(a.id))
 
 /**
  * Init actor Exec: only payment channels (the stand-in runs no multisig). The robust address is
- * NewActorAddress as Lotus' VM computes it: f2 of CBOR(origin key address) ++ origin nonce
+ * what ref-fvm's next_actor_address computes: f2 of CBOR(the message's From) ++ its nonce
  * (uint64 big-endian) ++ actors created so far by this message (uint64 big-endian).
  */
 function exec(ctx: CallContext, init: Actor, params: Uint8Array, value: bigint): Uint8Array {

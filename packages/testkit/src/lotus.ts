@@ -1,4 +1,11 @@
-import { type Address, formatAddress, parseAddress, parseFil } from '@autoretrieve/chain'
+import {
+  type Address,
+  formatAddress,
+  parseAddress,
+  parseFil,
+  parseLotusJson,
+  stringifyLotusJson
+} from '@autoretrieve/chain'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { Chain, type ExecutedMessage } from './lotus-chain.ts'
@@ -77,6 +84,8 @@ export interface LotusStandIn {
   advance(epochs?: number): void
   /** The balance of any address (a key address never seen has its starting balance). */
   balanceOf(address: string): bigint
+  /** A faucet for tests: sets a key address's balance (attoFIL), whether or not it has been seen. */
+  setBalance(address: string, amount: bigint): void
   /** A payment channel by its f2 or f0 address; undefined if there is none (or it was collected). */
   channel(address: string): LotusChannel | undefined
   /** Every executed message, oldest first. */
@@ -129,7 +138,7 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
       }
       let req: RpcRequest
       try {
-        req = JSON.parse(await c.req.text()) as RpcRequest
+        req = parseLotusJson(await c.req.text()) as RpcRequest
       } catch {
         return rpcError(null, -32700, 'Parse error')
       }
@@ -137,9 +146,9 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
         return rpcError(req?.id, -32600, 'Invalid request')
       }
       const version = c.req.param('version') as 'v0' | 'v1'
-      const method = METHODS[req.method]
-      counts.set(req.method, (counts.get(req.method) ?? 0) + 1)
+      const method = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined
       if (method === undefined) return rpcError(req.id, -32601, `method '${req.method}' not found`)
+      counts.set(req.method, (counts.get(req.method) ?? 0) + 1)
       const params = req.params === undefined || req.params === null ? [] : req.params
       if (!Array.isArray(params)) return rpcError(req.id, -32700, 'unmarshaling param array: not an array')
       const expected = version === 'v0' ? (method.v0Params ?? method.params) : method.params
@@ -155,11 +164,15 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
           signal,
           genesisTime
         })
-        return c.json({ jsonrpc: '2.0', id: req.id, result: result ?? null })
+        // Lotus writes 64-bit integers as exact JSON numbers, past 2^53 too.
+        return c.body(stringifyLotusJson({ jsonrpc: '2.0', id: req.id, result: result ?? null }), 200, {
+          'Content-Type': 'application/json'
+        })
       } catch (cause) {
         if (cause instanceof RpcError) return rpcError(req.id, cause.code, cause.message)
         if (signal.aborted) return rpcError(req.id, 1, 'context canceled')
-        throw cause
+        // Anything else a method threw is still an answer, as go-jsonrpc returns a method's error.
+        return rpcError(req.id, 1, (cause as Error).message)
       }
     }
   )
@@ -181,6 +194,14 @@ export async function startLotus(init: LotusInit = {}): Promise<LotusStandIn> {
     },
     advance: (epochs = 1) => chain.advance(epochs),
     balanceOf: (address) => chain.state.balanceOf(parseAddress(address)),
+    setBalance: (address, amount) => {
+      const a = parseAddress(address)
+      if (a.protocol !== 1 && a.protocol !== 3)
+        throw new TypeError(`setBalance: ${address} is not a key address (f1/f3)`)
+      keyBalances.set(formatAddress(a), amount)
+      const actor = chain.state.get(a)
+      if (actor !== undefined) actor.balance = amount
+    },
     channel: (address) => {
       const actor = chain.state.get(parseAddress(address))
       return actor?.paych === undefined ? undefined : channelView(chain, actor)

@@ -65,6 +65,9 @@ test('MpoolPush refuses a bad signature, a used or skipped nonce and a sender wi
   })
   assert.match(await refused(gasOnly), /not enough funds/)
   assert.equal(lotus.balanceOf(poor), FIL / 1000n)
+  // Funded (the test's faucet), the same message goes through.
+  lotus.setBalance(poor, 2n * FIL)
+  assert.equal(await refused(tooMuch), 'accepted')
 })
 
 test('a replacement with a higher premium takes the pending message place; StateWaitMsg follows it', async (t) => {
@@ -163,6 +166,16 @@ test('chain queries: the head advances, network version, code CIDs, and StateWai
   assert.equal(v0.result.Receipt.ExitCode, 0)
   assert.equal(v0.result.Height, 54)
   assert.equal(v0.result.Receipt.Return, null)
+  const found = await call(lotus.url, 'Filecoin.StateSearchMsg', [null, { '/': cid }, -1, true])
+  assert.equal(found.Height, 54)
+  const unknownCid = { '/': 'bafy2bzacea3wsdh6y3a36tb3skempjoxqpuyompjbmfeyf34fi3uy6uue42v4' }
+  assert.equal(await call(lotus.url, 'Filecoin.StateSearchMsg', [null, unknownCid, -1, true]), null)
+  const alice = formatAddress(addressOfKey(ALICE))
+  const actor = await call(lotus.url, 'Filecoin.StateGetActor', [alice, null])
+  assert.equal(actor.Nonce, 1)
+  assert.equal(actor.Code['/'], codes.account['/'])
+  const id = await call(lotus.url, 'Filecoin.StateLookupID', [alice, null])
+  assert.equal(await call(lotus.url, 'Filecoin.StateAccountKey', [id, null]), alice)
 })
 
 test('StateWaitMsg for a message that never lands ends when the client gives up or the stand-in closes', async (t) => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import test from 'node:test'
 import {
   type Address,
+  actorAddress,
   addressOfKey,
+  addressToBytes,
   BuiltinMethod,
   decodeExecReturn,
   encodeInitExecParams,
@@ -16,6 +18,7 @@ import {
   signedVoucherToLotusJson,
   signVoucher
 } from '@autoretrieve/chain'
+import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { type LotusStandIn, startLotus } from '../src/lotus.ts'
 import { call, FIXED_GAS, rpc, sendAndWait } from './lotus-helpers.ts'
@@ -97,7 +100,9 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   assert.equal(created.Receipt.ExitCode, 0)
   const ret = decodeExecReturn(new Uint8Array(Buffer.from(created.Receipt.Return ?? '', 'base64')))
   const ch = ret.robustAddress
-  assert.equal(ch.protocol, 2)
+  // ref-fvm's next_actor_address: f2 of CBOR(From) ++ nonce (u64 BE) ++ actors created so far (u64 BE).
+  const seed = Buffer.concat([dagCbor.encode(addressToBytes(addressOfKey(CLIENT))), Buffer.alloc(8), Buffer.alloc(8)])
+  assert.equal(formatAddress(ch), formatAddress(actorAddress(seed)))
   assert.ok(Number(formatAddress(ret.idAddress).slice(2)) >= 1000)
   assert.deepEqual(created.ReturnDec, { IDAddress: formatAddress(ret.idAddress), RobustAddress: formatAddress(ch) })
 
@@ -111,6 +116,10 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   assert.ok(state.State.LaneStates['/'])
   assert.equal(lotus.channel(formatAddress(ch))?.from, client)
 
+  // A plain send to the channel adds funds, as Lotus' paych manager does.
+  assert.equal((await sendAndWait(lotus.url, CLIENT, { to: ch, value: FIL / 10n })).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ret.idAddress))?.balance, (FIL * 6n) / 10n)
+
   // A voucher signed by the client, redeemed by the provider.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 10n))).Receipt.ExitCode, 0)
   assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 10n)
@@ -119,7 +128,7 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   // The same nonce again, even for more: refused.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 5n))).Receipt.ExitCode, 16)
   assert.match(lotus.messages.at(-1)?.error ?? '', /outdated nonce/)
-  // More than the channel holds: refused.
+  // More than the channel holds (0.6 FIL): refused.
   assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 2n, FIL))).Receipt.ExitCode, 16)
   assert.match(lotus.messages.at(-1)?.error ?? '', /not enough funds in channel/)
   // Only From or To may call it.
@@ -130,6 +139,12 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
 
   const collect = () => sendAndWait(lotus.url, PROVIDER, { to: ch, method: BuiltinMethod.PaychCollect, gas: FIXED_GAS })
   assert.equal((await collect()).Receipt.ExitCode, 18, 'collect before settling is forbidden')
+  const strangerSettles = await sendAndWait(lotus.url, STRANGER, {
+    to: ch,
+    method: BuiltinMethod.PaychSettle,
+    gas: FIXED_GAS
+  })
+  assert.equal(strangerSettles.Receipt.ExitCode, 18, 'only From or To may settle')
   const settled = await sendAndWait(lotus.url, CLIENT, { to: ch, method: BuiltinMethod.PaychSettle })
   assert.equal(settled.Receipt.ExitCode, 0)
   const settlingAt = lotus.channel(formatAddress(ch))?.settlingAt
@@ -145,7 +160,7 @@ test('a payment channel: create, redeem vouchers (refusing bad ones), settle, co
   const gone = await rpc(lotus.url, 'Filecoin.StateReadState', [formatAddress(ch), null])
   assert.match(gone.error?.message ?? '', /actor not found/)
 
-  // The provider got the 0.2 FIL it redeemed, the client the 0.3 FIL left; each paid its own gas.
+  // The provider got the 0.2 FIL it redeemed, the client the 0.4 FIL left; each paid its own gas.
   assert.equal(lotus.balanceOf(provider), 100n * FIL + FIL / 5n - gasOf(lotus, PROVIDER))
   assert.equal(lotus.balanceOf(client), 100n * FIL - FIL / 5n - gasOf(lotus, CLIENT))
 })
@@ -188,4 +203,33 @@ test("the provider's node checks vouchers against chain and the vouchers it alre
   assert.match((await check(other)).error?.message ?? '', /ChannelAddr doesn't match/)
   assert.equal((await add(voucher(ch, 0n, 2n, FIL / 5n), FIL / 10n)).result, (FIL / 10n).toString())
   assert.equal(lotus.callsOf('Filecoin.PaychVoucherAdd'), 5)
+})
+
+test("builtin-actors' rules: From may redeem a voucher signed by To; a voucher may merge lanes; timelocks and secrets are enforced", async (t) => {
+  const lotus = await lotusFor(t)
+  const created = await createChannel(lotus, FIL)
+  const ch = parseAddress(created.ReturnDec?.RobustAddress ?? '')
+  // The signer must be the party that does not send the message: here To signs, From sends.
+  assert.equal((await redeem(lotus, ch, voucher(ch, 0n, 1n, FIL / 10n, PROVIDER), CLIENT)).Receipt.ExitCode, 0)
+  assert.equal((await redeem(lotus, ch, voucher(ch, 1n, 1n, FIL / 10n))).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 5n)
+  // Lane 1 merges lane 0 (0.1 FIL redeemed there): 0.5 FIL on lane 1 leaves ToSend at 0.5 FIL.
+  const merged = signVoucher(
+    { ...voucher(ch, 1n, 2n, FIL / 2n), merges: [{ lane: 0n, nonce: 2n }], signature: null },
+    CLIENT
+  )
+  assert.equal((await redeem(lotus, ch, merged)).Receipt.ExitCode, 0)
+  assert.equal(lotus.channel(formatAddress(ch))?.toSend, FIL / 2n)
+  assert.equal(lotus.channel(formatAddress(ch))?.lanes.get(0n)?.nonce, 2n)
+  // Not yet valid, expired, and a secret that does not hash to SecretHash: all refused.
+  const future = signVoucher({ ...voucher(ch, 2n, 1n, 1n), timeLockMin: lotus.height + 1000n, signature: null }, CLIENT)
+  assert.equal((await redeem(lotus, ch, future)).Receipt.ExitCode, 16)
+  const expired = signVoucher({ ...voucher(ch, 2n, 1n, 1n), timeLockMax: 1n, signature: null }, CLIENT)
+  assert.equal((await redeem(lotus, ch, expired)).Receipt.ExitCode, 16)
+  const locked = signVoucher(
+    { ...voucher(ch, 2n, 1n, 1n), secretHash: new Uint8Array(32).fill(1), signature: null },
+    CLIENT
+  )
+  assert.equal((await redeem(lotus, ch, locked)).Receipt.ExitCode, 16)
+  assert.match(lotus.messages.at(-1)?.error ?? '', /incorrect secret/)
 })
