@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type ConfigPolicy, diffLayers, layerDigest, layerPolicy, mergePolicy } from '../src/index.ts'
+import {
+  type ConfigPolicy,
+  canonicalLayer,
+  diffLayers,
+  layerDigest,
+  layerPolicy,
+  mergePolicy,
+  minerConfigFor
+} from '../src/index.ts'
 
 const MINER = { retrievalTimeoutMs: 60_000, maxConcurrentRetrievals: 1, maxBytesPerSecond: 0 }
 const V0 = 'QmYhmPjhFjYFyaoiuNzYv8WGavpSRDwdHWe5B4M5du5Rtk'
@@ -63,4 +71,37 @@ test('entries of a stored layer say which version, instance and file brought the
     added: { version: 5, instance: 'edge-b', at: '2026-12-06T01:00:00.000Z' }
   })
   assert.equal(snap.configLayer?.instance, 'edge-a')
+})
+
+test('price caps survive the stored layer (as decimal text in its JSON) and API rows override them, none lifting one', () => {
+  const source = { version: 2, instance: 'edge-a', file: '/a/config.yaml', digest: 'd', at: '2026-12-06T00:00:00.000Z' }
+  const file = layer({
+    defaultMinerConfig: { ...MINER, maxRetrievalCost: 10n ** 16n },
+    minerConfigs: { f01: { ...MINER, maxPricePerByte: 3n, maxRetrievalCost: 10n ** 16n } }
+  })
+  assert.equal(layerDigest(layer()), layerDigest(layer()), 'a layer without caps hashes as before them')
+  assert.notEqual(layerDigest(file), layerDigest(layer()))
+  const stored = JSON.parse(JSON.stringify(canonicalLayer(file)))
+  assert.equal(stored.minerConfigs.f01.maxPricePerByte, '3')
+  const snap = mergePolicy(layerPolicy(stored, source), {
+    version: 4,
+    entries: [],
+    minerConfigs: [
+      {
+        provider: 'f01',
+        retrievalTimeoutMs: null,
+        maxConcurrentRetrievals: null,
+        maxBytesPerSecond: null,
+        maxPricePerByte: null,
+        maxUnsealPrice: '7',
+        maxRetrievalCost: 'none',
+        state: 'present'
+      }
+    ]
+  })
+  const f01 = minerConfigFor(snap, ['f01'])
+  assert.equal(f01.maxPricePerByte, 3n, 'null falls back to config.yaml’s')
+  assert.equal(f01.maxUnsealPrice, 7n)
+  assert.equal(f01.maxRetrievalCost, undefined, 'none: no cap')
+  assert.equal(minerConfigFor(snap, ['f0999']).maxRetrievalCost, 10n ** 16n, 'others keep the default cap')
 })
