@@ -1,7 +1,8 @@
 /**
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
  * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider (trustless
- * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults), an IPNI indexer, an
+ * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults; with a Lotus, paid
+ * Graphsync deals that pause for vouchers as a lotus-markets provider did), an IPNI indexer, an
  * Estuary, an event recorder, a Lotus full node (balances, mpool, payment channels), the protocol test vectors, a strict reader of the Prometheus text
  * format, and the Go reference peers (kubo, a go-graphsync responder), built once from go/. The
  * `autoretrieve-testkit` bin runs the stand-ins as processes.

@@ -33,6 +33,12 @@ import type { VoucherChecker } from './voucher-checker.ts'
 /** How long a paused transfer waits for its payment before the provider cancels it. */
 export const DEFAULT_PAYMENT_TIMEOUT_MS = 60_000
 
+/**
+ * How long vouchers for a transfer are still taken after its response ended: a client may close
+ * its request as soon as it has sent the last payment, before the provider has read it.
+ */
+const LATE_VOUCHER_MS = 10_000
+
 /** go-fil-markets' default ask: 1 MiB before the first payment, each interval 1 MiB longer. */
 export const DEFAULT_PAYMENT_INTERVAL = 1n << 20n
 export const DEFAULT_PAYMENT_INTERVAL_INCREASE = 1n << 20n
@@ -132,7 +138,7 @@ export function createPaidRetrievals(parts: {
   const { terms, stats } = parts
   const paymentTimeoutMs = parts.paymentTimeoutMs ?? DEFAULT_PAYMENT_TIMEOUT_MS
   const deals = new Map<string, DealEntry>()
-  const byTransfer = new Map<string, string>()
+  const byTransfer = new Map<string, DealEntry>()
   const transferKey = (peer: string, transferId: bigint) => `${peer}/${transferId}`
 
   /** Ends the transfer: the Graphsync response stops with 35, carrying a data-transfer Cancel. */
@@ -238,9 +244,9 @@ export function createPaidRetrievals(parts: {
       const ids = { transferId, dealId: proposal.id }
       const priced = p.pricePerByte > 0n || p.unsealPrice > 0n
       if (priced) {
-        const deal = new PaidDeal({ ...ids, terms: p })
-        deals.set(key, { peer, deal, chain: Promise.resolve() })
-        byTransfer.set(transferKey(peer, transferId), key)
+        const entry: DealEntry = { peer, deal: new PaidDeal({ ...ids, terms: p }), chain: Promise.resolve() }
+        deals.set(key, entry)
+        byTransfer.set(transferKey(peer, transferId), entry)
       }
       // Unsealing costs: the deal is accepted paused, asking for the unseal price first.
       const unseal = p.unsealPrice > 0n
@@ -282,8 +288,7 @@ export function createPaidRetrievals(parts: {
       }
     },
     receive(peer, request) {
-      const key = byTransfer.get(transferKey(peer, request.transferId))
-      const entry = key === undefined ? undefined : deals.get(key)
+      const entry = byTransfer.get(transferKey(peer, request.transferId))
       if (entry === undefined) {
         if (request.type === MessageType.Voucher) stats.vouchersRejected++
         return
@@ -302,9 +307,11 @@ export function createPaidRetrievals(parts: {
       const entry = deals.get(key)
       if (entry === undefined) return
       deals.delete(key)
-      byTransfer.delete(transferKey(entry.peer, entry.deal.transferId))
-      entry.failure ??= 'transfer ended'
-      entry.waiter?.({})
+      const waiter = entry.waiter
+      entry.waiter = undefined
+      waiter?.({})
+      const tk = transferKey(entry.peer, entry.deal.transferId)
+      setTimeout(() => byTransfer.delete(tk), LATE_VOUCHER_MS).unref?.()
     }
   }
 }
