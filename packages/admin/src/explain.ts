@@ -30,6 +30,8 @@ interface RetrievalFacts {
   reason: string | null
   startedAt: Date | string
   bytes: number
+  /** attoFIL paid (decimal string); null or absent: nothing. */
+  cost?: string | null
   policyVersion: number
   candidates?: ReadonlyArray<{ provider: string; verdict: string; reason: string | null }>
   attempts?: ReadonlyArray<{
@@ -38,7 +40,26 @@ interface RetrievalFacts {
     outcome: string
     errorClass: string | null
     errorMessage: string | null
+    cost?: string | null
+    paymentChannel?: string | null
   }>
+}
+
+const ATTO_PER_FIL = 10n ** 18n
+
+/** An attoFIL decimal string as FIL, exactly (no float): "1500000000000000" -> "0.0015 FIL". */
+export function formatAttoFil(atto: string): string {
+  if (!/^\d+$/.test(atto)) return `${atto} attoFIL`
+  const n = BigInt(atto)
+  const whole = n / ATTO_PER_FIL
+  const frac = (n % ATTO_PER_FIL).toString().padStart(18, '0').replace(/0+$/, '')
+  return `${whole}${frac ? `.${frac}` : ''} FIL`
+}
+
+/** ", paying 0.0015 FIL (1500000000000000 attoFIL)"-style words for a cost, or '' when nothing was paid. */
+function paying(cost: string | null | undefined, verb: string, channel?: string | null): string {
+  if (cost === null || cost === undefined || /^0*$/.test(cost)) return ''
+  return `, ${verb} ${formatAttoFil(cost)} (${cost} attoFIL)${channel ? ` on payment channel ${channel}` : ''}`
 }
 
 const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString())
@@ -72,8 +93,8 @@ export function explainSentences(f: ExplainFacts): string[] {
       last.status === 'running'
         ? 'is still running'
         : last.status === 'success'
-          ? `succeeded with ${last.bytes} bytes`
-          : `failed${last.reason ? ` with error class ${last.reason}` : ''}`
+          ? `succeeded with ${last.bytes} bytes${paying(last.cost, 'paying')}`
+          : `failed${last.reason ? ` with error class ${last.reason}` : ''}${paying(last.cost, 'having paid')}`
     out.push(
       `The latest of ${f.retrievals.length} recorded retrieval${f.retrievals.length === 1 ? '' : 's'} started ${iso(last.startedAt)}${on(last.instance)} at policy version ${last.policyVersion} and ${ended}.`
     )
@@ -87,7 +108,9 @@ export function explainSentences(f: ExplainFacts): string[] {
     }
     for (const a of last.attempts ?? []) {
       const err = a.errorClass ? ` (error class ${a.errorClass}${a.errorMessage ? `: ${a.errorMessage}` : ''})` : ''
-      out.push(`Attempt at ${a.provider} over ${a.protocol}: ${a.outcome}${err}.`)
+      out.push(
+        `Attempt at ${a.provider} over ${a.protocol}: ${a.outcome}${err}${paying(a.cost, 'paid', a.paymentChannel)}.`
+      )
     }
   }
 
