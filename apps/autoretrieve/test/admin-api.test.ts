@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { API_ERRORS, createAdminApp } from '@autoretrieve/admin'
 import { DEFAULTS } from '@autoretrieve/config'
-import { isCidDenied } from '@autoretrieve/policy'
+import { isCidDenied, minerConfigFor } from '@autoretrieve/policy'
 import { createStore } from '@autoretrieve/store'
 import { CID } from 'multiformats/cid'
 import { createPolicyService } from '../src/policy-service.ts'
@@ -124,6 +124,31 @@ test('miner configs: put, get, default, delete', async (t) => {
   assert.equal((await call('GET', '/api/v1/miner-configs/default')).body['max-bytes-per-second'], 1000)
   assert.equal((await call('DELETE', '/api/v1/miner-configs/f01234')).status, 200)
   assert.equal((await call('GET', '/api/v1/miner-configs/f01234')).status, 404)
+})
+
+test('miner configs carry the price caps: FIL or attoFIL in, attoFIL strings out, none lifts a cap', async (t) => {
+  const { call, policy } = await setup(t)
+  const def = await call('GET', '/api/v1/miner-configs/default')
+  assert.equal(def.body['max-retrieval-cost'], '10000000000000000', 'config.yaml’s default: 0.01 FIL')
+  assert.equal(def.body['max-price-per-byte'], null, 'no cap')
+  const put = await call('PUT', '/api/v1/miner-configs/f0777', {
+    'max-price-per-byte': '2',
+    'max-unseal-price': '0.001 FIL',
+    'max-retrieval-cost': 'none'
+  })
+  assert.equal(put.status, 200)
+  const one = await call('GET', '/api/v1/miner-configs/f0777')
+  assert.deepEqual(
+    [one.body['max-price-per-byte'], one.body['max-unseal-price'], one.body['max-retrieval-cost']],
+    ['2', '1000000000000000', null]
+  )
+  const limits = minerConfigFor(policy.current(), ['f0777'])
+  assert.equal(limits.maxPricePerByte, 2n, 'the retriever sees the cap as attoFIL')
+  assert.equal(limits.maxRetrievalCost, undefined)
+  const bad = await call('PUT', '/api/v1/miner-configs/f0777', { 'max-unseal-price': 'lots' })
+  assert.equal(bad.status, 400)
+  assert.equal(bad.body.error.code, 'ERR_INVALID_INPUT')
+  assert.match(bad.body.error.message, /max-unseal-price/)
 })
 
 test('bad input to every endpoint is the right 4xx and changes nothing', async (t) => {

@@ -19,6 +19,11 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
   logRetrievalStats: false,
   disableRetrieval: false,
   paidRetrievals: false,
+  // Issue 16: 0.1 FIL a day; the Go node had no cap. Channel sizes as Go's paychmgr use:
+  // reuse a channel with 0.01 FIL left, else add 0.02 FIL.
+  maxSpendPerDay: 100_000_000_000_000_000n,
+  paychMinAvailable: 10_000_000_000_000_000n,
+  paychFundAmount: 20_000_000_000_000_000n,
   cidBlacklist: [],
   minerBlacklist: [],
   minerWhitelist: [],
@@ -28,7 +33,9 @@ export const DEFAULTS: Omit<AutoretrieveConfig, 'dataDir' | 'listenAddrs'> = {
     maxConcurrentRetrievals: 1,
     maxBytesPerSecond: 0,
     // Not in the Go node: a hanging provider held a retrieval for the whole retrieval-timeout.
-    firstByteTimeoutMs: DEFAULT_FIRST_BYTE_TIMEOUT_MS
+    firstByteTimeoutMs: DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+    // Issue 16: no paid retrieval may cost more than 0.01 FIL unless the operator says so.
+    maxRetrievalCost: 10_000_000_000_000_000n
   },
   minerConfigs: {},
   eventRecorderEndpointUrl: '',

@@ -1,3 +1,4 @@
+import { formatFil } from '@autoretrieve/chain'
 import type { z } from 'zod'
 import { DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
 import type { AutoretrieveConfig } from './types.ts'
@@ -87,7 +88,28 @@ export const KEYS: KeySpec[] = [
     key: 'paid-retrievals',
     field: 'paidRetrievals',
     schema: v.bool,
-    doc: 'allow paid retrievals (not supported yet: free retrievals only)'
+    doc: 'pay providers that charge, from the wallet in <data-dir>/wallet through Lotus (FULLNODE_API_INFO)'
+  },
+  {
+    key: 'max-spend-per-day',
+    field: 'maxSpendPerDay',
+    schema: v.cap,
+    doc: 'most this node pays in one UTC day (attoFIL or "0.1 FIL"; none = no cap)',
+    toYaml: capYaml as never
+  },
+  {
+    key: 'paych-min-available',
+    field: 'paychMinAvailable',
+    schema: v.amount,
+    doc: 'reuse a payment channel with at least this much left, else add funds',
+    toYaml: formatFil as never
+  },
+  {
+    key: 'paych-fund-amount',
+    field: 'paychFundAmount',
+    schema: v.amount,
+    doc: 'a new payment channel gets this much, and so does one that runs low (more when a retrieval needs it)',
+    toYaml: formatFil as never
   },
   {
     key: 'cid-blacklist',
@@ -209,13 +231,39 @@ export const MINER_KEYS = [
     field: 'firstByteTimeoutMs',
     schema: v.duration,
     doc: 'no connection and first verified block this long after an attempt starts: try the next provider; 0 = none'
+  },
+  {
+    key: 'max-price-per-byte',
+    field: 'maxPricePerByte',
+    schema: v.cap,
+    doc: 'pass over a provider asking more per byte (attoFIL; none = no cap)'
+  },
+  {
+    key: 'max-unseal-price',
+    field: 'maxUnsealPrice',
+    schema: v.cap,
+    doc: 'pass over a provider asking more to unseal (attoFIL or "0.001 FIL"; none = no cap)'
+  },
+  {
+    key: 'max-retrieval-cost',
+    field: 'maxRetrievalCost',
+    schema: v.cap,
+    doc: 'pass over a provider whose size × price + unseal price is more (attoFIL or "0.01 FIL"; none = no cap)'
   }
 ] as const
+
+/** The price caps: miner-config keys that may also stand at the top level, for every provider (default-miner-config's). */
+export const CAP_KEYS = ['max-price-per-byte', 'max-unseal-price', 'max-retrieval-cost'] as const
+
+/** A cap as config.yaml writes it: "0.01 FIL", or none. */
+export function capYaml(value: bigint | undefined): string {
+  return value === undefined ? 'none' : formatFil(value)
+}
 
 export const SECTION_KEYS = ['default-miner-config', 'miner-configs'] as const
 
 /** Every name accepted at the top level, for the unknown-key check and its suggestions. */
-export const TOP_LEVEL_NAMES = [...KEYS.flatMap((k) => [k.key, ...(k.aliases ?? [])]), ...SECTION_KEYS]
+export const TOP_LEVEL_NAMES = [...KEYS.flatMap((k) => [k.key, ...(k.aliases ?? [])]), ...CAP_KEYS, ...SECTION_KEYS]
 
 /** Top-level names the loader accepts: the current ones and every Go release's. */
 export const ACCEPTED_NAMES = (): string[] => [...TOP_LEVEL_NAMES, ...LEGACY_KEYS.map((k) => k.key)]

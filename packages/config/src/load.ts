@@ -7,6 +7,7 @@ import { CONFIG_FILE } from './constants.ts'
 import { ConfigError } from './errors.ts'
 import {
   ACCEPTED_NAMES,
+  CAP_KEYS,
   type ConfigWarning,
   defaults,
   KEYS,
@@ -95,6 +96,8 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
   const seen = new Map<string, string>()
   const legacy: Array<{ spec: LegacyKeySpec; value: unknown; line?: number }> = []
   let minerConfigsNode: Node | null = null
+  let defaultMinerNode: Node | null = null
+  const topCaps: Array<{ key: (typeof CAP_KEYS)[number]; node: Node; line?: number }> = []
   for (const pair of (doc.contents as YAMLMap).items) {
     const keyNode = pair.key as Node
     const key = String(isScalar(keyNode) ? keyNode.value : keyNode)
@@ -112,7 +115,13 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
       legacy.push({ spec: old, value: toJs((doc.contents as YAMLMap).get(key, false)), line })
       continue
     }
+    if ((CAP_KEYS as readonly string[]).includes(key)) {
+      // For every provider: default-miner-config's, applied after the loop (see below).
+      topCaps.push({ key: key as (typeof CAP_KEYS)[number], node: valueNode as Node, line })
+      continue
+    }
     if (key === 'default-miner-config') {
+      defaultMinerNode = valueNode
       config.defaultMinerConfig = readMinerConfig(valueNode, config.defaultMinerConfig, key, file, lineOf)
       continue
     }
@@ -135,8 +144,39 @@ export function applyYaml(config: AutoretrieveConfig, text: string, file: string
       isSeq(valueNode) ? (i) => lineOf(valueNode.items[i] as Node) : undefined
     )
   }
+  applyTopCaps(config, topCaps, defaultMinerNode, file)
   readMinerConfigs(config, minerConfigsNode, file, lineOf)
   return applyLegacy(config, legacy, seen, file)
+}
+
+/**
+ * The price caps written at the top level are default-miner-config's, so miner-configs entries
+ * inherit them; naming one in both places is refused rather than one silently winning.
+ */
+function applyTopCaps(
+  config: AutoretrieveConfig,
+  caps: Array<{ key: (typeof CAP_KEYS)[number]; node: Node; line?: number }>,
+  defaultMinerNode: Node | null,
+  file: string
+): void {
+  for (const { key, node, line } of caps) {
+    if (isMap(defaultMinerNode) && defaultMinerNode.has(key)) {
+      throw new ConfigError(`${file}:${line}: ${key}: sets the same thing as default-miner-config.${key}`, {
+        key,
+        file,
+        line
+      })
+    }
+    const spec = MINER_KEYS.find((k) => k.key === key)!
+    const raw = toJs(node)
+    const parsed = spec.schema.safeParse(raw)
+    if (!parsed.success)
+      throw new ConfigError(`${file}:${line}: ${key}: ${describe(raw, parsed.error.issues[0])}`, { key, file, line })
+    const next: Record<string, unknown> = { ...config.defaultMinerConfig }
+    if (parsed.data === undefined) delete next[spec.field]
+    else next[spec.field] = parsed.data
+    config.defaultMinerConfig = next as unknown as MinerConfig
+  }
 }
 
 /** `key:` with no value, or `~`: YAML null, which the Go node read as "not set". */
@@ -198,7 +238,8 @@ function assign(
     const prefix = where.file ? `${where.file}:${line}: ${where.key}` : at
     throw new ConfigError(`${prefix}: ${describe(item, issue)}`, { ...where, line })
   }
-  ;(config as unknown as Record<string, unknown>)[spec.field] = parsed.data
+  if (parsed.data === undefined) delete (config as unknown as Record<string, unknown>)[spec.field]
+  else (config as unknown as Record<string, unknown>)[spec.field] = parsed.data
 }
 
 function describe(value: unknown, issue: z.core.$ZodIssue): string {
@@ -249,7 +290,9 @@ function readMinerConfig(
     }
     // Go (lassie's getMinerConfig): a per-provider 0 is "not set" and the default applies.
     if (zeroInherits && parsed.data === 0) continue
-    out[spec.field] = parsed.data as number
+    // A cap of `none` is no cap: the field is left out, as an unset one is.
+    if (parsed.data === undefined) delete (out as Record<string, unknown>)[spec.field]
+    else (out as Record<string, unknown>)[spec.field] = parsed.data
   }
   return out
 }

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml'
 import { DEFAULT_LISTEN_ADDRS, DEFAULTS } from './constants.ts'
-import { KEYS, MINER_KEYS } from './keys.ts'
+import { capYaml, KEYS, MINER_KEYS } from './keys.ts'
 import type { AutoretrieveConfig, MinerConfig } from './types.ts'
 import { formatByteSize, formatDuration } from './units.ts'
 
@@ -31,7 +31,10 @@ function minerYaml(m: MinerConfig): Record<string, unknown> {
     'retrieval-timeout': formatDuration(m.retrievalTimeoutMs),
     'max-concurrent-retrievals': m.maxConcurrentRetrievals,
     'max-bytes-per-second': m.maxBytesPerSecond === 0 ? 0 : formatByteSize(m.maxBytesPerSecond),
-    'first-byte-timeout': formatDuration(m.firstByteTimeoutMs)
+    'first-byte-timeout': formatDuration(m.firstByteTimeoutMs),
+    'max-price-per-byte': capYaml(m.maxPricePerByte),
+    'max-unseal-price': capYaml(m.maxUnsealPrice),
+    'max-retrieval-cost': capYaml(m.maxRetrievalCost)
   }
 }
 

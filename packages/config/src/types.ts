@@ -9,6 +9,11 @@ export interface MinerConfig {
   maxBytesPerSecond: number
   /** Connect and first verified block within this long, else the next candidate; 0 = none. */
   firstByteTimeoutMs: number
+  /** Price caps (issue 16), attoFIL; undefined: no cap. A provider asking more is passed over (`price_too_high`). */
+  maxPricePerByte?: bigint
+  maxUnsealPrice?: bigint
+  /** Per retrieval: size × price per byte + unseal price. */
+  maxRetrievalCost?: bigint
 }
 
 export type RetrievalProtocol = 'http' | 'graphsync' | 'bitswap'
@@ -28,6 +33,12 @@ export interface AutoretrieveConfig {
   logRetrievalStats: boolean
   disableRetrieval: boolean
   paidRetrievals: boolean
+  /** attoFIL this node may pay in one UTC day across all retrievals; undefined: no cap. */
+  maxSpendPerDay?: bigint
+  /** Reuse a payment channel holding at least this much not yet paid out, else add funds. */
+  paychMinAvailable: bigint
+  /** What a new channel is created with, and what is added to one that runs low (more if a retrieval needs it). */
+  paychFundAmount: bigint
   cidBlacklist: string[]
   minerBlacklist: string[]
   minerWhitelist: string[]

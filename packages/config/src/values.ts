@@ -1,3 +1,4 @@
+import { parseFil } from '@autoretrieve/chain'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
@@ -121,3 +122,32 @@ export const optionalHostPort = z.union([z.null().transform(() => null), z.liter
 export const protocols = z
   .array(z.enum(['http', 'graphsync', 'bitswap'], { message: 'must be http, graphsync or bitswap' }))
   .min(1, 'needs at least one protocol')
+
+function toAmount(v: string | number): bigint {
+  // A YAML number past 2^53 has already lost digits when it reaches here.
+  if (typeof v === 'number' && !Number.isSafeInteger(v))
+    throw new Error(`${v} is too large for a YAML number: quote it or write it in FIL ("0.01 FIL")`)
+  const atto = parseFil(String(v))
+  if (atto < 0n) throw new Error(`"${v}" must not be negative`)
+  return atto
+}
+
+const amountOr = <T>(none: (s: string) => T | undefined) =>
+  z.union([z.string(), z.number()]).transform((v, ctx): bigint | T => {
+    const special = typeof v === 'string' ? none(v.trim()) : undefined
+    if (special !== undefined) return special
+    try {
+      return toAmount(v)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message })
+      return z.NEVER
+    }
+  })
+
+/** attoFIL, as an integer or a "0.01 FIL" string (parseFil's rule). */
+export const amount = amountOr<never>(() => undefined)
+
+/** A cap: an amount, or "none" (or empty) for no cap (undefined). */
+export const cap = amountOr<null>((s) => (s === 'none' || s === '' ? null : undefined)).transform((v) =>
+  v === null ? undefined : v
+)

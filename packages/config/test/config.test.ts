@@ -73,13 +73,15 @@ test('a Go config with every key set loads with its values; miner configs fill i
     retrievalTimeoutMs: 150_000,
     maxConcurrentRetrievals: 2,
     maxBytesPerSecond: 0,
-    firstByteTimeoutMs: 5_000
+    firstByteTimeoutMs: 5_000,
+    maxRetrievalCost: 10n ** 16n
   })
   assert.deepEqual(config.minerConfigs.f05678, {
     retrievalTimeoutMs: 60_000,
     maxConcurrentRetrievals: 10,
     maxBytesPerSecond: 0,
-    firstByteTimeoutMs: 5_000
+    firstByteTimeoutMs: 5_000,
+    maxRetrievalCost: 10n ** 16n
   })
 })
 
@@ -319,7 +321,8 @@ test('the Go README example loads: its blank advertise-endpoint-* keys are unset
     retrievalTimeoutMs: 150_000,
     maxConcurrentRetrievals: 2,
     maxBytesPerSecond: 0,
-    firstByteTimeoutMs: 5_000
+    firstByteTimeoutMs: 5_000,
+    maxRetrievalCost: 10n ** 16n
   })
   // Byte for byte, the placeholders are the one thing refused, on their line, as Go refused them.
   const literal = await withYaml(t, GO_README_LITERAL)
@@ -435,7 +438,8 @@ test('an explicit 0 in a miner config inherits the default, as the Go node read 
     retrievalTimeoutMs: 45_000,
     maxConcurrentRetrievals: 3,
     maxBytesPerSecond: 1024 * 1024,
-    firstByteTimeoutMs: 5_000
+    firstByteTimeoutMs: 5_000,
+    maxRetrievalCost: 10n ** 16n
   })
   assert.equal(config.minerConfigs.f05678.maxConcurrentRetrievals, 7)
   // In default-miner-config itself 0 keeps its meaning (no limit).
@@ -444,4 +448,61 @@ test('an explicit 0 in a miner config inherits the default, as the Go node read 
     (await loadConfig({ flags: { dataDir: zeroDefault }, env: {} })).config.defaultMinerConfig.maxConcurrentRetrievals,
     0
   )
+})
+
+test('paid retrievals: amounts as attoFIL or FIL, caps per provider or none, bad values name file:line', async (t) => {
+  const fresh = (await loadConfig({ flags: { dataDir: await withYaml(t, '') }, env: {} })).config
+  assert.equal(fresh.maxSpendPerDay, 10n ** 17n, 'max-spend-per-day defaults to 0.1 FIL')
+  assert.equal(fresh.paychMinAvailable, 10n ** 16n)
+  assert.equal(fresh.paychFundAmount, 2n * 10n ** 16n)
+  assert.equal(fresh.defaultMinerConfig.maxRetrievalCost, 10n ** 16n, 'max-retrieval-cost defaults to 0.01 FIL')
+  assert.equal(fresh.defaultMinerConfig.maxPricePerByte, undefined, 'no price-per-byte cap unless set')
+  const dataDir = await withYaml(
+    t,
+    [
+      'max-spend-per-day: none',
+      'paych-min-available: "0.5 FIL"',
+      'paych-fund-amount: 1000000',
+      'max-price-per-byte: 2',
+      'default-miner-config:',
+      '  max-unseal-price: "0.001"',
+      'miner-configs:',
+      '  f01234:',
+      '    max-retrieval-cost: none',
+      '    max-price-per-byte: 0',
+      ''
+    ].join('\n')
+  )
+  const { config } = await loadConfig({ flags: { dataDir }, env: {} })
+  assert.equal(config.maxSpendPerDay, undefined)
+  assert.equal(config.paychMinAvailable, 5n * 10n ** 17n)
+  assert.equal(config.paychFundAmount, 1_000_000n)
+  assert.equal(config.defaultMinerConfig.maxPricePerByte, 2n, 'a top-level cap is every provider’s')
+  assert.equal(config.defaultMinerConfig.maxUnsealPrice, 10n ** 15n)
+  assert.equal(config.minerConfigs.f01234.maxRetrievalCost, undefined, 'none lifts the default cap for one provider')
+  assert.equal(config.minerConfigs.f01234.maxPricePerByte, 0n, 'a cap of 0 is kept: free only')
+  assert.equal(config.minerConfigs.f01234.maxUnsealPrice, 10n ** 15n, 'inherited from the default')
+  // print-config loads back to the same values.
+  const again = (await loadConfig({ flags: { dataDir: await withYaml(t, renderConfigYaml(config)) }, env: {} })).config
+  assert.equal(again.maxSpendPerDay, undefined)
+  assert.deepEqual(again.minerConfigs.f01234, config.minerConfigs.f01234)
+  assert.deepEqual(again.defaultMinerConfig, config.defaultMinerConfig)
+
+  for (const [yaml, line, message] of [
+    ['paid-retrievals: true\nmax-spend-per-day: lots\n', 2, /max-spend-per-day: amount "lots" is not a number of FIL/],
+    ['paych-fund-amount: 0.1.2\n', 1, /paych-fund-amount: amount "0.1.2" is not/],
+    ['paych-fund-amount: 100000000000000000000\n', 1, /too large for a YAML number: quote it/],
+    ['max-unseal-price: 1\ndefault-miner-config:\n  max-unseal-price: 2\n', 1, /same thing as default-miner-config/],
+    ['miner-configs:\n  f01:\n    max-retrieval-cost: "-1"\n', 3, /miner-configs.f01.max-retrieval-cost/]
+  ] as const) {
+    await assert.rejects(
+      loadConfig({ flags: { dataDir: await withYaml(t, yaml) }, env: {} }),
+      (err: Error & { line?: number }) => {
+        assert.equal(err.name, 'ConfigError')
+        assert.match(err.message, message)
+        assert.match(err.message, new RegExp(`config\\.yaml:${line}: `))
+        return true
+      }
+    )
+  }
 })

@@ -9,12 +9,8 @@ export class MalformedTransferMessageError extends Error {
   readonly code = 'ERR_MALFORMED_TRANSFER_MESSAGE'
 }
 
-/** Filecoin big-int bytes whose sign byte is neither 0x00 nor 0x01. */
-export class InvalidBigIntBytesError extends Error {
-  static override name = 'InvalidBigIntBytesError'
-  override name = 'InvalidBigIntBytesError'
-  readonly code = 'ERR_INVALID_BIGINT_BYTES'
-}
+/** Filecoin big-int bytes whose sign byte is neither 0x00 nor 0x01 (defined with the codec in @autoretrieve/chain). */
+export { InvalidBigIntBytesError } from '@autoretrieve/chain'
 
 /** A value on a data-transfer stream grew past the reader's bound before it was complete. */
 export class TransferMessageTooLargeError extends Error {

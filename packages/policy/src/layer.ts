@@ -11,19 +11,47 @@ export interface CanonicalLayer {
   cidBlacklist: string[]
   minerBlacklist: string[]
   minerWhitelist: string[]
-  defaultMinerConfig: MinerConfig
-  minerConfigs: Record<string, MinerConfig>
+  defaultMinerConfig: CanonicalMinerConfig
+  minerConfigs: Record<string, CanonicalMinerConfig>
   retrievalProtocols: RetrievalProtocol[]
 }
 
-const sorted = <T extends string>(values: readonly T[]): T[] => [...new Set(values)].sort()
-const miner = (m: MinerConfig): MinerConfig => ({
-  retrievalTimeoutMs: m.retrievalTimeoutMs,
-  maxConcurrentRetrievals: m.maxConcurrentRetrievals,
-  maxBytesPerSecond: m.maxBytesPerSecond
-})
+/**
+ * A miner config as stored in the layer's JSON: the price caps as decimal attoFIL text (JSON has
+ * no bigint), present only when set, so a layer without caps keeps the digest it had before them.
+ */
+export interface CanonicalMinerConfig {
+  retrievalTimeoutMs: number
+  maxConcurrentRetrievals: number
+  maxBytesPerSecond: number
+  maxPricePerByte?: string
+  maxUnsealPrice?: string
+  maxRetrievalCost?: string
+}
 
-export function canonicalLayer(p: ConfigPolicy): CanonicalLayer {
+const CAPS = ['maxPricePerByte', 'maxUnsealPrice', 'maxRetrievalCost'] as const
+
+const sorted = <T extends string>(values: readonly T[]): T[] => [...new Set(values)].sort()
+const miner = (m: MinerConfig | CanonicalMinerConfig): CanonicalMinerConfig => {
+  const out: CanonicalMinerConfig = {
+    retrievalTimeoutMs: m.retrievalTimeoutMs,
+    maxConcurrentRetrievals: m.maxConcurrentRetrievals,
+    maxBytesPerSecond: m.maxBytesPerSecond
+  }
+  for (const k of CAPS) if (m[k] !== undefined) out[k] = m[k].toString()
+  return out
+}
+const minerFromCanonical = (m: CanonicalMinerConfig): MinerConfig => {
+  const out: MinerConfig = {
+    retrievalTimeoutMs: m.retrievalTimeoutMs,
+    maxConcurrentRetrievals: m.maxConcurrentRetrievals,
+    maxBytesPerSecond: m.maxBytesPerSecond
+  }
+  for (const k of CAPS) if (m[k] !== undefined) out[k] = BigInt(m[k])
+  return out
+}
+
+export function canonicalLayer(p: ConfigPolicy | CanonicalLayer): CanonicalLayer {
   return {
     cidBlacklist: sorted(p.cidBlacklist),
     minerBlacklist: sorted(p.minerBlacklist),
@@ -46,8 +74,14 @@ export function layerDigest(p: ConfigPolicy): string {
 }
 
 /** A stored layer as the merge's base, with where it came from. */
-export function layerPolicy(layer: ConfigPolicy, source: ConfigLayerInfo): ConfigPolicy {
-  return { ...canonicalLayer(layer), source }
+export function layerPolicy(layer: ConfigPolicy | CanonicalLayer, source: ConfigLayerInfo): ConfigPolicy {
+  const c = canonicalLayer(layer)
+  return {
+    ...c,
+    defaultMinerConfig: minerFromCanonical(c.defaultMinerConfig),
+    minerConfigs: Object.fromEntries(Object.entries(c.minerConfigs).map(([k, m]) => [k, minerFromCanonical(m)])),
+    source
+  }
 }
 
 /** One config key on which two layers differ; values as config.yaml writes them. */
@@ -66,7 +100,10 @@ export interface LayerDifference {
 }
 
 /** Where `file` (this instance's config.yaml) and `stored` (the layer in force) disagree. */
-export function diffLayers(file: ConfigPolicy, stored: ConfigPolicy): LayerDifference[] {
+export function diffLayers(
+  file: ConfigPolicy | CanonicalLayer,
+  stored: ConfigPolicy | CanonicalLayer
+): LayerDifference[] {
   const a = canonicalLayer(file)
   const b = canonicalLayer(stored)
   const out: LayerDifference[] = []
@@ -80,7 +117,8 @@ export function diffLayers(file: ConfigPolicy, stored: ConfigPolicy): LayerDiffe
   lists('miner-whitelist', a.minerWhitelist, b.minerWhitelist)
   if (JSON.stringify(a.defaultMinerConfig) !== JSON.stringify(b.defaultMinerConfig))
     out.push({ key: 'default-miner-config', onlyInFile: ['default'], onlyStored: ['default'] })
-  const sig = (m: Record<string, MinerConfig>) => Object.entries(m).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+  const sig = (m: Record<string, CanonicalMinerConfig>) =>
+    Object.entries(m).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
   const [fa, fb] = [sig(a.minerConfigs), sig(b.minerConfigs)]
   const name = (s: string) => s.slice(0, s.indexOf('='))
   const mOnlyFile = fa.filter((s) => !fb.includes(s)).map(name)

@@ -52,6 +52,10 @@ export interface PolicyOverrides {
       retrievalTimeoutMs: number | null
       maxConcurrentRetrievals: number | null
       maxBytesPerSecond: number | null
+      /** Price caps: attoFIL as decimal text, 'none' for no cap, null to fall back. */
+      maxPricePerByte?: string | null
+      maxUnsealPrice?: string | null
+      maxRetrievalCost?: string | null
       state: 'present' | 'removed'
     } & Provenance
   >
@@ -170,10 +174,25 @@ function fill(
     maxConcurrentRetrievals: number | null
     maxBytesPerSecond: number | null
     firstByteTimeoutMs?: number | null
+    maxPricePerByte?: string | null
+    maxUnsealPrice?: string | null
+    maxRetrievalCost?: string | null
   },
   under: MinerConfig
 ): MinerConfig {
+  const cap = (stored: string | null | undefined, fallback: bigint | undefined) => {
+    const v = stored == null ? fallback : stored === 'none' ? undefined : BigInt(stored)
+    return v
+  }
+  const caps: Partial<MinerConfig> = {}
+  const price = cap(m.maxPricePerByte, under.maxPricePerByte)
+  const unseal = cap(m.maxUnsealPrice, under.maxUnsealPrice)
+  const total = cap(m.maxRetrievalCost, under.maxRetrievalCost)
+  if (price !== undefined) caps.maxPricePerByte = price
+  if (unseal !== undefined) caps.maxUnsealPrice = unseal
+  if (total !== undefined) caps.maxRetrievalCost = total
   return {
+    ...caps,
     retrievalTimeoutMs: m.retrievalTimeoutMs ?? under.retrievalTimeoutMs,
     maxConcurrentRetrievals: m.maxConcurrentRetrievals ?? under.maxConcurrentRetrievals,
     maxBytesPerSecond: m.maxBytesPerSecond ?? under.maxBytesPerSecond,

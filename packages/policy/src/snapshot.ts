@@ -86,7 +86,10 @@ export function minerConfigFor(snapshot: PolicySnapshot, ids: readonly string[])
         retrievalTimeoutMs: entry.retrievalTimeoutMs,
         maxConcurrentRetrievals: entry.maxConcurrentRetrievals,
         maxBytesPerSecond: entry.maxBytesPerSecond,
-        ...(entry.firstByteTimeoutMs !== undefined ? { firstByteTimeoutMs: entry.firstByteTimeoutMs } : {})
+        ...(entry.firstByteTimeoutMs !== undefined ? { firstByteTimeoutMs: entry.firstByteTimeoutMs } : {}),
+        ...(entry.maxPricePerByte !== undefined ? { maxPricePerByte: entry.maxPricePerByte } : {}),
+        ...(entry.maxUnsealPrice !== undefined ? { maxUnsealPrice: entry.maxUnsealPrice } : {}),
+        ...(entry.maxRetrievalCost !== undefined ? { maxRetrievalCost: entry.maxRetrievalCost } : {})
       }
     }
   }

@@ -25,6 +25,11 @@ export interface MinerConfig {
    * Optional so that limits written before it existed (the admin API's rows) still load.
    */
   firstByteTimeoutMs?: number
+  /** Price caps in attoFIL (issue 16); undefined: no cap. */
+  maxPricePerByte?: bigint
+  maxUnsealPrice?: bigint
+  /** Per retrieval: size × price per byte + unseal price. */
+  maxRetrievalCost?: bigint
 }
 
 /**

@@ -22,6 +22,7 @@ export {
   type RecordWriterInit,
   type RecordWriterStats
 } from './record-writer.ts'
+export type { PaychRepository, StoredChannel, StoredLane, VoucherOutcome } from './repositories/paych.ts'
 export {
   applyPolicyChange,
   currentPolicyVersion,

@@ -4,6 +4,7 @@ import { type ChangeFeed, createChangeFeed } from './change-feed.ts'
 import { connect, type Database } from './connect.ts'
 import { DEFAULT_PING_TIMEOUT_MS } from './constants.ts'
 import { StoreUnavailableError, throwIfAborted } from './errors.ts'
+import { createPaychRepository, type PaychRepository } from './repositories/paych.ts'
 import { createPolicyRepository, type PolicyRepository } from './repositories/policy.ts'
 import { createRetrievalRepository, type RetrievalRepository } from './repositories/retrievals.ts'
 
@@ -23,6 +24,8 @@ export interface Store {
   readonly db: Database
   readonly policy: PolicyRepository
   readonly retrievals: RetrievalRepository
+  /** Payment channels, lanes and vouchers (paid retrievals). */
+  readonly paych: PaychRepository
   /** Policy version changes, from this process and (PostgreSQL) every other instance. */
   readonly changes: ChangeFeed
   /** Readiness: resolves when the database answers, else throws StoreUnavailableError (bounded in time). */
@@ -47,6 +50,7 @@ export async function createStore(init: StoreInit, options: AbortOptions = {}): 
     db: conn.db,
     policy,
     retrievals: createRetrievalRepository(conn.db),
+    paych: createPaychRepository(conn.db),
     changes,
     async ping(options = {}) {
       throwIfAborted(options.signal)

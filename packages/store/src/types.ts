@@ -19,6 +19,10 @@ export interface StoredMinerConfig {
   retrievalTimeoutMs: number | null
   maxConcurrentRetrievals: number | null
   maxBytesPerSecond: number | null
+  /** Price caps: attoFIL as decimal text, 'none' for no cap; null falls back. */
+  maxPricePerByte: string | null
+  maxUnsealPrice: string | null
+  maxRetrievalCost: string | null
   state: 'present' | 'removed'
   version: number
   changedAt: Date
@@ -30,22 +34,39 @@ export type PolicyChange =
   | {
       op: 'set-miner-config'
       provider: string
-      config: { retrievalTimeoutMs?: number; maxConcurrentRetrievals?: number; maxBytesPerSecond?: number }
+      config: MinerConfigChange
     }
   | { op: 'delete-miner-config'; provider: string }
   /** A config.yaml layer (at start or on reload): stored with the version it makes. */
   | { op: 'reload'; layer: ConfigLayer; file: string; digest: string }
+
+/** What an API change sets on a miner config; caps as decimal attoFIL text or 'none'. Absent: falls back. */
+export interface MinerConfigChange {
+  retrievalTimeoutMs?: number
+  maxConcurrentRetrievals?: number
+  maxBytesPerSecond?: number
+  maxPricePerByte?: string
+  maxUnsealPrice?: string
+  maxRetrievalCost?: string
+}
+
+/** A config.yaml miner config as stored in a layer: caps as decimal attoFIL text, absent when not set. */
+interface LayerMinerConfig {
+  retrievalTimeoutMs: number
+  maxConcurrentRetrievals: number
+  maxBytesPerSecond: number
+  maxPricePerByte?: string
+  maxUnsealPrice?: string
+  maxRetrievalCost?: string
+}
 
 /** A config.yaml's policy keys, as stored (the same shape as @autoretrieve/policy's ConfigPolicy). */
 export interface ConfigLayer {
   cidBlacklist: string[]
   minerBlacklist: string[]
   minerWhitelist: string[]
-  defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
-  minerConfigs: Record<
-    string,
-    { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
-  >
+  defaultMinerConfig: LayerMinerConfig
+  minerConfigs: Record<string, LayerMinerConfig>
   retrievalProtocols: Array<'http' | 'graphsync' | 'bitswap'>
 }
 

@@ -169,8 +169,14 @@ for (const engine of ['pglite', 'postgres'] as const) {
         { op: 'set-miner-config', provider: 'default', config: { retrievalTimeoutMs: 60_000, maxBytesPerSecond: 5e9 } },
         { origin: 'api' }
       )
+      await store.policy.apply(
+        { op: 'set-miner-config', provider: 'f09', config: { maxPricePerByte: '12', maxRetrievalCost: 'none' } },
+        { origin: 'api' }
+      )
       const del = await store.policy.apply({ op: 'delete-miner-config', provider: 'f05678' }, { origin: 'api' })
       const { minerConfigs } = await store.policy.load()
+      const caps = minerConfigs.find((m) => m.provider === 'f09')!
+      assert.deepEqual([caps.maxPricePerByte, caps.maxUnsealPrice, caps.maxRetrievalCost], ['12', null, 'none'])
       const set = minerConfigs.find((m) => m.provider === 'f01234')!
       assert.equal(set.maxConcurrentRetrievals, 3)
       assert.equal(set.retrievalTimeoutMs, null)
@@ -183,6 +189,9 @@ for (const engine of ['pglite', 'postgres'] as const) {
         retrievalTimeoutMs: null,
         maxConcurrentRetrievals: null,
         maxBytesPerSecond: null,
+        maxPricePerByte: null,
+        maxUnsealPrice: null,
+        maxRetrievalCost: null,
         state: 'removed',
         version: del.version,
         instance: ''

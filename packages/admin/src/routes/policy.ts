@@ -1,3 +1,4 @@
+import { parseFil } from '@autoretrieve/chain'
 import { cidKey } from '@autoretrieve/interface'
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -16,7 +17,15 @@ export interface PolicyApi {
       | {
           op: 'set-miner-config'
           provider: string
-          config: { retrievalTimeoutMs?: number; maxConcurrentRetrievals?: number; maxBytesPerSecond?: number }
+          config: {
+            retrievalTimeoutMs?: number
+            maxConcurrentRetrievals?: number
+            maxBytesPerSecond?: number
+            /** attoFIL as decimal text, or 'none' for no cap. */
+            maxPricePerByte?: string
+            maxUnsealPrice?: string
+            maxRetrievalCost?: string
+          }
         }
       | { op: 'delete-miner-config'; provider: string },
     meta: { origin: 'api'; reason?: string }
@@ -47,7 +56,7 @@ export interface PolicyView {
   deniedCids: ReadonlyMap<string, { cid: string; origin: string; reason?: string; added?: EntrySourceView }>
   deniedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
   allowedProviders: ReadonlyMap<string, { provider: string; origin: string; reason?: string; added?: EntrySourceView }>
-  defaultMinerConfig: { retrievalTimeoutMs: number; maxConcurrentRetrievals: number; maxBytesPerSecond: number }
+  defaultMinerConfig: MinerConfigView
   minerConfigs: ReadonlyMap<
     string,
     {
@@ -56,6 +65,9 @@ export interface PolicyView {
       retrievalTimeoutMs: number
       maxConcurrentRetrievals: number
       maxBytesPerSecond: number
+      maxPricePerByte?: bigint
+      maxUnsealPrice?: bigint
+      maxRetrievalCost?: bigint
       /** A miner address's peer ID from Lotus, or that it has none yet. */
       resolution?: unknown
       added?: EntrySourceView
@@ -68,14 +80,24 @@ export interface PolicyView {
   configLayer?: { version: number; instance: string; file: string; digest: string; at: string }
 }
 
-const minerConfigJson = (m: {
+interface MinerConfigView {
   retrievalTimeoutMs: number
   maxConcurrentRetrievals: number
   maxBytesPerSecond: number
-}) => ({
+  /** Price caps in attoFIL; undefined: no cap. */
+  maxPricePerByte?: bigint
+  maxUnsealPrice?: bigint
+  maxRetrievalCost?: bigint
+}
+
+/** Caps as attoFIL decimal strings (JSON has no bigint), null for no cap. */
+const minerConfigJson = (m: MinerConfigView) => ({
   'retrieval-timeout': formatMs(m.retrievalTimeoutMs),
   'max-concurrent-retrievals': m.maxConcurrentRetrievals,
-  'max-bytes-per-second': m.maxBytesPerSecond
+  'max-bytes-per-second': m.maxBytesPerSecond,
+  'max-price-per-byte': m.maxPricePerByte?.toString() ?? null,
+  'max-unseal-price': m.maxUnsealPrice?.toString() ?? null,
+  'max-retrieval-cost': m.maxRetrievalCost?.toString() ?? null
 })
 
 function formatMs(ms: number): string {
@@ -91,11 +113,34 @@ const durationText = z
   .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'is not a duration such as 30s, 2m30s or 1h')
   .transform((s) => [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)].reduce((t, m) => t + Number(m[1]) * UNITS[m[2]], 0))
 
+/**
+ * A price cap: attoFIL as an integer (a JSON number only while it is exact) or a string ("0.01 FIL",
+ * "10000"), or "none" (also null) for no cap. Stored as decimal text, 'none' kept as is.
+ */
+const capValue = z.union([z.string(), z.number(), z.null()]).transform((v, ctx) => {
+  if (v === null || v === 'none') return 'none'
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) {
+    ctx.addIssue({ code: 'custom', message: 'is too large for a JSON number: send it as a string' })
+    return z.NEVER
+  }
+  try {
+    const atto = parseFil(String(v))
+    if (atto < 0n) throw new Error('must not be negative')
+    return atto.toString()
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+    return z.NEVER
+  }
+})
+
 const minerConfigBody = z
   .object({
     'retrieval-timeout': durationText.optional(),
     'max-concurrent-retrievals': z.number().int().min(0).max(10_000).optional(),
-    'max-bytes-per-second': z.number().int().min(0).optional()
+    'max-bytes-per-second': z.number().int().min(0).optional(),
+    'max-price-per-byte': capValue.optional(),
+    'max-unseal-price': capValue.optional(),
+    'max-retrieval-cost': capValue.optional()
   })
   .strict()
 
@@ -233,7 +278,10 @@ function minerConfigRoutes(api: PolicyApi) {
         config: {
           retrievalTimeoutMs: input['retrieval-timeout'],
           maxConcurrentRetrievals: input['max-concurrent-retrievals'],
-          maxBytesPerSecond: input['max-bytes-per-second']
+          maxBytesPerSecond: input['max-bytes-per-second'],
+          maxPricePerByte: input['max-price-per-byte'],
+          maxUnsealPrice: input['max-unseal-price'],
+          maxRetrievalCost: input['max-retrieval-cost']
         }
       },
       { origin: 'api' }

@@ -181,6 +181,9 @@ async function applyLocked(
       retrievalTimeoutMs: c.retrievalTimeoutMs ?? null,
       maxConcurrentRetrievals: c.maxConcurrentRetrievals ?? null,
       maxBytesPerSecond: c.maxBytesPerSecond ?? null,
+      maxPricePerByte: c.maxPricePerByte ?? null,
+      maxUnsealPrice: c.maxUnsealPrice ?? null,
+      maxRetrievalCost: c.maxRetrievalCost ?? null,
       state: change.op === 'set-miner-config' ? 'present' : 'removed',
       version: v.version
     }
@@ -246,6 +249,9 @@ export async function loadPolicy(db: DbOrTx): Promise<LoadedPolicy> {
           retrievalTimeoutMs: m.retrievalTimeoutMs,
           maxConcurrentRetrievals: m.maxConcurrentRetrievals,
           maxBytesPerSecond: m.maxBytesPerSecond,
+          maxPricePerByte: m.maxPricePerByte,
+          maxUnsealPrice: m.maxUnsealPrice,
+          maxRetrievalCost: m.maxRetrievalCost,
           state: m.state as StoredMinerConfig['state'],
           version: m.version,
           changedAt: m.changedAt,

@@ -1,2 +1,3 @@
+export * from './paych.ts'
 export * from './policy.ts'
 export * from './retrievals.ts'

@@ -52,6 +52,10 @@ export const minerConfigs = pgTable(
     retrievalTimeoutMs: bigint('retrieval_timeout_ms', { mode: 'number' }),
     maxConcurrentRetrievals: integer('max_concurrent_retrievals'),
     maxBytesPerSecond: bigint('max_bytes_per_second', { mode: 'number' }),
+    /** Price caps (issue 16), attoFIL as decimal text; null falls back like the other fields. */
+    maxPricePerByte: text('max_price_per_byte'),
+    maxUnsealPrice: text('max_unseal_price'),
+    maxRetrievalCost: text('max_retrieval_cost'),
     state: text('state').notNull(),
     version: integer('version').notNull(),
     changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow()
