@@ -1,3 +1,5 @@
+import { formatFil } from '@autoretrieve/chain'
+
 /**
  * Explain as sentences: what holds now for a CID and what its history says, from the structured
  * answer alone. Error classes and reasons are printed as they are stored, never interpreted, so a
@@ -45,21 +47,11 @@ interface RetrievalFacts {
   }>
 }
 
-const ATTO_PER_FIL = 10n ** 18n
-
-/** An attoFIL decimal string as FIL, exactly (no float): "1500000000000000" -> "0.0015 FIL". */
-export function formatAttoFil(atto: string): string {
-  if (!/^\d+$/.test(atto)) return `${atto} attoFIL`
-  const n = BigInt(atto)
-  const whole = n / ATTO_PER_FIL
-  const frac = (n % ATTO_PER_FIL).toString().padStart(18, '0').replace(/0+$/, '')
-  return `${whole}${frac ? `.${frac}` : ''} FIL`
-}
-
 /** ", paying 0.0015 FIL (1500000000000000 attoFIL)"-style words for a cost, or '' when nothing was paid. */
 function paying(cost: string | null | undefined, verb: string, channel?: string | null): string {
-  if (cost === null || cost === undefined || /^0*$/.test(cost)) return ''
-  return `, ${verb} ${formatAttoFil(cost)} (${cost} attoFIL)${channel ? ` on payment channel ${channel}` : ''}`
+  // The store writes only decimal amounts; anything else is not an amount to print.
+  if (typeof cost !== 'string' || !/^\d{1,78}$/.test(cost) || BigInt(cost) === 0n) return ''
+  return `, ${verb} ${formatFil(BigInt(cost))} (${cost} attoFIL)${channel ? ` on payment channel ${channel}` : ''}`
 }
 
 const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString())
