@@ -402,8 +402,18 @@ const GO_QUERY_ERRORS: readonly (readonly [string, string | undefined])[] = [
   ['query_error_dealstate', 'failed to fetch storage deal state'],
   ['query_error_error_other_total', undefined]
 ]
-/** Attempt records of candidates the query phase passed over (no proposal sent); a price over the caps is one. */
-const QUERY_PHASE_CLASSES = new Set(['paid_not_allowed', 'query_failed', 'query_unavailable', 'price_too_high'])
+/** Attempt records of candidates the query phase passed over (no proposal sent). */
+const QUERY_PHASE_CLASSES = new Set(['paid_not_allowed', 'query_failed', 'query_unavailable'])
+
+/**
+ * Whether a failed attempt record is a query-phase pass-over, not a retrieval Go would have
+ * counted. `price_too_high` is one when the ask was over a cap (never connected: no proposal);
+ * the same class mid-transfer (a voucher past the day's limit) is a failed retrieval.
+ */
+function passedOver(record: { errorClass: string | null; connectedAt: Date | null }): boolean {
+  if (QUERY_PHASE_CLASSES.has(record.errorClass ?? '')) return true
+  return record.errorClass === 'price_too_high' && record.connectedAt === null
+}
 const PER_REQUEST_BUCKETS = [0, 1, 2, 3, 4, 5, 10, 20, 40]
 /** Retrievals followed at once for their failed attempts; past this the oldest is forgotten (bounded memory). */
 const MAX_FOLLOWED_RETRIEVALS = 10_000
@@ -487,7 +497,7 @@ function goSeries(
         record.type === 'attempt' &&
         record.outcome === 'failed' &&
         // Passed over by its query answer: no retrieval was attempted (query_error_* count those).
-        !QUERY_PHASE_CLASSES.has(record.errorClass ?? '')
+        !passedOver(record)
       ) {
         goErrors.get(goErrorClass(record.errorClass, record.errorMessage))!.inc()
         const seen = failed.get(record.retrievalId)

@@ -129,7 +129,14 @@ test('the paych class counts in retrieval_error_paych_total; a price over the ca
   const feed = (r: RetrievalRecord) => metrics.retrievals.onRecord(r)
   feed(attempt('r1', 'failed', 'paych', 'no payment channel to f1abc: Lotus: insufficient funds'))
   feed(attempt('r1', 'failed', 'price_too_high', 'asks 2 attoFIL/byte, max-price-per-byte is 1'))
-  const m = parseExposition(await metrics.render())
+  let m = parseExposition(await metrics.render())
   assert.equal(value(m, `${P}retrieval_error_paych_total`), 1)
   assert.equal(value(m, `${P}retrieval_error_other_total`), 0)
+  // Mid-transfer (connected, a proposal sent), the day's limit reached: a failed retrieval.
+  feed({
+    ...attempt('r1', 'failed', 'price_too_high', 'over max-spend-per-day'),
+    connectedAt: new Date()
+  } as RetrievalRecord)
+  m = parseExposition(await metrics.render())
+  assert.equal(value(m, `${P}retrieval_error_other_total`), 1)
 })
