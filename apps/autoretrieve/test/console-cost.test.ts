@@ -241,6 +241,11 @@ test('the console shows spend today against the daily cap, each channel, what ea
   assert.ok(fit.height <= 1000 + 8, `page is ${fit.height} px tall at 1000`)
   assert.ok(fit.width <= 1400, `page is ${fit.width} px wide at 1400`)
   assert.deepEqual(await wrapped(page), [], 'no label, button or header wraps')
+  // Narrow: the payments row takes the full width, nothing overflows sideways or wraps.
+  await page.setViewportSize({ width: 800, height: 1000 })
+  await page.waitForFunction(() => document.documentElement.scrollWidth <= 800, null, WAIT)
+  assert.deepEqual(await wrapped(page), [], 'nothing wraps at 800 px either')
+  await page.setViewportSize({ width: 1400, height: 1000 })
 
   // A manager that cannot be read: the row says so instead of showing stale numbers.
   summary = new Error('database unavailable')
