@@ -31,3 +31,10 @@ export class NodeUnreachableError extends Error {
   override name = 'NodeUnreachableError'
   code = 'ERR_NODE_UNREACHABLE'
 }
+
+/** A command that needs Lotus (FULLNODE_API_INFO) could not get an answer from it. */
+export class LotusUnavailableError extends Error {
+  static override name = 'LotusUnavailableError'
+  override name = 'LotusUnavailableError'
+  code = 'ERR_LOTUS_UNAVAILABLE'
+}

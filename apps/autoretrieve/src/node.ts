@@ -10,6 +10,7 @@ import { createEventRecorder, readEventRecorderAuth } from '@autoretrieve/event-
 import { createGateway, type Gateway, type GatewayServer, listenGateway } from '@autoretrieve/gateway'
 import type { RetrievalRecord } from '@autoretrieve/interface'
 import { createMetrics } from '@autoretrieve/metrics'
+import type { PaychManager } from '@autoretrieve/paych'
 import { cidDenial, isCidDenied, unresolvedDenials } from '@autoretrieve/policy'
 import { createRecordWriter, createStore, type RecordWriter, type Store } from '@autoretrieve/store'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -21,6 +22,7 @@ import { loadOrCreatePeerKey } from './identity.ts'
 import type { Logger } from './logger.ts'
 import { createMinerAddresses } from './miner-addresses.ts'
 import { retrievalStatsLogger, startResourceLog } from './ops-logs.ts'
+import { createNodePayments } from './payments.ts'
 import { createPolicyService, type PolicyService } from './policy-service.ts'
 import { createNodeRetriever } from './retrieval.ts'
 import { createRetrievalTally } from './retrieval-tally.ts'
@@ -48,6 +50,8 @@ export interface RunningNode {
   readonly bitswap: BitswapServer
   readonly records: RecordWriter
   readonly retriever?: ReturnType<typeof createNodeRetriever>
+  /** Payment channels, when paid retrievals are on and the wallet has a default key. */
+  readonly payments?: PaychManager
   readonly heartbeat: Heartbeat
   stop(): Promise<void>
 }
@@ -197,6 +201,10 @@ export async function startNode(
       }
     }
 
+    const payments = config.disableRetrieval
+      ? undefined
+      : await createNodePayments(config, store, logger.child({ component: 'payments' }))
+
     let bitswapRef: BitswapServer | undefined
     const retriever = config.disableRetrieval
       ? undefined
@@ -208,6 +216,7 @@ export async function startNode(
           policy,
           bitswap: () => bitswapRef!,
           records: retrieverRecords,
+          payments,
           // The console's tally, and with log-retrieval-stats a line per finished retrieval, beside the metrics.
           events: tally.events(
             config.logRetrievalStats
@@ -353,10 +362,6 @@ export async function startNode(
       ...(gatewayServer !== undefined && { gatewayUrl: gatewayServer.url })
     })
     stack.push({ name: 'runtime file', stop: () => removeRuntimeInfo(config.dataDir) })
-    if (config.paidRetrievals)
-      logger.warn(
-        'paid-retrievals is set, but this node cannot pay yet: a priced Graphsync ask is sent a free proposal, which a provider refuses'
-      )
     logStart(
       logger,
       startFacts(config, {
@@ -383,6 +388,7 @@ export async function startNode(
       bitswap,
       records,
       retriever,
+      payments,
       heartbeat,
       stop: stopAll
     }

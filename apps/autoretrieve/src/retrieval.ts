@@ -9,6 +9,7 @@ import {
   createHttpAdapter,
   createRetriever,
   type ProtocolAdapter,
+  type RetrievalPayments,
   type RetrieverEvents
 } from '@autoretrieve/retriever'
 import {
@@ -68,6 +69,8 @@ export function createNodeRetriever(parts: {
   bitswap: () => BitswapServer
   records: Pick<RecordWriter, 'record'>
   events?: RetrieverEvents
+  /** Payment channels (paid-retrievals with a wallet); without them priced providers are passed over. */
+  payments?: RetrievalPayments
   logger: Logger
 }) {
   const { config, logger } = parts
@@ -86,6 +89,7 @@ export function createNodeRetriever(parts: {
       }),
       records: parts.records,
       events: parts.events,
+      payments: parts.payments,
       logger
     },
     {
@@ -93,8 +97,9 @@ export function createNodeRetriever(parts: {
       maxQueuedRetrievals: config.retrievalQueueSize,
       requesterRatePerSecond: config.peerRetrievalRate,
       requesterBurst: config.peerRetrievalBurst,
-      // paid-retrievals off: the query phase passes over a priced Graphsync ask (paid_not_allowed).
-      paidRetrievals: config.paidRetrievals
+      // paid-retrievals off, or on without a wallet to pay from: the query phase passes over a
+      // priced Graphsync ask (paid_not_allowed).
+      paidRetrievals: config.paidRetrievals && parts.payments !== undefined
     }
   )
 }

@@ -37,6 +37,12 @@ export {
 export { formatFil, parseFil } from './amount.ts'
 export { decodeBigIntBytes, encodeBigIntBytes } from './big-int.ts'
 export {
+  DEFAULT_LOTUS_TIMEOUT_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MESSAGE_CONFIDENCE,
+  DEFAULT_WAIT_TIMEOUT_MS
+} from './constants.ts'
+export {
   InvalidAddressError,
   InvalidAmountError,
   InvalidBigIntBytesError,
@@ -46,6 +52,7 @@ export {
   MalformedChainDataError,
   MessageFailedError
 } from './errors.ts'
+export { parseLotusJson, stringifyLotusJson } from './json.ts'
 export { decodeKeyInfoHex, encodeKeyInfoHex, type KeyInfo, keyInfoFromJson, keyInfoToJson } from './key-info.ts'
 export {
   addressOfKey,
@@ -59,6 +66,14 @@ export {
   verifySignature
 } from './keys.ts'
 export {
+  createLotusClient,
+  type LotusClient,
+  type LotusClientInit,
+  type MessageReceipt,
+  type PartialMessage,
+  type PaychState
+} from './lotus-client.ts'
+export {
   chainCid,
   decodeMessage,
   decodeSignedMessage,
@@ -71,6 +86,8 @@ export {
   messageFromLotusJson,
   messageToLotusJson,
   type SignedMessage,
+  signatureFromLotusJson,
+  signatureToLotusJson,
   signedMessageCid,
   signedMessageFromLotusJson,
   signedMessageToLotusJson,
@@ -79,8 +96,11 @@ export {
 export {
   decodeSignedVoucher,
   encodeSignedVoucher,
+  type LotusVoucherJson,
   type SignedVoucher,
+  signedVoucherFromLotusJson,
   signedVoucherFromNode,
+  signedVoucherToLotusJson,
   signedVoucherToNode,
   signVoucher,
   type VoucherExtra,

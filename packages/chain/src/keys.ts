@@ -96,9 +96,8 @@ export function verifySignature(signature: Signature, data: Uint8Array, address:
   recovered[0] = recovery
   recovered.set(signature.data.subarray(0, 64), 1)
   try {
+    // High-s signatures are accepted, as Lotus' verifier (go-crypto EcRecover) accepts them.
     const sig = secp256k1.Signature.fromBytes(recovered, 'recovered')
-    // Go's recovery (secp256k1-voi, go-crypto) rejects high-s signatures; so do we.
-    if (sig.hasHighS()) return false
     const publicKey = sig.recoverPublicKey(digest).toBytes(false)
     return addressEquals(secp256k1Address(publicKey), address)
   } catch {

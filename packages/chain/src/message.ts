@@ -18,6 +18,7 @@ import {
   readUint64
 } from './cbor.ts'
 import { MalformedChainDataError } from './errors.ts'
+import { jsonInt } from './json.ts'
 import { type Signature, SignatureType, sign, signatureToBytes } from './keys.ts'
 
 /** An unsigned chain message. Amounts are attoFIL. */
@@ -126,12 +127,12 @@ export interface LotusMessageJson {
   Version: number
   To: string
   From: string
-  Nonce: number
+  Nonce: number | bigint
   Value: string
-  GasLimit: number
+  GasLimit: number | bigint
   GasFeeCap: string
   GasPremium: string
-  Method: number
+  Method: number | bigint
   Params: string | null
   CID?: { '/': string }
 }
@@ -146,37 +147,33 @@ const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base6
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const BIG_INT = /^-?[0-9]{1,80}$/
 
-function safeNumber(value: bigint, where: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER))
-    throw new MalformedChainDataError(`${where}: ${value} does not fit a JSON number`)
-  return Number(value)
-}
-
 /** The message in Lotus' JSON form (big ints as decimal strings, Params base64, with its CID). */
 export function messageToLotusJson(m: Message): LotusMessageJson {
   return {
     Version: m.version,
     To: formatAddress(m.to),
     From: formatAddress(m.from),
-    Nonce: safeNumber(m.nonce, 'message Nonce'),
+    Nonce: jsonInt(m.nonce),
     Value: m.value.toString(),
-    GasLimit: safeNumber(m.gasLimit, 'message GasLimit'),
+    GasLimit: jsonInt(m.gasLimit),
     GasFeeCap: m.gasFeeCap.toString(),
     GasPremium: m.gasPremium.toString(),
-    Method: safeNumber(m.method, 'message Method'),
+    Method: jsonInt(m.method),
     Params: m.params.length === 0 ? null : base64(m.params),
     CID: { '/': messageCid(m).toString() }
   }
 }
 
-function jsonObject(value: unknown, where: string): Record<string, unknown> {
+export function jsonObject(value: unknown, where: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new MalformedChainDataError(`${where}: not a JSON object`)
   return value as Record<string, unknown>
 }
 
-function jsonInteger(value: unknown, where: string): bigint {
+/** A JSON integer (a number, or a bigint from parseLotusJson for one past 2^53). */
+export function jsonInteger(value: unknown, where: string): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value)
+  if (typeof value === 'bigint') return value
   throw new MalformedChainDataError(`${where}: not an integer`)
 }
 
@@ -213,7 +210,7 @@ export function messageFromLotusJson(json: unknown, where = 'message'): Message 
     from: jsonAddress(o.From, `${where} From`),
     nonce: checkRange(jsonInteger(o.Nonce, `${where} Nonce`), 'uint64', `${where} Nonce`),
     value: jsonBigInt(o.Value, `${where} Value`),
-    gasLimit: jsonInteger(o.GasLimit, `${where} GasLimit`),
+    gasLimit: checkRange(jsonInteger(o.GasLimit, `${where} GasLimit`), 'int64', `${where} GasLimit`),
     gasFeeCap: jsonBigInt(o.GasFeeCap, `${where} GasFeeCap`),
     gasPremium: jsonBigInt(o.GasPremium, `${where} GasPremium`),
     method: checkRange(jsonInteger(o.Method, `${where} Method`), 'uint64', `${where} Method`),

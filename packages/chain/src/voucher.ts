@@ -1,6 +1,6 @@
 // Payment channel vouchers (go-state-types builtin paych SignedVoucher): an 11-field cbor-gen
 // tuple; the signed bytes are that tuple with the signature null.
-import { type Address, addressToBytes } from './address.ts'
+import { type Address, addressToBytes, formatAddress } from './address.ts'
 import { encodeBigIntBytes } from './big-int.ts'
 import {
   checkRange,
@@ -15,7 +15,17 @@ import {
   readUint64
 } from './cbor.ts'
 import { MalformedChainDataError } from './errors.ts'
+import { jsonInt } from './json.ts'
 import { type Signature, sign, signatureToBytes, verifySignature } from './keys.ts'
+import {
+  jsonAddress,
+  jsonBigInt,
+  jsonBytes,
+  jsonInteger,
+  jsonObject,
+  signatureFromLotusJson,
+  signatureToLotusJson
+} from './message.ts'
 
 /** A method the paych actor calls on another actor to validate a voucher (ModVerifyParams). */
 export interface VoucherExtra {
@@ -127,4 +137,87 @@ export function signVoucher(sv: SignedVoucher, privateKey: Uint8Array): SignedVo
 /** Whether the voucher carries a signature by `from` (the channel's From, as an f1 address). */
 export function verifyVoucher(sv: SignedVoucher, from: Address): boolean {
   return sv.signature !== null && verifySignature(sv.signature, voucherSigningBytes(sv), from)
+}
+
+// ---- Lotus JSON (go-state-types paych.SignedVoucher through encoding/json) ----
+
+/** A voucher as Lotus' API passes it (PaychVoucherCheckValid, PaychVoucherSubmit…). */
+export interface LotusVoucherJson {
+  ChannelAddr: string
+  TimeLockMin: number | bigint
+  TimeLockMax: number | bigint
+  SecretHash: string | null
+  Extra: { Actor: string; Method: number | bigint; Data: string | null } | null
+  Lane: number | bigint
+  Nonce: number | bigint
+  Amount: string
+  MinSettleHeight: number | bigint
+  Merges: { Lane: number | bigint; Nonce: number | bigint }[] | null
+  Signature: { Type: number; Data: string } | null
+}
+
+// Go writes a nil []byte or slice as null, and cbor-gen decodes empty ones to nil.
+const bytesOrNull = (b: Uint8Array): string | null => (b.length === 0 ? null : Buffer.from(b).toString('base64'))
+
+/**
+ * The voucher in Lotus' JSON. Integers past 2^53 are bigints here: send it with a serializer that
+ * writes them as numbers (the Lotus client does).
+ */
+export function signedVoucherToLotusJson(sv: SignedVoucher): LotusVoucherJson {
+  return {
+    ChannelAddr: formatAddress(sv.channelAddr),
+    TimeLockMin: jsonInt(sv.timeLockMin),
+    TimeLockMax: jsonInt(sv.timeLockMax),
+    SecretHash: bytesOrNull(sv.secretHash),
+    Extra:
+      sv.extra === null
+        ? null
+        : { Actor: formatAddress(sv.extra.actor), Method: jsonInt(sv.extra.method), Data: bytesOrNull(sv.extra.data) },
+    Lane: jsonInt(sv.lane),
+    Nonce: jsonInt(sv.nonce),
+    Amount: sv.amount.toString(),
+    MinSettleHeight: jsonInt(sv.minSettleHeight),
+    Merges: sv.merges.length === 0 ? null : sv.merges.map((m) => ({ Lane: jsonInt(m.lane), Nonce: jsonInt(m.nonce) })),
+    Signature: sv.signature === null ? null : signatureToLotusJson(sv.signature)
+  }
+}
+
+/** Reads a voucher from Lotus' JSON (parse it with parseLotusJson to keep 64-bit lanes and nonces exact). */
+export function signedVoucherFromLotusJson(json: unknown, where = 'voucher'): SignedVoucher {
+  const o = jsonObject(json, where)
+  const int64 = (v: unknown, field: string) =>
+    checkRange(jsonInteger(v, `${where} ${field}`), 'int64', `${where} ${field}`)
+  const uint64 = (v: unknown, field: string) =>
+    checkRange(jsonInteger(v, `${where} ${field}`), 'uint64', `${where} ${field}`)
+  let extra: VoucherExtra | null = null
+  if (o.Extra !== null && o.Extra !== undefined) {
+    const e = jsonObject(o.Extra, `${where} Extra`)
+    extra = {
+      actor: jsonAddress(e.Actor, `${where} Extra Actor`),
+      method: uint64(e.Method, 'Extra Method'),
+      data: jsonBytes(e.Data, `${where} Extra Data`)
+    }
+  }
+  const merges = o.Merges ?? []
+  if (!Array.isArray(merges) || merges.length > MAX_MERGES)
+    throw new MalformedChainDataError(`${where} Merges: not an array of at most ${MAX_MERGES}`)
+  return {
+    channelAddr: jsonAddress(o.ChannelAddr, `${where} ChannelAddr`),
+    timeLockMin: int64(o.TimeLockMin ?? 0, 'TimeLockMin'),
+    timeLockMax: int64(o.TimeLockMax ?? 0, 'TimeLockMax'),
+    secretHash: jsonBytes(o.SecretHash, `${where} SecretHash`),
+    extra,
+    lane: uint64(o.Lane, 'Lane'),
+    nonce: uint64(o.Nonce, 'Nonce'),
+    amount: jsonBigInt(o.Amount, `${where} Amount`),
+    minSettleHeight: int64(o.MinSettleHeight ?? 0, 'MinSettleHeight'),
+    merges: merges.map((m, i) => {
+      const mo = jsonObject(m, `${where} Merges[${i}]`)
+      return { lane: uint64(mo.Lane, `Merges[${i}] Lane`), nonce: uint64(mo.Nonce, `Merges[${i}] Nonce`) }
+    }),
+    signature:
+      o.Signature === null || o.Signature === undefined
+        ? null
+        : signatureFromLotusJson(o.Signature, `${where} Signature`)
+  }
 }

@@ -1,16 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseLotusJson } from '../src/index.ts'
 
 // The repository's test-vectors/ (this package sits below @autoretrieve/testkit, so it finds the
 // directory itself).
 const dir = fileURLToPath(new URL('../../../test-vectors/filecoin-chain/', import.meta.url))
 
-/** A vector file's JSON. Throws, naming the path, when the vectors are missing. */
+/** A vector file's JSON (integers past 2^53 as bigint). Throws, naming the path, when the vectors are missing. */
 // biome-ignore lint/suspicious/noExplicitAny: vector files are untyped JSON
 export function loadVectors(name: string): any {
   if (!existsSync(dir)) throw new Error(`chain test vectors not found at ${dir}`)
-  return JSON.parse(readFileSync(join(dir, name), 'utf8'))
+  return parseLotusJson(readFileSync(join(dir, name), 'utf8'))
 }
 
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'))

@@ -37,8 +37,11 @@ import {
   signedMessageCid,
   signedMessageFromLotusJson,
   signedMessageToLotusJson,
+  signedVoucherFromLotusJson,
+  signedVoucherToLotusJson,
   signMessage,
   signVoucher,
+  stringifyLotusJson,
   verifySignature,
   verifyVoucher,
   voucherSigningBytes
@@ -98,6 +101,7 @@ test('signatures: RFC 6979 signatures equal Go byte for byte; Lotus-signed ones 
     const address = parseAddress(s.address)
     assert.ok(verifySignature(sig, data, address))
     assert.ok(verifySignature({ type: 1, data: fromHex(s.hedged_signature) }, data, address), 'go-crypto Sign')
+    assert.ok(verifySignature({ type: 1, data: fromHex(s.high_s_signature) }, data, address), 'high s')
   }
 })
 
@@ -174,5 +178,7 @@ test('payment channel: actor params, exec return, vouchers and update params mat
     const update = { sv: signed, secret: fromHex(x.update_secret) }
     assert.equal(toHex(encodeUpdateChannelStateParams(update)), x.update_channel_state_params, `voucher ${i}`)
     assert.deepEqual(decodeUpdateChannelStateParams(fromHex(x.update_channel_state_params)), update)
+    assert.equal(stringifyLotusJson(signedVoucherToLotusJson(signed)), stringifyLotusJson(x.signed_lotus_json))
+    assert.deepEqual(signedVoucherFromLotusJson(x.signed_lotus_json), signed, `voucher ${i} from Lotus JSON`)
   }
 })

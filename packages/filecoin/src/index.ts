@@ -1,10 +1,12 @@
 /**
- * @autoretrieve/filecoin: free retrievals from Filecoin storage providers over Graphsync with
- * data-transfer, as Lassie does from Boost. The data-transfer messages and retrieval vouchers
- * (DAG-CBOR codecs, Filecoin big-ints), the free deal proposal and pull request a client sends,
- * what a provider's answer means (`interpretTransferMessage`) and how its failures are classed
- * for records and metrics, the `/fil/datatransfer/1.2.0` stream reader, and
- * `createFilecoinRetrievalTransport`: Graphsync plus the data-transfer handler, started on first use.
+ * @autoretrieve/filecoin: retrievals from Filecoin storage providers over Graphsync with
+ * data-transfer, as Lassie does from Boost, free or paid. The data-transfer messages and retrieval
+ * vouchers (DAG-CBOR codecs, Filecoin big-ints, the `RetrievalDealPayment/1` a payer sends), the
+ * deal proposal (free, or at the provider's queried terms), pull request and voucher request a
+ * client sends, what a provider's answer means (`interpretTransferMessage`) and how its failures
+ * are classed for records and metrics, the `/fil/datatransfer/1.2.0` stream reader, and
+ * `createFilecoinRetrievalTransport`: Graphsync plus the data-transfer handler (routing each
+ * provider message to its transfer), started on first use, and the sending of our own messages.
  */
 export { decodeBigIntBytes, encodeBigIntBytes } from './big-int.ts'
 export { classifyProviderError, ProviderErrorClass } from './classify.ts'
@@ -51,6 +53,13 @@ export {
   transferOutcomeError
 } from './outcome.ts'
 export {
+  type DealPayment,
+  dealPaymentFromNode,
+  dealPaymentToNode,
+  decodeDealPayment,
+  encodeDealPayment
+} from './payment.ts'
+export {
   decodeQueryResponse,
   decodeRetrievalQuery,
   encodeQueryResponse,
@@ -70,19 +79,27 @@ export {
   createDataTransferReceiver,
   type DataTransferReceiver,
   type DataTransferReceiverComponents,
-  DEFAULT_MAX_INBOUND_TRANSFER_STREAMS
+  type DataTransferReceiverInit,
+  DEFAULT_MAX_INBOUND_TRANSFER_STREAMS,
+  DEFAULT_MAX_ROUTED_TRANSFERS,
+  type TransferMessageListener
 } from './receiver.ts'
 export {
   createFreeRetrievalProposal,
+  createPaidRetrievalProposal,
   createTransferPullRequest,
+  createVoucherRequest,
   type FreeRetrievalProposalInit,
-  type TransferPullRequestInit
+  type PaidRetrievalProposalInit,
+  type TransferPullRequestInit,
+  type VoucherRequestInit
 } from './retrieval.ts'
 export { type ByteListLike, type ReadTransferMessagesOptions, readTransferMessages } from './stream.ts'
 export {
   createFilecoinRetrievalTransport,
   type FilecoinRetrievalTransport,
-  type FilecoinRetrievalTransportComponents
+  type FilecoinRetrievalTransportComponents,
+  SEND_TRANSFER_MESSAGE_TIMEOUT_MS
 } from './transport.ts'
 export {
   type DealParams,

@@ -17,6 +17,7 @@ import {
   DealStatus,
   dealResponseToNode,
   encodeTransferMessage,
+  interpretTransferMessage,
   MessageType,
   VoucherType
 } from '../src/index.ts'
@@ -72,9 +73,69 @@ test('the data-transfer handler reads the Complete a provider sends, then closes
   await stream.close()
 
   await until(() => logger.lines.length > 0, 'the handler read the message')
-  assert.deepEqual(logger.lines[0].obj, { provider: provider.peerId.toString(), transferId: '5678', kind: 'completed' })
+  assert.deepEqual(logger.lines[0].obj, {
+    provider: provider.peerId.toString(),
+    transferId: '5678',
+    kind: 'completed',
+    routed: false
+  })
   // The stream does not linger half-open against the handler's inbound stream limit.
   await until(() => openStreams(client, provider, DATA_TRANSFER_PROTOCOL) === 0, 'the stream was closed on both sides')
+})
+
+/** A provider's voucher result on a stream of its own: FundsNeeded for `owed` attoFIL. */
+const fundsNeeded = (transferId: bigint, owed: bigint) =>
+  encodeTransferMessage({
+    isRequest: false,
+    response: {
+      type: MessageType.VoucherResult,
+      accepted: true,
+      paused: true,
+      transferId,
+      voucherType: VoucherType.DealResponse,
+      voucherResult: dealResponseToNode({ status: DealStatus.FundsNeeded, id: 1n, paymentOwed: owed, message: '' })
+    }
+  })
+
+test('a voucher result on its own stream reaches the transfer it names, from that provider only', async (t) => {
+  const { client, provider } = await pair(t)
+  const other = await loopbackNode()
+  t.after(() => other.stop())
+  const logger = recordingLogger()
+  const receiver = createDataTransferReceiver({ libp2p: client, logger })
+  await receiver.start()
+  t.after(() => receiver.stop())
+  const got: bigint[] = []
+  const unroute = receiver.route(provider.peerId.toString(), 77n, (message) => {
+    const outcome = interpretTransferMessage(message)
+    got.push(outcome.paymentOwed ?? -1n)
+  })
+  const send = async (from: Libp2p, bytes: Uint8Array) => {
+    const stream = await from.dialProtocol(client.getMultiaddrs(), DATA_TRANSFER_PROTOCOL)
+    stream.send(bytes)
+    await stream.close()
+  }
+  await send(other, fundsNeeded(77n, 500n)) // another peer naming the same transfer ID
+  await send(provider, fundsNeeded(78n, 600n)) // the provider, another transfer
+  await send(provider, fundsNeeded(77n, 700n))
+  await until(() => got.length > 0, 'the routed message arrived')
+  assert.deepEqual(got, [700n])
+  assert.throws(() => receiver.route(provider.peerId.toString(), 77n, () => {}), /already routed/)
+  unroute()
+  await send(provider, fundsNeeded(77n, 800n))
+  await until(() => logger.lines.length === 4, 'every message was read')
+  assert.deepEqual(got, [700n], 'nothing reaches a transfer after it is unrouted')
+  assert.equal(logger.lines.filter((l) => (l.obj as { routed: boolean }).routed).length, 1, 'one of four was routed')
+})
+
+test('the routes are bounded', async (t) => {
+  const { client } = await pair(t)
+  const receiver = createDataTransferReceiver({ libp2p: client }, { maxRoutedTransfers: 2 })
+  const first = receiver.route('peer-a', 1n, () => {})
+  receiver.route('peer-a', 2n, () => {})
+  assert.throws(() => receiver.route('peer-b', 1n, () => {}), /2 data-transfer transfers are routed already/)
+  first()
+  receiver.route('peer-b', 1n, () => {})
 })
 
 test('the data-transfer handler resets a stream that carries no TransferMessage', async (t) => {

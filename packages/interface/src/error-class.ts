@@ -36,6 +36,10 @@ export const ERROR_CLASSES = Object.freeze([
   'paid_not_allowed', // the ask has a price (per byte or unseal) and paid-retrievals is off
   'query_failed', // no usable answer (dial, stream, timeout, size cap, malformed), or the provider answered Error
   'query_unavailable', // the provider answered Unavailable: no piece holds the payload
+  // paid retrievals (Graphsync with payment channels)
+  'price_too_high', // the ask is over a cap (max-price-per-byte, max-unseal-price, max-retrieval-cost) or over what is left of max-spend-per-day
+  'paych', // no payment channel or lane could be had, or no voucher signed (wallet, Lotus, funds)
+  'overcharged', // the provider demanded more than verified bytes × price + unseal, or more than it proposed
   'other' // anything else; the message says what
 ] as const)
 

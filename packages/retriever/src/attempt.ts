@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto'
+import { isPricedAsk, type QueryResponse } from '@autoretrieve/filecoin'
 import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, type Logger } from '@autoretrieve/interface'
 import { minerConfigFor, type PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
+import { paymentCapsFor } from './caps.ts'
 import { AttemptError } from './errors.ts'
 import { BlockIntake } from './intake.ts'
 import type { KeyedLimiter } from './limiter.ts'
 import type { ProviderScores } from './scores.ts'
-import type { ProtocolAdapter, RecordSink, RetrievalProgress, RetrieverCache, RetrieverEvents } from './types.ts'
+import type {
+  AttemptPayment,
+  ProtocolAdapter,
+  RecordSink,
+  RetrievalPayments,
+  RetrievalProgress,
+  RetrieverCache,
+  RetrieverEvents
+} from './types.ts'
 
 export type AttemptResult =
   | { ok: true; blocks: number; bytes: number }
@@ -48,6 +58,12 @@ export interface AttemptOptions {
    * Go node skipped it for the next candidate; true = wait for its slot (no other candidate left).
    */
   waitForSlot?: boolean
+  /** The candidate's query answer (Graphsync), when it gave one: the proposal's terms. */
+  ask?: QueryResponse
+  /** Paid retrievals: what a priced ask is paid with (under the provider's max-retrieval-cost). */
+  payments?: RetrievalPayments
+  /** Called once as the attempt ends, when it paid anything: attoFIL paid. */
+  onCost?(cost: bigint): void
 }
 
 /**
@@ -86,24 +102,45 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
   const signal = AbortSignal.any([options.signal, timeout.signal])
   let connectedAt: Date | null = null
   let firstByteAt: Date | null = null
+  /** What the attempt has paid so far (a priced deal): the lane's cumulative amount and its channel. */
+  const paid: { cost?: bigint; channel?: string } = {}
+  const { ask, payments } = options
+  const payment: AttemptPayment | undefined =
+    ask !== undefined && payments !== undefined && isPricedAsk(ask)
+      ? {
+          payments,
+          maxRetrievalCost: paymentCapsFor(options.snapshot, candidate).maxRetrievalCost,
+          onPaid: (cost, channel) => {
+            paid.cost = cost
+            paid.channel = channel
+          }
+        }
+      : undefined
   let timer: NodeJS.Timeout | undefined
   const firstByteTimeoutMs = limits.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS
-  const firstByteTimer =
-    firstByteTimeoutMs > 0
-      ? setTimeout(
-          () =>
-            timeout.abort(
-              new AttemptError(
-                'timeout',
-                `no first verified block from ${candidate.peerId} over ${adapter.protocol} within ${firstByteTimeoutMs} ms (first-byte-timeout; ${connectedAt === null ? 'not connected' : 'connected'})`
-              )
-            ),
-          firstByteTimeoutMs
-        )
-      : undefined
+  let firstByteTimer: NodeJS.Timeout | undefined
+  /** Waits on us rather than on the provider (a payment channel being set up): no timeout runs meanwhile. */
+  let holds = 0
+  /** Set as the attempt ends: a hold released after that arms nothing. */
+  let ended = false
+  const armFirstByte = () => {
+    clearTimeout(firstByteTimer)
+    if (firstByteTimeoutMs <= 0 || firstByteAt !== null || holds > 0 || ended) return
+    firstByteTimer = setTimeout(
+      () =>
+        timeout.abort(
+          new AttemptError(
+            'timeout',
+            `no first verified block from ${candidate.peerId} over ${adapter.protocol} within ${firstByteTimeoutMs} ms (first-byte-timeout; ${connectedAt === null ? 'not connected' : 'connected'})`
+          )
+        ),
+      firstByteTimeoutMs
+    )
+  }
+  armFirstByte()
   const arm = () => {
     clearTimeout(timer)
-    if (limits.retrievalTimeoutMs > 0) {
+    if (limits.retrievalTimeoutMs > 0 && holds === 0 && !ended) {
       timer = setTimeout(
         () =>
           timeout.abort(
@@ -114,6 +151,20 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
           ),
         limits.retrievalTimeoutMs
       )
+    }
+  }
+  const hold = () => {
+    holds++
+    clearTimeout(timer)
+    clearTimeout(firstByteTimer)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--holds > 0) return
+      // Both timeouts start over: the provider gets its full time again.
+      arm()
+      armFirstByte()
     }
   }
   const intake = new BlockIntake({
@@ -155,7 +206,8 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
       blocks: intake.blocks,
       outcome,
       errorClass: error?.errorClass ?? null,
-      errorMessage: error?.message ?? null
+      errorMessage: error?.message ?? null,
+      ...(paid.cost !== undefined ? { cost: String(paid.cost), paymentChannel: paid.channel ?? null } : {})
     })
   record('running')
   events?.onAttemptStarted?.(adapter.protocol)
@@ -169,20 +221,23 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
         onConnected: () => {
           connectedAt = new Date()
           arm()
-        }
+        },
+        hold,
+        ...(ask !== undefined ? { ask } : {}),
+        ...(payment !== undefined ? { payment } : {})
       })
     )
     record('success')
     const durationMs = Date.now() - startedAt.getTime()
     const ttfbMs = firstByteAt ? (firstByteAt as Date).getTime() - startedAt.getTime() : undefined
     scores.record(candidate.peerId, { ok: true, ttfbMs, bytes: intake.bytes, durationMs })
-    events?.onAttemptEnded?.(adapter.protocol, 'success', { bytes: intake.bytes, durationMs, ttfbMs })
+    events?.onAttemptEnded?.(adapter.protocol, 'success', { bytes: intake.bytes, durationMs, ttfbMs, cost: paid.cost })
     return { ok: true, blocks: intake.blocks, bytes: intake.bytes }
   } catch (err) {
     const durationMs = Date.now() - startedAt.getTime()
     if (options.signal.aborted && !timeout.signal.aborted) {
       record('cancelled')
-      events?.onAttemptEnded?.(adapter.protocol, 'cancelled', { bytes: intake.bytes, durationMs })
+      events?.onAttemptEnded?.(adapter.protocol, 'cancelled', { bytes: intake.bytes, durationMs, cost: paid.cost })
       return { ok: false, cancelled: true }
     }
     const error = classify(err, timeout.signal, candidate.peerId)
@@ -191,7 +246,8 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
     events?.onAttemptEnded?.(adapter.protocol, 'failed', {
       bytes: intake.bytes,
       durationMs,
-      errorClass: error.errorClass
+      errorClass: error.errorClass,
+      cost: paid.cost
     })
     options.onProgress?.({
       type: 'attempt-failed',
@@ -206,9 +262,11 @@ export async function runAttempt(components: AttemptComponents, options: Attempt
     )
     return { ok: false, cancelled: false, error }
   } finally {
+    ended = true
     clearTimeout(timer)
     clearTimeout(firstByteTimer)
     release()
+    if (paid.cost !== undefined && paid.cost > 0n) options.onCost?.(paid.cost)
   }
 }
 

@@ -63,3 +63,11 @@ export const DEFAULT_RATE_LIMITER_MAX_KEYS = 10_000
 export const DEFAULT_MAX_CONCURRENT_RETRIEVALS = 16
 /** Retrievals that wait for one of those slots; past this a retrieval fails at once, `overloaded`. */
 export const DEFAULT_MAX_QUEUED_RETRIEVALS = 256
+
+/**
+ * Longest a paying attempt waits for the bytes that justify a provider's demand for payment (or,
+ * once the DAG is whole, for the provider's last demand). A provider pauses after the bytes it
+ * asks payment for, so they are already on their way; a demand they do not cover within this is
+ * a provider asking ahead of its data (`overcharged`).
+ */
+export const DEFAULT_PAYMENT_WAIT_MS = 5_000

@@ -26,6 +26,13 @@ export interface QueryPhaseOptions {
   paidRetrievals: boolean
   timeoutMs?: number
   rankWindowMs?: number
+  /**
+   * With paid retrievals on: why a priced ask (one judgeAsk let through) is passed over after all
+   * (its caps, today's spend), or undefined to propose to it.
+   */
+  judgePrice?(candidate: Candidate, ask: QueryResponse): Promise<AttemptError | undefined>
+  /** Filled with the answer of every candidate yielded that gave one: the attempt proposes at its terms. */
+  asks?: WeakMap<Candidate, QueryResponse>
   /** A candidate the query passed over (no proposal is sent to it), with why. */
   onPassedOver(candidate: Candidate, error: AttemptError, startedAt: Date): void
   /** Every query has settled (those cut short by `signal` count as neither answered nor failed). */
@@ -107,7 +114,13 @@ export async function* queryPhase(options: QueryPhaseOptions): AsyncGenerator<Ca
       const error = judgeAsk(ask, paidRetrievals, candidate.peerId)
       if (error?.errorClass === 'query_failed') summary.failures.push(ask.message)
       if (error !== undefined) return passOver(candidate, error)
+      if (paidRetrievals && isPricedAsk(ask) && options.judgePrice !== undefined) {
+        const overCap = await options.judgePrice(candidate, ask)
+        if (signal.aborted) return
+        if (overCap !== undefined) return passOver(candidate, overCap)
+      }
       summary.accepted++
+      options.asks?.set(candidate, ask)
       kept.push({ candidate, ask, index })
     } catch (err) {
       if (signal.aborted) return

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import type { QueryResponse } from '@autoretrieve/filecoin'
 import { type Candidate, LookupQueueFullError, type TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
 import { type AttemptComponents, runAttempt } from './attempt.ts'
 import { findCandidates, mergeByPeer, orderCandidates, screenCandidates } from './candidates.ts'
+import { judgePrice, paymentCapsFor } from './caps.ts'
 import {
   DEFAULT_MAX_CONCURRENT_RETRIEVALS,
   DEFAULT_MAX_QUEUED_RETRIEVALS,
@@ -36,7 +38,7 @@ import type {
  * the cache are served while the retrieval goes on.
  */
 export function createRetriever(components: RetrieverComponents, init: RetrieverInit = {}): Retriever {
-  const { candidates, records, events, logger } = components
+  const { candidates, records, events, logger, payments } = components
   const adapters = new Map(components.adapters.map((a) => [a.protocol, a]))
   const stagger = init.staggerMs ?? DEFAULT_PROTOCOL_STAGGER_MS
   const globalSlots = new KeyedLimiter()
@@ -83,6 +85,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     const snapshot = components.policy()
     const startedAt = Date.now()
     const tried: string[] = []
+    /** attoFIL paid by this retrieval's attempts, failed ones included. */
+    let cost = 0n
     counters.active++
     records?.record({
       type: 'retrieval-started',
@@ -93,7 +97,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
       policyVersion: snapshot.version,
       at: new Date()
     })
-    const finish = (result: RetrievalResult): RetrievalResult => {
+    const finish = (outcome: RetrievalResult): RetrievalResult => {
+      const result: RetrievalResult = cost > 0n ? { ...outcome, cost } : outcome
       counters.active--
       if (result.ok) counters.succeeded++
       else {
@@ -109,6 +114,7 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         error: result.ok ? null : result.error.message.replaceAll('\u0000', '').slice(0, 2_000),
         bytes: result.ok ? result.bytes : 0,
         blocks: result.ok ? result.blocks : 0,
+        ...(cost > 0n ? { cost: String(cost) } : {}),
         at: new Date()
       })
       events?.onRetrievalEnded?.(result.ok, result.ok ? undefined : result.reason)
@@ -120,7 +126,8 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
         providersTried: tried,
         bytes: result.ok ? result.bytes : 0,
         blocks: result.ok ? result.blocks : 0,
-        durationMs: Date.now() - startedAt
+        durationMs: Date.now() - startedAt,
+        ...(cost > 0n ? { cost } : {})
       })
       if (!result.ok) logger?.info({ cid: root, reason: result.reason, err: result.error.message }, 'retrieval failed')
       return result
@@ -178,6 +185,9 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
     )
     const passedOver: AttemptError[] = []
     const queries = new AbortController()
+    const paidRetrievals = init.paidRetrievals ?? false
+    // The answer each Graphsync candidate gave: the attempt proposes at its terms.
+    const asks = new WeakMap<Candidate, QueryResponse>()
     const graphsync = adapters.get('graphsync')
     const graphsyncCandidates = ordered.get('graphsync')
     if (graphsync?.query !== undefined && Array.isArray(graphsyncCandidates)) {
@@ -188,8 +198,11 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
           candidates: graphsyncCandidates,
           root: cid,
           signal: AbortSignal.any([signal, queries.signal]),
-          paidRetrievals: init.paidRetrievals ?? false,
+          paidRetrievals,
           timeoutMs: init.queryTimeoutMs,
+          asks,
+          judgePrice: (candidate, ask) =>
+            judgePrice(ask, paymentCapsFor(snapshot, candidate), payments, candidate.peerId),
           onPassedOver: (candidate, error, queriedAt) => {
             passedOver.push(error)
             records?.record({
@@ -241,7 +254,12 @@ export function createRetriever(components: RetrieverComponents, init: Retriever
             onProgress: options.onProgress,
             onLinks: (links) => entry.expect(links),
             onFirstBlock: a.onFirstBlock,
-            waitForSlot: a.waitForSlot
+            waitForSlot: a.waitForSlot,
+            ask: a.protocol === 'graphsync' ? asks.get(a.candidate) : undefined,
+            payments: paidRetrievals ? payments : undefined,
+            onCost: (paid) => {
+              cost += paid
+            }
           })
           // Passed over as busy is not tried.
           if (!('busy' in result) && !tried.includes(a.candidate.peerId)) tried.push(a.candidate.peerId)

@@ -1,3 +1,4 @@
+import type { SignedVoucher } from '@autoretrieve/chain'
 import type { QueryResponse } from '@autoretrieve/filecoin'
 import type { AbortOptions, ErrorClass, Logger, RetrievalRecord } from '@autoretrieve/interface'
 import type { PolicySnapshot } from '@autoretrieve/policy'
@@ -23,6 +24,81 @@ export interface AdapterContext {
   getLocal(cid: CID): Promise<Uint8Array | undefined>
   /** Called when the connection or request is established (records "connected at"). */
   onConnected(): void
+  /**
+   * The attempt waits on the node, not on the provider (a payment channel created or funded on
+   * chain, which takes epochs): the attempt's timeouts stop until the returned release is called,
+   * then start over. Bounded by the work itself (Lotus calls time out, the signal aborts).
+   */
+  hold?(): () => void
+  /**
+   * The candidate's answer to the retrieval query (Graphsync), when it gave one: the terms the
+   * proposal is made at.
+   */
+  ask?: QueryResponse
+  /** Paid retrievals (`paid-retrievals: true`, a priced ask let through by the caps): how to pay. */
+  payment?: AttemptPayment
+}
+
+/** What an attempt at a priced ask pays with, and under which cap. */
+export interface AttemptPayment {
+  payments: RetrievalPayments
+  /** `max-retrieval-cost` for this provider: no lane is opened, and no voucher signed, past it. Undefined: no cap. */
+  maxRetrievalCost?: bigint
+  /**
+   * Called each time a voucher is signed: `cost` is the cumulative amount on the attempt's lane
+   * (what it has paid so far, attoFIL) and `paymentChannel` the channel's robust address.
+   */
+  onPaid(cost: bigint, paymentChannel: string): void
+}
+
+/**
+ * Payment channels as the retriever uses them (packages/paych's manager fits; declared here by
+ * shape so neither package imports the other). Amounts are attoFIL.
+ */
+export interface RetrievalPayments {
+  /** attoFIL still spendable today under max-spend-per-day (undefined: no daily cap). */
+  remainingToday(): Promise<bigint | undefined>
+  /**
+   * A new lane (persisted) on a channel from the default wallet to `paymentAddress` holding at
+   * least `maxAmount` available, creating or funding the channel through Lotus as needed. Throws
+   * PaychError (code ERR_PAYCH).
+   */
+  openLane(init: {
+    provider: string
+    paymentAddress: string
+    maxAmount: bigint
+    signal: AbortSignal
+  }): Promise<PaymentLane>
+  /** For stats: spend today and every channel with its balance, what it paid and its lanes. */
+  summary(): Promise<PaymentsSummary>
+}
+
+/** One lane of a payment channel, for one deal. */
+export interface PaymentLane {
+  /** The channel's robust address, e.g. f2…. */
+  channel: string
+  lane: bigint
+  /**
+   * Signs a voucher for cumulative `amount` on this lane; the next nonce is stored before it
+   * returns and the day's spend is charged at once (SpendLimitError, code ERR_SPEND_LIMIT, past it).
+   */
+  voucher(amount: bigint): Promise<SignedVoucher>
+  /** The cumulative amount of the last voucher signed on this lane. */
+  readonly paid: bigint
+}
+
+export interface PaymentsSummary {
+  spentToday: string
+  maxSpendPerDay: string | null
+  channels: {
+    address: string
+    from: string
+    to: string
+    balance: string
+    paid: string
+    lanes: number
+    settlingAt: number | null
+  }[]
 }
 
 /**
@@ -50,9 +126,19 @@ export type FailureReason = Extract<
   'no_candidates' | 'all_filtered' | 'retrieval_failed' | 'timeout' | 'indexer_failed' | 'rate_limited' | 'overloaded'
 >
 
+/** `cost`: attoFIL the retrieval's attempts paid, when any did (failed attempts' partial payments included). */
 export type RetrievalResult =
-  | { ok: true; id: string; root: string; blocks: number; bytes: number; provider: string; protocol: TransportProtocol }
-  | { ok: false; id: string; root: string; reason: FailureReason; error: Error }
+  | {
+      ok: true
+      id: string
+      root: string
+      blocks: number
+      bytes: number
+      provider: string
+      protocol: TransportProtocol
+      cost?: bigint
+    }
+  | { ok: false; id: string; root: string; reason: FailureReason; error: Error; cost?: bigint }
 
 export type RetrievalProgress =
   | { type: 'candidates'; found: number; accepted: number }
@@ -75,7 +161,14 @@ export interface RetrieverEvents {
   onAttemptEnded?(
     protocol: TransportProtocol,
     outcome: 'success' | 'failed' | 'cancelled',
-    info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: ErrorClass }
+    info: {
+      bytes: number
+      durationMs: number
+      ttfbMs?: number
+      errorClass?: ErrorClass
+      /** attoFIL this attempt paid, when it paid anything. */
+      cost?: bigint
+    }
   ): void
   onRetrievalEnded?(ok: boolean, reason?: FailureReason): void
   /** A requester was refused a new retrieval (`rate_limited`): none was started. */
@@ -102,6 +195,8 @@ export interface RetrievalFinished {
   bytes: number
   blocks: number
   durationMs: number
+  /** attoFIL paid across its attempts, when anything was. */
+  cost?: bigint
 }
 
 /** The block cache as the retriever uses it (the blockcache package's `BlockCache` fits). */
@@ -121,6 +216,13 @@ export interface RetrieverComponents {
   records?: RecordSink
   events?: RetrieverEvents
   logger?: Logger
+  /**
+   * Payment channels, for `paid-retrievals: true`: a priced Graphsync ask within the caps (the
+   * policy's max-price-per-byte, max-unseal-price, max-retrieval-cost per provider, and what
+   * `remainingToday()` leaves) is proposed to at its prices and paid as verified bytes arrive.
+   * Without it a priced ask is passed over (`paych`) even with paid retrievals on.
+   */
+  payments?: RetrievalPayments
 }
 
 /** What one retrieval's query phase came to (the Go node's `*_successful_queries*` and `query_error_*` series). */
@@ -156,7 +258,8 @@ export interface RetrieverInit {
   candidateStaggerMs?: number
   /**
    * `paid-retrievals`: false (default) passes over a Graphsync provider whose query answer asks a
-   * price (`paid_not_allowed`) without proposing to it.
+   * price (`paid_not_allowed`) without proposing to it; true pays it through `payments` within
+   * the caps (`price_too_high` past them).
    */
   paidRetrievals?: boolean
   /** Dial-to-answer bound of each retrieval query. @default DEFAULT_QUERY_TIMEOUT_MS */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { Command, Option } from 'commander'
+import { parseFil } from '@autoretrieve/chain'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import type { QueryMode } from './boost-graphsync.ts'
 import { type EstuaryFault, startEstuary } from './estuary.ts'
 import { startIndexer } from './indexer.ts'
@@ -95,14 +96,45 @@ program
     serveUntilSignal(() => estuary.close())
   })
 
+const count = (what: string) => (value: string) => {
+  if (!/^[0-9]{1,15}$/.test(value))
+    throw new InvalidArgumentError(`${what} must be a whole number, got ${JSON.stringify(value)}`)
+  return Number(value)
+}
+
+const amount = (value: string) => {
+  try {
+    return parseFil(value)
+  } catch (cause) {
+    throw new InvalidArgumentError((cause as Error).message)
+  }
+}
+
 program
   .command('lotus')
-  .description('a Lotus JSON-RPC answering Filecoin.StateMinerInfo from a file')
-  .requiredOption('--miners <file>', 'JSON map of f0… address to {peerId, multiaddrs}')
-  .option('--port <port>', 'HTTP port', '0')
+  .description(
+    'a Lotus full node JSON-RPC: balances (every address starts funded), mpool, payment channels, StateMinerInfo'
+  )
+  .option('--miners <file>', 'JSON map of f0… address to {peerId, multiaddrs} for StateMinerInfo')
+  .option('--port <port>', 'HTTP port', count('--port'), 0)
+  .option('--token <token>', 'require `Authorization: Bearer <token>` (FULLNODE_API_INFO then carries it)')
+  .addOption(
+    new Option('--initial-balance <amount>', 'what every address starts with ("100 FIL", or attoFIL)')
+      .argParser(amount)
+      .default(parseFil('100 FIL'), '100 FIL')
+  )
+  .option('--epoch-ms <ms>', 'milliseconds per epoch; 0 = the chain never advances', count('--epoch-ms'), 100)
+  .option('--settle-delay-epochs <n>', 'epochs from a paych Settle until Collect', count('--settle-delay-epochs'), 1440)
   .action(async (opts) => {
-    const miners = JSON.parse(await readFile(opts.miners, 'utf8'))
-    const lotus = await startLotus({ port: Number(opts.port), miners })
+    const miners = opts.miners === undefined ? {} : JSON.parse(await readFile(opts.miners, 'utf8'))
+    const lotus = await startLotus({
+      port: opts.port,
+      miners,
+      token: opts.token,
+      initialBalance: opts.initialBalance,
+      epochMs: opts.epochMs,
+      settleDelayEpochs: BigInt(opts.settleDelayEpochs)
+    })
     process.stdout.write(`${JSON.stringify({ url: lotus.url, apiInfo: lotus.apiInfo })}\n`)
     serveUntilSignal(() => lotus.close())
   })

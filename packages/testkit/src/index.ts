@@ -2,7 +2,7 @@
  * @autoretrieve/testkit: faithful local stand-ins for the outside world, on loopback only, for
  * tests, benchmarks and demos: a real Helia client, UnixFS fixtures, a storage provider (trustless
  * HTTP, Bitswap, Graphsync with data-transfer, each with injectable faults), an IPNI indexer, an
- * Estuary, an event recorder, a Lotus JSON-RPC, the protocol test vectors, a strict reader of the Prometheus text
+ * Estuary, an event recorder, a Lotus full node (balances, mpool, payment channels), the protocol test vectors, a strict reader of the Prometheus text
  * format, and the Go reference peers (kubo, a go-graphsync responder), built once from go/. The
  * `autoretrieve-testkit` bin runs the stand-ins as processes.
  */
@@ -38,7 +38,14 @@ export {
   type IndexerStandIn,
   startIndexer
 } from './indexer.ts'
-export { type LotusInit, type LotusMiner, type LotusStandIn, startLotus } from './lotus.ts'
+export {
+  type LotusChannel,
+  type LotusInit,
+  type LotusMessageRecord,
+  type LotusMiner,
+  type LotusStandIn,
+  startLotus
+} from './lotus.ts'
 export { type Exposition, parseExposition, type Sample, sampleValue } from './prometheus.ts'
 export {
   type ProviderFault,

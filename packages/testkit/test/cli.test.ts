@@ -66,3 +66,52 @@ test('`autoretrieve-testkit provider` prints where it listens and serves the CAR
     fixture.blocks.map((b) => b.cid.toString())
   )
 })
+
+test('`autoretrieve-testkit lotus` prints its FULLNODE_API_INFO; every address starts with --initial-balance', async (t) => {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'lotus', '--initial-balance', '5 FIL', '--epoch-ms', '50', '--settle-delay-epochs', '3', '--token', 'tok'],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      })
+  )
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error('no output in 20 s')), 20_000)
+    child.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) {
+        clearTimeout(timer)
+        resolve(out.split('\n')[0])
+      }
+    })
+  })
+  const info = JSON.parse(line)
+  assert.match(info.apiInfo, /^tok:\/ip4\/127\.0\.0\.1\/tcp\/\d+\/http$/)
+  const res = await fetch(`${info.url}/rpc/v1`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer tok' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'Filecoin.WalletBalance',
+      params: ['f1ick6svk3i23qdgn74hz2yu4wsoryzuaw4h3jk4y']
+    })
+  })
+  assert.deepEqual(await res.json(), { jsonrpc: '2.0', id: 1, result: '5000000000000000000' })
+})
+
+test('`autoretrieve-testkit lotus` refuses an amount it cannot read, saying which option', () => {
+  const res = spawnSync(process.execPath, [CLI, 'lotus', '--initial-balance', 'lots'], {
+    encoding: 'utf8',
+    timeout: 60_000
+  })
+  assert.notEqual(res.status, 0)
+  assert.match(res.stderr, /--initial-balance/)
+})

@@ -37,7 +37,9 @@ test('an unknown miner is a JSON-RPC error saying actor not found; other methods
   }
   assert.equal(unknown.error.code, 1)
   assert.match(unknown.error.message, /actor not found/)
-  const other = (await (await rpc(lotus.url, 'Filecoin.ChainHead', [])).json()) as { error: { code: number } }
+  const other = (await (await rpc(lotus.url, 'Filecoin.StateMarketDeals', [null])).json()) as {
+    error: { code: number }
+  }
   assert.equal(other.error.code, -32601)
   assert.equal(lotus.calls, 1, 'only StateMinerInfo calls are counted')
 })

@@ -5,8 +5,10 @@ import { checkCidCommand } from './check-cid.ts'
 import { configCommands } from './config.ts'
 import { fetchCommand } from './fetch.ts'
 import { idCommand } from './id.ts'
+import { paychCommands } from './paych.ts'
 import { registerEstuaryCommand } from './register-estuary.ts'
 import { runCommand } from './run.ts'
+import { walletCommands } from './wallet.ts'
 
 export type FlagsGetter = () => ConfigFlags
 
@@ -18,4 +20,6 @@ export function registerCommands(program: Command, flags: FlagsGetter): void {
   checkCidCommand(program, flags)
   fetchCommand(program, flags)
   registerEstuaryCommand(program, flags)
+  walletCommands(program, flags)
+  paychCommands(program, flags)
 }

@@ -23,6 +23,7 @@ import (
 	"io"
 	"log"
 	"math"
+	gobig "math/big"
 	"os"
 	"path/filepath"
 
@@ -85,6 +86,20 @@ func signRFC6979(sk, data []byte) []byte {
 		log.Fatal("go-crypto does not verify the RFC 6979 signature")
 	}
 	return sig
+}
+
+// highS is the other valid signature for the same (r, digest): s' = n - s with the recovery
+// parity flipped. Lotus signs low-s, but its verifier (go-crypto EcRecover) accepts both.
+func highS(sk, digest, sig []byte) []byte {
+	n, _ := new(gobig.Int).SetString("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16)
+	s := new(gobig.Int).Sub(n, new(gobig.Int).SetBytes(sig[32:64]))
+	out := append([]byte{}, sig[:32]...)
+	out = append(out, s.FillBytes(make([]byte, 32))...)
+	out = append(out, sig[64]^1)
+	if !fcrypto.Verify(fcrypto.PublicKey(sk), digest, out) {
+		log.Fatal("go-crypto does not verify the high-s signature")
+	}
+	return out
 }
 
 // signHedged is exactly Lotus' lib/sigs/secp Sign.
@@ -227,6 +242,7 @@ type signatureVector struct {
 	Signature       string `json:"signature"`
 	SignatureBytes  string `json:"signature_bytes"`
 	HedgedSignature string `json:"hedged_signature"`
+	HighSSignature  string `json:"high_s_signature"`
 }
 
 func keyVectors() any {
@@ -242,11 +258,11 @@ func keyVectors() any {
 			sig := signRFC6979(k, d)
 			fs := crypto.Signature{Type: crypto.SigTypeSecp256k1, Data: sig}
 			sb := must(fs.MarshalBinary())
-			sigs = append(sigs, signatureVector{h(k), a.String(), h(d), h(digest[:]), h(sig), h(sb), h(signHedged(k, d))})
+			sigs = append(sigs, signatureVector{h(k), a.String(), h(d), h(digest[:]), h(sig), h(sb), h(signHedged(k, d)), h(highS(k, digest[:], sig))})
 		}
 	}
 	return map[string]any{
-		"comment":    "go-crypto/secp256k1-voi: public keys, f1 addresses, lotus KeyInfo JSON and `lotus wallet export` hex; signatures over blake2b-256(data) as r||s||v with RFC 6979 nonces (reproducible), signature_bytes = [type]++data, and a hedged_signature from go-crypto Sign (lotus' signer; random nonce, verify only)",
+		"comment":    "go-crypto/secp256k1-voi: public keys, f1 addresses, lotus KeyInfo JSON and `lotus wallet export` hex; signatures over blake2b-256(data) as r||s||v with RFC 6979 nonces (reproducible), signature_bytes = [type]++data, and a hedged_signature from go-crypto Sign (lotus' signer; random nonce, verify only), and high_s_signature (n - s, parity flipped) that go-crypto also verifies",
 		"keys":       ks,
 		"signatures": sigs,
 	}
@@ -329,15 +345,16 @@ func voucherSamples(ch address.Address) []*paych.SignedVoucher {
 }
 
 type voucherVector struct {
-	Voucher      map[string]any `json:"voucher"`
-	SigningBytes string         `json:"signing_bytes"`
-	PrivateKey   string         `json:"private_key"`
-	Signer       string         `json:"signer"`
-	Signature    string         `json:"signature"`
-	SignedCBOR   string         `json:"signed_cbor"`
-	Hedged       string         `json:"hedged_signed_cbor"`
-	UpdateSecret string         `json:"update_secret"`
-	UpdateParams string         `json:"update_channel_state_params"`
+	Voucher      map[string]any  `json:"voucher"`
+	SigningBytes string          `json:"signing_bytes"`
+	PrivateKey   string          `json:"private_key"`
+	Signer       string          `json:"signer"`
+	Signature    string          `json:"signature"`
+	SignedCBOR   string          `json:"signed_cbor"`
+	Hedged       string          `json:"hedged_signed_cbor"`
+	UpdateSecret string          `json:"update_secret"`
+	UpdateParams string          `json:"update_channel_state_params"`
+	LotusJSON    json.RawMessage `json:"signed_lotus_json"`
 }
 
 func voucherJSON(sv *paych.SignedVoucher) map[string]any {
@@ -409,10 +426,11 @@ func paychVectors(paychCode cid.Cid) any {
 			Voucher: voucherJSON(sv), SigningBytes: h(sb), PrivateKey: h(k), Signer: secpAddress(k).String(),
 			Signature: h(sig), SignedCBOR: h(cborOf(&signed)), Hedged: h(cborOf(&hedged)), UpdateSecret: h(secret),
 			UpdateParams: h(cborOf(&paych.UpdateChannelStateParams{Sv: signed, Secret: secret})),
+			LotusJSON:    must(json.Marshal(&signed)),
 		})
 	}
 	return map[string]any{
-		"comment":            "go-state-types builtin/v16 paych and init: ConstructorParams, ExecParams (paych code CID is a stand-in CIDv1 raw blake2b-256), ExecReturn, SignedVoucher (amounts/ints as decimal strings, bytes hex; signing_bytes = SigningBytes(); signature RFC 6979 over it; hedged_signed_cbor signed by go-crypto Sign), UpdateChannelStateParams",
+		"comment":            "go-state-types builtin/v16 paych and init: ConstructorParams, ExecParams (paych code CID is a stand-in CIDv1 raw blake2b-256), ExecReturn, SignedVoucher (amounts/ints as decimal strings, bytes hex; signing_bytes = SigningBytes(); signature RFC 6979 over it; hedged_signed_cbor signed by go-crypto Sign; signed_lotus_json = its encoding/json form, as Lotus' API passes it), UpdateChannelStateParams",
 		"constructor_params": ctors,
 		"init_exec_params":   execs,
 		"exec_return":        rets,

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { createBlockCache } from '@autoretrieve/blockcache'
+import { createFilecoinRetrievalTransport, queryProvider } from '@autoretrieve/filecoin'
+import { silentLogger } from '@autoretrieve/interface'
+import { createSnapshot, type MinerConfig, type MinerConfigEntry } from '@autoretrieve/policy'
+import { createIpniSource } from '@autoretrieve/routing'
+import {
+  type BoostAsk,
+  createUnixfsFixture,
+  type ProviderStandIn,
+  startIndexer,
+  startProvider
+} from '@autoretrieve/testkit'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import type { CID } from 'multiformats/cid'
+import { createGraphsyncAdapter, createRetriever, type RetrievalPayments, type RetrievalRecord } from '../src/index.ts'
+import { DEFAULTS } from './helpers.ts'
+import { memoryPayments } from './payments.ts'
+
+// Paid retrievals through the retriever: the caps pass a provider over before any proposal
+// (price_too_high), and what is paid is recorded on the attempt and the retrieval.
+
+type After = { after(fn: () => Promise<unknown>): void }
+
+/** attoFIL caps as the policy carries them (max-price-per-byte, max-unseal-price, max-retrieval-cost). */
+type Caps = Pick<MinerConfig, 'maxPricePerByte' | 'maxUnsealPrice' | 'maxRetrievalCost'>
+
+async function setup(
+  t: After,
+  providers: ProviderStandIn[],
+  parts: { payments?: RetrievalPayments; caps?: Caps; minerCaps?: Record<string, Caps> }
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'ar-paid-'))
+  const cache = createBlockCache({}, { path: dir })
+  await cache.start()
+  const indexer = await startIndexer({
+    providers: providers.map((p) => ({ peerId: p.peerId, addrs: p.multiaddrs, protocols: ['graphsync' as const] }))
+  })
+  const libp2p = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() }
+  })
+  const records: RetrievalRecord[] = []
+  const defaultMinerConfig = { ...DEFAULTS, ...parts.caps }
+  // A miner-configs entry (by peer ID) replaces the default config for that provider.
+  const minerConfigs = Object.entries(parts.minerCaps ?? {}).map(
+    ([provider, caps]): MinerConfigEntry => ({ ...DEFAULTS, ...caps, provider, origin: 'config' })
+  )
+  const retriever = createRetriever(
+    {
+      cache,
+      policy: () => createSnapshot({ version: 1, defaultMinerConfig, minerConfigs }),
+      candidates: createIpniSource({}, { endpointUrl: indexer.url, timeoutMs: 3_000 }),
+      adapters: [
+        createGraphsyncAdapter({
+          libp2p,
+          graphsync: createFilecoinRetrievalTransport({ libp2p: libp2p as never, logger: silentLogger })
+        })
+      ],
+      records: { record: (r) => records.push(r) },
+      ...(parts.payments !== undefined ? { payments: parts.payments } : {})
+    },
+    { paidRetrievals: true }
+  )
+  t.after(async () => {
+    await libp2p.stop()
+    await indexer.close()
+    await cache.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return { retriever, records }
+}
+
+async function providerWith(t: After, car: Uint8Array, ask: BoostAsk) {
+  const p = await startProvider({ cars: [car], protocols: ['graphsync'], ask })
+  t.after(() => p.close())
+  return p
+}
+
+/** The Size a provider's query answers with (the stand-in's: its blocks' bytes). */
+async function askedSize(p: ProviderStandIn, root: CID): Promise<bigint> {
+  const client = await createLibp2p({
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+  try {
+    const ask = await queryProvider(
+      (protocol, options) => client.dialProtocol(multiaddr(p.multiaddrs[0]), protocol, options),
+      root
+    )
+    return ask.size
+  } finally {
+    await client.stop()
+  }
+}
+
+/** The error message of a provider's failed attempt. */
+function messageOf(records: RetrievalRecord[], p: ProviderStandIn): string {
+  for (const r of records)
+    if (r.type === 'attempt' && r.provider === p.peerId && r.outcome === 'failed') return r.errorMessage ?? ''
+  return ''
+}
+
+const attemptsOf = (records: RetrievalRecord[]) =>
+  Object.fromEntries(
+    records.flatMap((r) =>
+      r.type === 'attempt' && r.outcome !== 'running' ? [[r.provider, [r.outcome, r.errorClass]]] : []
+    )
+  )
+
+test('over a cap or over what is left today, a priced provider is passed over price_too_high: no proposal, no lane', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 256 * 1024, chunkSize: 64 * 1024, seed: 1611 })
+  const perByte = await providerWith(t, fixture.car, { pricePerByte: 3n })
+  const unseal = await providerWith(t, fixture.car, { unsealPrice: 5_000n })
+  const total = await providerWith(t, fixture.car, { pricePerByte: 2n, unsealPrice: 1_000n })
+  const overToday = await providerWith(t, fixture.car, { pricePerByte: 1n })
+  const free = await providerWith(t, fixture.car, {})
+  const size = await askedSize(free, fixture.root)
+  const payments = memoryPayments({ maxSpendPerDay: size * 2n })
+  payments.spentToday = size * 2n - 10n // 10 attoFIL left today
+  const { retriever, records } = await setup(t, [perByte, unseal, total, overToday, free], {
+    payments,
+    // `total` is within both prices, but its 2 × Size + 1000 is 1 attoFIL over the retrieval cap.
+    caps: { maxPricePerByte: 2n, maxUnsealPrice: 1_000n, maxRetrievalCost: 2n * size + 999n }
+  })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok && result.provider, free.peerId)
+  assert.equal(result.cost, undefined, 'nothing paid')
+  assert.deepEqual(
+    [perByte, unseal, total, overToday, free].map((p) => p.stats.proposalsReceived),
+    [0, 0, 0, 0, 1]
+  )
+  const byProvider = attemptsOf(records)
+  for (const p of [perByte, unseal, total, overToday])
+    assert.deepEqual(byProvider[p.peerId], ['failed', 'price_too_high'])
+  assert.match(messageOf(records, perByte), /asks 3 attoFIL per byte, over 2/)
+  assert.match(messageOf(records, unseal), /asks 5000 attoFIL to unseal, over 1000/)
+  assert.match(messageOf(records, total), new RegExp(`over max-retrieval-cost ${2n * size + 999n}`))
+  assert.match(messageOf(records, overToday), /over the 10 left of max-spend-per-day today/)
+  assert.deepEqual(payments.lanesOpened, [])
+})
+
+test('with paid retrievals on and no payment channels, a priced provider is passed over paych', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 64 * 1024, chunkSize: 16 * 1024, seed: 1612 })
+  const priced = await providerWith(t, fixture.car, { pricePerByte: 1n })
+  const free = await providerWith(t, fixture.car, {})
+  const { retriever, records } = await setup(t, [priced, free], {})
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok && result.provider, free.peerId)
+  assert.equal(priced.stats.proposalsReceived, 0)
+  assert.deepEqual(attemptsOf(records)[priced.peerId], ['failed', 'paych'])
+})
+
+test('a per-miner cap (miner-configs) overrides the default for that provider only', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 64 * 1024, chunkSize: 16 * 1024, seed: 1613 })
+  const capped = await providerWith(t, fixture.car, { pricePerByte: 1n })
+  const free = await providerWith(t, fixture.car, {})
+  const payments = memoryPayments()
+  const { retriever, records } = await setup(t, [capped, free], {
+    payments,
+    caps: { maxPricePerByte: 10n },
+    minerCaps: { [capped.peerId]: { maxPricePerByte: 0n } }
+  })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok && result.provider, free.peerId)
+  assert.equal(capped.stats.proposalsReceived, 0)
+  assert.deepEqual(attemptsOf(records)[capped.peerId], ['failed', 'price_too_high'])
+  assert.match(messageOf(records, capped), /asks 1 attoFIL per byte, over 0/)
+})
