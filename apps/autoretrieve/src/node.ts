@@ -299,6 +299,8 @@ export async function startNode(
           peers: () => host.getPeers().length,
           gateway
         }),
+        // The stats' `payments` block: spend today and the channels (absent when the node does not pay).
+        payments,
         peers: () => bitswap.peers(),
         cache: {
           importCar: (body, options) =>

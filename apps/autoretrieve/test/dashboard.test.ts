@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -7,75 +6,23 @@ import { test } from 'node:test'
 import { createUnixfsFixture, startIndexer, startProvider } from '@autoretrieve/testkit'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { launch, watchErrors, wrapped } from './browser.ts'
 import {
   adminApi,
   catFile,
   cliEnv,
   type DaemonHandle,
   heliaClient,
-  missingService,
   scratchDatabase,
   startDaemon,
   tempDataDir,
   until
 } from './helpers.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 /** Where the screenshots go when asked (`CONSOLE_SCREENSHOT_DIR=docs/console`); else nowhere. */
 const SHOTS = process.env.CONSOLE_SCREENSHOT_DIR
 const WAIT = { timeout: 15_000 }
-
-type After = { after(fn: () => Promise<unknown>): void; skip(message: string): void }
-
-async function launch(t: After): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    missingService(
-      t,
-      `${CHROMIUM} is not installed`,
-      "Install Debian's chromium (`apt-get install chromium`; `npm test` does it when run as root)"
-    )
-    return undefined
-  }
-  try {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--font-render-hinting=none'
-      ]
-    })
-    t.after(() => browser.close())
-    return browser
-  } catch (err) {
-    missingService(
-      t,
-      `Chromium could not start: ${(err as Error).message.split('\n')[0]}`,
-      `Check that ${CHROMIUM} runs headless here`
-    )
-    return undefined
-  }
-}
-
-/** Every console error and uncaught exception of a page; `expected` lets a window of known network failures through. */
-function watchErrors(page: Page) {
-  const errors: string[] = []
-  const state = { expected: null as RegExp | null, let: [] as string[] }
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return
-    if (state.expected?.test(m.text())) state.let.push(m.text())
-    else errors.push(`console: ${m.text()}`)
-  })
-  return { errors, state }
-}
 
 /** A free loopback port (so a node can be restarted at the same admin address). */
 function freePort(): Promise<number> {
@@ -92,30 +39,6 @@ function freePort(): Promise<number> {
 /** A CIDv1 raw leaf over `n`: CIDs nobody holds, to fill the deny list. */
 async function cidOf(n: number): Promise<string> {
   return CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(`console-${n}`))).toString()
-}
-
-/** No text of these elements breaks over two lines: every line box of its text sits at one height. */
-function wrapped(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = []
-    const all = document.querySelectorAll('button, th, h1, h2, h3, figcaption, .k, .pill, .hdr-item, .u-legend th')
-    for (const e of Array.from(all)) {
-      const el = e as HTMLElement
-      if (el.offsetParent === null || el.textContent?.trim() === '') continue
-      // Each text node's line boxes: two lines are two tops more than half a line apart.
-      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
-      const tops: number[] = []
-      for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
-        if (n.textContent?.trim() === '') continue
-        const r = document.createRange()
-        r.selectNodeContents(n)
-        for (const rect of Array.from(r.getClientRects())) if (rect.width > 0) tops.push(rect.top)
-      }
-      const lineHeight = Number.parseFloat(getComputedStyle(el).fontSize)
-      if (tops.length > 0 && Math.max(...tops) - Math.min(...tops) > lineHeight * 0.6) out.push(el.textContent!.trim())
-    }
-    return out
-  })
 }
 
 const policyOf = async (node: DaemonHandle) =>
@@ -184,6 +107,7 @@ test('the console: live panels, plots, every editor with a second instance chang
   await page.goto(`${first.adminUrl}/#token=${encodeURIComponent(first.token)}`)
   await page.waitForFunction(() => document.getElementById('stream-state')?.dataset.state === 'live', null, WAIT)
   assert.equal(new URL(page.url()).hash, '', 'the token left the address bar')
+  assert.equal(await page.locator('#t-spend').isHidden(), true, 'no payments row: paid retrievals are off')
   assert.equal(await page.evaluate(() => sessionStorage.getItem('autoretrieve-token')), first.token)
   assert.equal(await page.locator('#login').isHidden(), true)
 

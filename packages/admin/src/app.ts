@@ -12,6 +12,7 @@ import { ApiError } from './errors.ts'
 import { type CacheImporter, cacheRoutes } from './routes/cache.ts'
 import { healthRoutes } from './routes/health.ts'
 import { type HeartbeatApi, heartbeatRoutes } from './routes/heartbeat.ts'
+import { type PaymentsApi, paymentsReader } from './routes/payments.ts'
 import { type PolicyApi, policyRoutes, policyState } from './routes/policy.ts'
 import { type CidState, type RetrievalsApi, retrievalRoutes } from './routes/retrievals.ts'
 import { type PeerInfo, peersRoutes, type StatsSnapshot, statsRoutes } from './routes/stats.ts'
@@ -28,6 +29,8 @@ export interface AdminComponents {
   metrics?: { contentType: string; render(): Promise<string> }
   /** /stats and /stats/stream: the live counters. */
   stats?: () => StatsSnapshot
+  /** The payment channel manager (only with `paid-retrievals: true`): the stats' `payments` block. */
+  payments?: PaymentsApi
   /** /peers: the Bitswap peers. */
   peers?: () => PeerInfo[]
   /** /cache/import: CARs into the block cache. */
@@ -100,9 +103,10 @@ function policyEvents(policy: PolicyApi | undefined) {
 
 /** The /api/v1 route groups, by mount path, for the parts given. */
 function apiRoutes(components: AdminComponents): Record<string, Hono<AppEnv>> {
-  const { stats, peers, cache, heartbeat, policy, retrievals } = components
+  const { stats, peers, cache, heartbeat, policy, retrievals, payments } = components
+  const paymentsBlock = payments === undefined ? undefined : paymentsReader(payments)
   return {
-    ...(stats !== undefined && { '/stats': statsRoutes(stats, policyEvents(policy)) }),
+    ...(stats !== undefined && { '/stats': statsRoutes(stats, policyEvents(policy), paymentsBlock) }),
     ...(peers !== undefined && { '/peers': peersRoutes(peers) }),
     ...(cache !== undefined && { '/cache': cacheRoutes(cache) }),
     ...(heartbeat !== undefined && { '/heartbeat': heartbeatRoutes(heartbeat) }),

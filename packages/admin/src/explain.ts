@@ -1,3 +1,5 @@
+import { formatFil } from '@autoretrieve/chain'
+
 /**
  * Explain as sentences: what holds now for a CID and what its history says, from the structured
  * answer alone. Error classes and reasons are printed as they are stored, never interpreted, so a
@@ -30,6 +32,8 @@ interface RetrievalFacts {
   reason: string | null
   startedAt: Date | string
   bytes: number
+  /** attoFIL paid (decimal string); null or absent: nothing. */
+  cost?: string | null
   policyVersion: number
   candidates?: ReadonlyArray<{ provider: string; verdict: string; reason: string | null }>
   attempts?: ReadonlyArray<{
@@ -38,7 +42,16 @@ interface RetrievalFacts {
     outcome: string
     errorClass: string | null
     errorMessage: string | null
+    cost?: string | null
+    paymentChannel?: string | null
   }>
+}
+
+/** ", paying 0.0015 FIL (1500000000000000 attoFIL)"-style words for a cost, or '' when nothing was paid. */
+function paying(cost: string | null | undefined, verb: string, channel?: string | null): string {
+  // The store writes only decimal amounts; anything else is not an amount to print.
+  if (typeof cost !== 'string' || !/^\d{1,78}$/.test(cost) || BigInt(cost) === 0n) return ''
+  return `, ${verb} ${formatFil(BigInt(cost))} (${cost} attoFIL)${channel ? ` on payment channel ${channel}` : ''}`
 }
 
 const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString())
@@ -72,8 +85,8 @@ export function explainSentences(f: ExplainFacts): string[] {
       last.status === 'running'
         ? 'is still running'
         : last.status === 'success'
-          ? `succeeded with ${last.bytes} bytes`
-          : `failed${last.reason ? ` with error class ${last.reason}` : ''}`
+          ? `succeeded with ${last.bytes} bytes${paying(last.cost, 'paying')}`
+          : `failed${last.reason ? ` with error class ${last.reason}` : ''}${paying(last.cost, 'having paid')}`
     out.push(
       `The latest of ${f.retrievals.length} recorded retrieval${f.retrievals.length === 1 ? '' : 's'} started ${iso(last.startedAt)}${on(last.instance)} at policy version ${last.policyVersion} and ${ended}.`
     )
@@ -87,7 +100,9 @@ export function explainSentences(f: ExplainFacts): string[] {
     }
     for (const a of last.attempts ?? []) {
       const err = a.errorClass ? ` (error class ${a.errorClass}${a.errorMessage ? `: ${a.errorMessage}` : ''})` : ''
-      out.push(`Attempt at ${a.provider} over ${a.protocol}: ${a.outcome}${err}.`)
+      out.push(
+        `Attempt at ${a.provider} over ${a.protocol}: ${a.outcome}${err}${paying(a.cost, 'paid', a.paymentChannel)}.`
+      )
     }
   }
 

@@ -79,3 +79,51 @@ test('explain names the rule: list, entry, origin, who added it, when, at which 
     /Refused 1 time .* peer peerX on instance "edge-b" .*: blacklisted_cid, policy version 7\./
   )
 })
+
+test('explain says what a retrieval and each attempt paid, in FIL and attoFIL, and on which channel', () => {
+  const text = explainSentences({
+    ...base,
+    retrievals: [
+      {
+        status: 'success',
+        reason: null,
+        startedAt: '2026-12-06T10:00:00.000Z',
+        bytes: 2048,
+        cost: '1500000000000007',
+        policyVersion: 7,
+        attempts: [
+          {
+            provider: '12D3KooWa',
+            protocol: 'graphsync',
+            outcome: 'failed',
+            errorClass: 'overcharged',
+            errorMessage: 'asked for 9 attoFIL, 2 owed',
+            cost: '7',
+            paymentChannel: 'f2aaa'
+          },
+          {
+            provider: '12D3KooWb',
+            protocol: 'graphsync',
+            outcome: 'success',
+            errorClass: null,
+            errorMessage: null,
+            cost: '1500000000000000',
+            paymentChannel: 'f2bbb'
+          },
+          { provider: '12D3KooWc', protocol: 'http', outcome: 'cancelled', errorClass: null, errorMessage: null }
+        ]
+      }
+    ]
+  })
+  const all = text.join(' ')
+  assert.match(all, /succeeded with 2048 bytes, paying 0\.001500000000000007 FIL \(1500000000000007 attoFIL\)\./)
+  assert.match(
+    all,
+    /Attempt at 12D3KooWa over graphsync: failed \(error class overcharged: asked for 9 attoFIL, 2 owed\), paid 0\.000000000000000007 FIL \(7 attoFIL\) on payment channel f2aaa\./
+  )
+  assert.match(
+    all,
+    /Attempt at 12D3KooWb over graphsync: success, paid 0\.0015 FIL \(1500000000000000 attoFIL\) on payment channel f2bbb\./
+  )
+  assert.match(all, /Attempt at 12D3KooWc over http: cancelled\./, 'a free attempt says nothing of payment')
+})

@@ -266,6 +266,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   })
 
   const go = goSeries(opts)
+  const payments = paymentSeries(opts)
   // The event recorder's own series (issue 14): events posted, dropped (queue full, or the POST
   // failed, timed out or was refused), and waiting.
   const recorderStats = () => sources.eventRecorder?.() ?? { sent: 0, dropped: 0, queued: 0 }
@@ -330,7 +331,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
         info: { bytes: number; durationMs: number; ttfbMs?: number; errorClass?: string }
       ) {
         active.dec()
-        go.onAttemptEnded(outcome)
+        go.onAttemptEnded()
         if (info.ttfbMs !== undefined) ttfb.observe({ protocol }, info.ttfbMs / 1000)
         if (outcome === 'success') {
           protocolSuccess.inc({ protocol })
@@ -356,7 +357,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
         go.onQueries(summary)
       }
     },
-    retrievals: go
+    retrievals: {
+      onRecord(record: RetrievalRecord) {
+        go.onRecord(record)
+        payments.onRecord(record)
+      }
+    }
   }
 }
 
@@ -382,7 +388,9 @@ const GO_ERROR_OF_CLASS: Record<string, string> = {
   too_many_deals: 'toomany',
   access_control: 'acl',
   under_maintenance: 'maintenance',
-  timeout: 'timeout'
+  timeout: 'timeout',
+  // A channel, lane or voucher this node could not get or sign (Go's "failed to get payment channel").
+  paych: 'paych'
 }
 /** The Go node's query-phase failure series, by the substring it matched in the failure (or the provider's Error message). */
 const GO_QUERY_ERRORS: readonly (readonly [string, string | undefined])[] = [
@@ -396,6 +404,16 @@ const GO_QUERY_ERRORS: readonly (readonly [string, string | undefined])[] = [
 ]
 /** Attempt records of candidates the query phase passed over (no proposal sent). */
 const QUERY_PHASE_CLASSES = new Set(['paid_not_allowed', 'query_failed', 'query_unavailable'])
+
+/**
+ * Whether a failed attempt record is a query-phase pass-over, not a retrieval Go would have
+ * counted. `price_too_high` is one when the ask was over a cap (never connected: no proposal);
+ * the same class mid-transfer (a voucher past the day's limit) is a failed retrieval.
+ */
+function passedOver(record: { errorClass: string | null; connectedAt: Date | null }): boolean {
+  if (QUERY_PHASE_CLASSES.has(record.errorClass ?? '')) return true
+  return record.errorClass === 'price_too_high' && record.connectedAt === null
+}
 const PER_REQUEST_BUCKETS = [0, 1, 2, 3, 4, 5, 10, 20, 40]
 /** Retrievals followed at once for their failed attempts; past this the oldest is forgotten (bounded memory). */
 const MAX_FOLLOWED_RETRIEVALS = 10_000
@@ -412,10 +430,11 @@ function goSeries(
   const counter = (name: string, help: string) => new Counter(opts(name, help))
   const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ ...opts(name, help), buckets })
   const bytes = counter('data_transferred_bytes_total', 'bytes received from storage providers (Go name)')
-  // Go's distribution had no bounds: one +Inf bucket. A free retrieval costs 0, observed per success.
+  // Go's distribution had no bounds: one +Inf bucket. Go observed TotalPayment in attoFIL despite
+  // the name, once per successful attempt (a free one as 0); so does this node, from the record.
   const cost = histogram(
     'retrieval_deal_cost_fil',
-    'cost of each successful attempt in attoFIL (Go name; 0: no paid retrievals)',
+    'what each successful attempt paid, in attoFIL as Go recorded it (Go name; 0: a free one)',
     []
   )
   const activeEvents = counter(
@@ -466,20 +485,19 @@ function goSeries(
       }
     },
     onAttemptStarted: () => activeEvents.inc(),
-    onAttemptEnded(outcome: string) {
-      activeEvents.inc()
-      if (outcome === 'success') cost.observe(0)
-    },
+    onAttemptEnded: () => activeEvents.inc(),
     onBytes: (n: number) => bytes.inc(n),
     onRecord(record: RetrievalRecord) {
       if (record.type === 'retrieval-started') {
         failed.set(record.id, 0)
         if (failed.size > MAX_FOLLOWED_RETRIEVALS) failed.delete(failed.keys().next().value as string)
+      } else if (record.type === 'attempt' && record.outcome === 'success') {
+        cost.observe(attoFil(record.cost))
       } else if (
         record.type === 'attempt' &&
         record.outcome === 'failed' &&
         // Passed over by its query answer: no retrieval was attempted (query_error_* count those).
-        !QUERY_PHASE_CLASSES.has(record.errorClass ?? '')
+        !passedOver(record)
       ) {
         goErrors.get(goErrorClass(record.errorClass, record.errorMessage))!.inc()
         const seen = failed.get(record.retrievalId)
@@ -491,6 +509,43 @@ function goSeries(
       }
     }
   }
+}
+
+/**
+ * This node's own spend series: attoFIL paid by every attempt that ended, successful or not (a
+ * failed attempt keeps what it paid for the bytes it delivered). Counted from the attempt's final
+ * record, whose cost is its lanes' cumulative total, so nothing is counted twice.
+ */
+function paymentSeries(
+  opts: (name: string, help: string) => { name: string; help: string; labelNames: never[]; registers: Registry[] }
+) {
+  const paid = new Counter(
+    opts(
+      'retrieval_paid_attofil_total',
+      'attoFIL paid to storage providers for retrievals, by every attempt that ended'
+    )
+  )
+  const paidAttempts = new Counter(opts('retrieval_paid_attempts_total', 'attempts that ended having paid something'))
+  paid.inc(0)
+  paidAttempts.inc(0)
+  return {
+    onRecord(record: RetrievalRecord) {
+      if (record.type !== 'attempt' || record.outcome === 'running') return
+      const amount = attoFil(record.cost)
+      if (amount <= 0) return
+      paid.inc(amount)
+      paidAttempts.inc()
+    }
+  }
+}
+
+/**
+ * A record's attoFIL decimal string as a number for Prometheus (a float64, as Go's int64 became in
+ * its exporter; past 2^53 attoFIL, about 0.009 FIL, the last digits round); 0 when absent or malformed.
+ */
+function attoFil(cost: string | null | undefined): number {
+  if (typeof cost !== 'string' || !/^\d{1,78}$/.test(cost)) return 0
+  return Number(BigInt(cost))
 }
 
 /** The growth since the last call of a running total kept elsewhere, for a counter read at scrape time. */

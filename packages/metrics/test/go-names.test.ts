@@ -110,7 +110,33 @@ test('Go counts starts and ends in retrieval_deal_active_total; bytes from provi
   assert.equal(value(m, `${P}retrieval_deal_active_total`), 2)
   assert.equal(value(m, `${P}retrieval_deal_active`), 0)
   assert.equal(value(m, `${P}data_transferred_bytes_total`), 1000)
-  // A free retrieval costs 0: one observation, sum 0 (as Go recorded TotalPayment).
-  assert.equal(value(m, `${P}retrieval_deal_cost_fil_count`), 1)
-  assert.equal(value(m, `${P}retrieval_deal_cost_fil_sum`), 0)
+})
+
+test('retrieval_deal_cost_fil observes what each successful attempt paid in attoFIL, a free one as 0, as Go recorded TotalPayment', async () => {
+  const metrics = fresh()
+  const feed = (r: RetrievalRecord) => metrics.retrievals.onRecord(r)
+  feed({ ...attempt('r1', 'success', null, null), cost: '2500000000000' } as RetrievalRecord)
+  feed(attempt('r2', 'success', null, null))
+  // A failed attempt's partial payment is spend, not a deal's cost.
+  feed({ ...attempt('r3', 'failed', 'overcharged', 'p asked for more than it sent'), cost: '10' } as RetrievalRecord)
+  const m = parseExposition(await metrics.render())
+  assert.equal(value(m, `${P}retrieval_deal_cost_fil_count`), 2)
+  assert.equal(value(m, `${P}retrieval_deal_cost_fil_sum`), 2_500_000_000_000)
+})
+
+test('the paych class counts in retrieval_error_paych_total; a price over the caps is a pass-over, in no Go class', async () => {
+  const metrics = fresh()
+  const feed = (r: RetrievalRecord) => metrics.retrievals.onRecord(r)
+  feed(attempt('r1', 'failed', 'paych', 'no payment channel to f1abc: Lotus: insufficient funds'))
+  feed(attempt('r1', 'failed', 'price_too_high', 'asks 2 attoFIL/byte, max-price-per-byte is 1'))
+  let m = parseExposition(await metrics.render())
+  assert.equal(value(m, `${P}retrieval_error_paych_total`), 1)
+  assert.equal(value(m, `${P}retrieval_error_other_total`), 0)
+  // Mid-transfer (connected, a proposal sent), the day's limit reached: a failed retrieval.
+  feed({
+    ...attempt('r1', 'failed', 'price_too_high', 'over max-spend-per-day'),
+    connectedAt: new Date()
+  } as RetrievalRecord)
+  m = parseExposition(await metrics.render())
+  assert.equal(value(m, `${P}retrieval_error_other_total`), 1)
 })

@@ -39,3 +39,41 @@ test('record totals, heartbeat outcomes and the heartbeat state reach /metrics b
   assert.equal(value(m, 'autoretrieve_heartbeat_last_success_timestamp_seconds'), 0)
   assert.equal(value(m, 'autoretrieve_cache_prune_threshold_bytes'), 0)
 })
+
+test('autoretrieve_retrieval_paid_attofil_total adds what every ended attempt paid, once, failed ones included', async () => {
+  const metrics = createMetrics({
+    cache: () => ({ blocks: 0, bytes: 0, diskBytes: 0 }),
+    pruneThresholdBytes: 0,
+    peers: () => 0,
+    records: () => ({ buffered: 0, written: 0, dropped: 0 }),
+    heartbeat: () => ({ state: 'disabled', lastSuccessAt: null })
+  })
+  const at = new Date()
+  const attempt = (id: string, outcome: 'running' | 'success' | 'failed', cost?: string) => ({
+    type: 'attempt' as const,
+    id,
+    retrievalId: 'r',
+    provider: 'p',
+    protocol: 'graphsync' as const,
+    startedAt: at,
+    connectedAt: at,
+    firstByteAt: at,
+    endedAt: outcome === 'running' ? null : at,
+    bytes: 0,
+    blocks: 0,
+    outcome,
+    errorClass: null,
+    errorMessage: null,
+    cost
+  })
+  let m = parseExposition(await metrics.render())
+  assert.equal(value(m, 'autoretrieve_retrieval_paid_attofil_total'), 0, 'at 0 from the first scrape')
+  // A running record's cost so far is not counted: the attempt's last record carries the total.
+  metrics.retrievals.onRecord(attempt('a1', 'running', '100'))
+  metrics.retrievals.onRecord(attempt('a1', 'success', '300'))
+  metrics.retrievals.onRecord(attempt('a2', 'failed', '20'))
+  metrics.retrievals.onRecord(attempt('a3', 'success'))
+  m = parseExposition(await metrics.render())
+  assert.equal(value(m, 'autoretrieve_retrieval_paid_attofil_total'), 320)
+  assert.equal(value(m, 'autoretrieve_retrieval_paid_attempts_total'), 2)
+})

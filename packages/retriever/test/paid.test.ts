@@ -26,6 +26,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
 import { createGraphsyncAdapter, createRetriever, type RetrievalPayments, type RetrievalRecord } from '../src/index.ts'
+import { startGreedyProvider } from './greedy-provider.ts'
 import { DEFAULTS } from './helpers.ts'
 import { memoryPayments } from './payments.ts'
 
@@ -39,8 +40,14 @@ type Caps = Pick<MinerConfig, 'maxPricePerByte' | 'maxUnsealPrice' | 'maxRetriev
 
 async function setup(
   t: After,
-  providers: ProviderStandIn[],
-  parts: { payments?: RetrievalPayments; caps?: Caps; minerCaps?: Record<string, Caps> }
+  providers: Array<Pick<ProviderStandIn, 'peerId' | 'multiaddrs'>>,
+  parts: {
+    payments?: RetrievalPayments
+    caps?: Caps
+    minerCaps?: Record<string, Caps>
+    /** How long a demand may wait for the bytes that justify it. */
+    paymentWaitMs?: number
+  }
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'ar-paid-'))
   const cache = createBlockCache({}, { path: dir })
@@ -67,10 +74,13 @@ async function setup(
       policy: () => createSnapshot({ version: 1, defaultMinerConfig, minerConfigs }),
       candidates: createIpniSource({}, { endpointUrl: indexer.url, timeoutMs: 3_000 }),
       adapters: [
-        createGraphsyncAdapter({
-          libp2p,
-          graphsync: createFilecoinRetrievalTransport({ libp2p: libp2p as never, logger: silentLogger })
-        })
+        createGraphsyncAdapter(
+          {
+            libp2p,
+            graphsync: createFilecoinRetrievalTransport({ libp2p: libp2p as never, logger: silentLogger })
+          },
+          { ...(parts.paymentWaitMs !== undefined ? { paymentWaitMs: parts.paymentWaitMs } : {}) }
+        )
       ],
       records: { record: (r) => records.push(r) },
       ...(parts.payments !== undefined ? { payments: parts.payments } : {})
@@ -123,7 +133,7 @@ async function askedSize(p: ProviderStandIn, root: CID): Promise<bigint> {
 }
 
 /** The error message of a provider's failed attempt. */
-function messageOf(records: RetrievalRecord[], p: ProviderStandIn): string {
+function messageOf(records: RetrievalRecord[], p: { peerId: string }): string {
   for (const r of records)
     if (r.type === 'attempt' && r.provider === p.peerId && r.outcome === 'failed') return r.errorMessage ?? ''
   return ''
@@ -265,4 +275,24 @@ test('the unseal price is paid first, before any block comes', async (t) => {
   // The first voucher is exactly the unseal price: no byte had been verified (nor sent) yet.
   assert.equal(payments.vouchers[0].amount, 7_000n)
   assert.equal(unsealing.stats.vouchersRejected, 0)
+})
+
+test('a provider asking to be paid ahead of its data is not paid: the attempt fails overcharged', async (t) => {
+  const fixture = await createUnixfsFixture({ size: 128 * 1024, chunkSize: 16 * 1024, seed: 1617 })
+  const greedy = await startGreedyProvider({
+    blocks: fixture.blocks,
+    root: fixture.root,
+    pricePerByte: PRICE,
+    paymentInterval: INTERVAL
+  })
+  t.after(() => greedy.close())
+  const payments = memoryPayments()
+  const { retriever, records } = await setup(t, [greedy], { payments, paymentWaitMs: 300 })
+  const result = await retriever.retrieve(fixture.root)
+  assert.equal(result.ok, false)
+  assert.deepEqual(attemptsOf(records)[greedy.peerId], ['failed', 'overcharged'])
+  assert.match(messageOf(records, greedy), new RegExp(`asks ${PRICE * INTERVAL} attoFIL in all for 0 verified bytes`))
+  assert.equal(greedy.vouchers, 0, 'nothing was paid ahead of the bytes')
+  assert.deepEqual(payments.vouchers, [])
+  assert.equal(result.cost, undefined)
 })

@@ -121,6 +121,11 @@ export interface RetrievalSummary {
   error: string | null
   bytes: number
   blocks: number
+  /**
+   * What it paid in attoFIL, a decimal string: the finish record's cost, else the sum of its
+   * attempts' (so a running retrieval shows what it has paid so far); null when nothing was paid.
+   */
+  cost: string | null
   startedAt: Date
   endedAt: Date | null
 }

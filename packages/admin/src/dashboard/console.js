@@ -115,6 +115,33 @@
       ? d.toLocaleTimeString('en-GB', { hour12: false })
       : d.toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric' })
   }
+  /**
+   * attoFIL (a decimal string; amounts do not fit a number) in a few digits with an SI prefix as
+   * Lotus prints them ("1.5 mFIL", "7 aFIL"); `exactFil` is the whole amount in FIL for a title.
+   */
+  const FIL_PREFIXES = ['', 'm', 'μ', 'n', 'p', 'f', 'a']
+  const isAtto = (v) => typeof v === 'string' && /^\d+$/.test(v)
+  const exactFil = (atto) => {
+    if (!isAtto(atto)) return ''
+    const s = atto.replace(/^0+(?=\d)/, '').padStart(19, '0')
+    const frac = s.slice(-18).replace(/0+$/, '')
+    return `${s.slice(0, -18).replace(/^0+(?=\d)/, '')}${frac ? `.${frac}` : ''} FIL`
+  }
+  const fil = (atto) => {
+    if (!isAtto(atto)) return '–'
+    const n = BigInt(atto)
+    if (n === 0n) return '0 FIL'
+    // The largest prefix whose unit the amount reaches: 10^18 attoFIL is 1 FIL, 10^15 1 mFIL, …
+    let i = 0
+    while (i < FIL_PREFIXES.length - 1 && n < 10n ** BigInt(18 - 3 * i)) i++
+    const unit = 10n ** BigInt(18 - 3 * i)
+    const whole = n / unit
+    const digits = Math.max(0, 4 - whole.toString().length)
+    const frac = digits === 0 ? 0n : ((n % unit) * 10n ** BigInt(digits)) / unit
+    const fracText = digits === 0 ? '' : String(frac).padStart(digits, '0').replace(/0+$/, '')
+    return `${whole}${fracText ? `.${fracText}` : ''} ${FIL_PREFIXES[i]}FIL`
+  }
+  const paidSomething = (atto) => isAtto(atto) && BigInt(atto) > 0n
   const short = (s, n = 12) => (s && s.length > 2 * n + 1 ? `${s.slice(0, n)}…${s.slice(-n)}` : s || '')
   const words = (s) => String(s).replaceAll('_', ' ').replaceAll('-', ' ')
 
@@ -261,6 +288,7 @@
           : ''
     )
     hb.title = h.lastError ? `last error at ${when(h.lastError.at)}: ${h.lastError.message}` : h.state
+    showPayments(s.payments)
     text('n-uptime', duration(s.uptimeSeconds))
     text('h-uptime', duration(s.uptimeSeconds))
     text('n-policy', `v${s.policyVersion}`)
@@ -276,6 +304,56 @@
     }
     plot(s)
     prev = s
+  }
+
+  /** Whether the node pays (its stats carry `payments`), and whether a listed retrieval paid: the cost column shows then. */
+  let nodePays = false
+  let shownPaid = false
+  /** Spend today against the daily cap, and each channel; the row is hidden when the node does not pay. */
+  const showPayments = (p) => {
+    $('t-spend').hidden = !p
+    $('t-channels').hidden = !p
+    nodePays = Boolean(p)
+    $('retrievals').classList.toggle('paid', nodePays || shownPaid)
+    if (!p) return
+    if (p.error) {
+      text('n-spend', 'unavailable')
+      $('n-spend').title = p.error
+      $('n-channels').replaceChildren(el('span', { class: 'bad', text: p.error }))
+      $('n-channels').title = p.error
+      return
+    }
+    const cap = isAtto(p.maxSpendPerDay) ? BigInt(p.maxSpendPerDay) : null
+    const spent = isAtto(p.spentToday) ? BigInt(p.spentToday) : 0n
+    text('n-spend', cap === null ? `${fil(p.spentToday)} (no cap)` : `${fil(p.spentToday)} / ${fil(p.maxSpendPerDay)}`)
+    // Parts per thousand, in bigint: the amounts do not fit a number.
+    const fill = cap === null || cap === 0n ? 0 : Number(spent >= cap ? 1000n : (spent * 1000n) / cap) / 1000
+    $('spend-bar').style.width = `${(fill * 100).toFixed(1)}%`
+    $('spend-bar').classList.toggle('full', fill >= 0.9)
+    $('n-spend').title = `spent today (UTC): ${exactFil(p.spentToday)}${
+      cap === null ? '; max-spend-per-day is not set' : `; max-spend-per-day ${exactFil(p.maxSpendPerDay)}`
+    }`
+    const channels = p.channels || []
+    $('n-channels').replaceChildren(
+      ...(channels.length === 0
+        ? [document.createTextNode('none yet: one is made for a provider the first time the node pays it')]
+        : channels.flatMap((c, i) => [
+            i > 0 ? '  ·  ' : '',
+            el('span', {
+              class: 'mono',
+              'data-channel': c.address,
+              text: `${short(c.address, 5)} ${fil(c.balance)} · ${fil(c.paid)} · ${c.lanes}${c.settlingAt !== null && c.settlingAt !== undefined ? ' (settling)' : ''}`
+            })
+          ]))
+    )
+    $('n-channels').title = channels
+      .map(
+        (c) =>
+          `${c.address} from ${c.from} to ${c.to}: balance ${exactFil(c.balance)}, paid ${exactFil(c.paid)}, ${c.lanes} lane${c.lanes === 1 ? '' : 's'}${
+            c.settlingAt !== null && c.settlingAt !== undefined ? `, settling at epoch ${c.settlingAt}` : ''
+          }`
+      )
+      .join('\n')
   }
 
   const showInstance = (name) => {
@@ -710,6 +788,8 @@
     }
   }
   const renderRetrievals = (items) => {
+    shownPaid = items.some((x) => paidSomething(x.cost))
+    $('retrievals').classList.toggle('paid', nodePays || shownPaid)
     const rows = items.map((x) => {
       const d = details.get(x.id)
       const a = decisive(d)
@@ -726,6 +806,11 @@
         el('td', { class: 'num', text: bytes(x.bytes) }),
         el('td', { class: 'num', text: ms_ === null ? 'running' : ms(ms_) }),
         el('td', { class: `outcome-${x.status}`, title: outcome, text: words(outcome) }),
+        el('td', {
+          class: 'num',
+          title: paidSomething(x.cost) ? `${x.cost} attoFIL = ${exactFil(x.cost)}` : 'nothing paid',
+          text: paidSomething(x.cost) ? fil(x.cost) : '–'
+        }),
         el(
           'td',
           { class: 'act' },
@@ -742,7 +827,7 @@
       )
     })
     if (rows.length === 0)
-      rows.push(el('tr', {}, el('td', { colspan: '8', class: 'muted', text: 'No retrievals match.' })))
+      rows.push(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No retrievals match.' })))
     $('retrievals').tBodies[0].replaceChildren(...rows)
   }
   $('retrieval-filters').addEventListener('submit', (ev) => {
@@ -778,6 +863,10 @@
     not_found: 'the provider does not have it',
     verification_failed: 'a block did not match its CID',
     blacklisted_cid: 'the CID is on the deny list',
+    paid_not_allowed: 'the provider asks to be paid and paid-retrievals is off',
+    price_too_high: 'the provider asks more than the price caps, or than is left of today’s spend',
+    paych: 'no payment channel, lane or voucher could be had (wallet, Lotus or funds)',
+    overcharged: 'the provider asked for more than the bytes it sent were worth at its price',
     blacklisted_provider: 'the provider is on the deny list',
     not_whitelisted: 'the provider is not on the allow list'
   }
@@ -853,10 +942,10 @@
           `Retrieval at ${when(r.startedAt)}${r.instance ? ` on ${r.instance}` : ''}`,
           r.requestedBy?.length ? ` (asked by ${r.requestedBy.map((p) => short(p, 6)).join(', ')})` : '',
           r.status === 'running'
-            ? ' is still running.'
+            ? ` is still running${paidSomething(r.cost) ? `, ${fil(r.cost)} paid so far` : ''}.`
             : r.status === 'success'
-              ? ` succeeded: ${bytes(r.bytes)} in ${r.blocks} blocks, ${took}.`
-              : ` failed${r.reason ? ` — ${describe(r.reason)} (${r.reason})` : ''}${took ? ` after ${took}` : ''}.`
+              ? ` succeeded: ${bytes(r.bytes)} in ${r.blocks} blocks, ${took}${paidSomething(r.cost) ? `, paying ${fil(r.cost)} (${r.cost} attoFIL)` : ''}.`
+              : ` failed${r.reason ? ` — ${describe(r.reason)} (${r.reason})` : ''}${took ? ` after ${took}` : ''}${paidSomething(r.cost) ? `, having paid ${fil(r.cost)} (${r.cost} attoFIL)` : ''}.`
         )
       )
       const cands = r.candidates || []
@@ -873,14 +962,22 @@
       }
       for (const a of r.attempts || []) {
         const ttfb = a.firstByteAt ? ms(Date.parse(a.firstByteAt) - Date.parse(a.startedAt)) : null
+        const paid = paidSomething(a.cost)
         out.push(
           sentence(
             'sub',
             `${a.protocol} from `,
             code(a.provider),
             a.outcome === 'success'
-              ? `: succeeded, ${bytes(a.bytes)}${ttfb ? `, first byte after ${ttfb}` : ''}.`
-              : `: ${words(a.outcome)}${a.errorClass ? ` — ${describe(a.errorClass)} (${a.errorClass})` : ''}${a.errorMessage ? `: ${a.errorMessage}` : ''}.`
+              ? `: succeeded, ${bytes(a.bytes)}${ttfb ? `, first byte after ${ttfb}` : ''}`
+              : `: ${words(a.outcome)}${a.errorClass ? ` — ${describe(a.errorClass)} (${a.errorClass})` : ''}${a.errorMessage ? `: ${a.errorMessage}` : ''}`,
+            ...(paid
+              ? [
+                  `; paid ${fil(a.cost)} (${a.cost} attoFIL)`,
+                  ...(a.paymentChannel ? [' on channel ', code(a.paymentChannel)] : [])
+                ]
+              : []),
+            '.'
           )
         )
       }

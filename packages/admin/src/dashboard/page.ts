@@ -44,6 +44,8 @@ export function dashboardHtml(): string {
     <div class="tile w4"><span class="k">Heartbeat</span><span class="v small" id="n-heartbeat">–</span></div>
     <div class="tile"><span class="k">Uptime</span><span class="v" id="n-uptime">–</span></div>
     <div class="tile"><span class="k">Policy version</span><span class="v" id="n-policy">–</span></div>
+    <div class="tile w3" id="t-spend" hidden><span class="k">Spent today / max-spend-per-day</span><span class="v" id="n-spend">–</span><span class="bar"><span id="spend-bar"></span></span></div>
+    <div class="tile w7" id="t-channels" hidden><span class="k">Payment channels (balance · paid · lanes)</span><span class="v small" id="n-channels">–</span></div>
   </section>
 
   <section class="plots" aria-label="time series">
@@ -99,7 +101,7 @@ export function dashboardHtml(): string {
         <button type="submit">Filter</button>
       </form>
     </div>
-    <div class="scroll"><table id="retrievals"><thead><tr><th>Time</th><th>Root</th><th>Provider</th><th>Protocol</th><th class="num">Bytes</th><th class="num">Duration</th><th>Outcome</th><th></th></tr></thead><tbody></tbody></table></div>
+    <div class="scroll"><table id="retrievals"><thead><tr><th>Time</th><th>Root</th><th>Provider</th><th>Protocol</th><th class="num">Bytes</th><th class="num">Duration</th><th>Outcome</th><th class="num">Cost</th><th></th></tr></thead><tbody></tbody></table></div>
     <div class="pager" id="retrieval-pager"><button type="button" id="r-newest">Newest</button><button type="button" id="r-older">Older ›</button><span class="err" id="retrieval-error" role="alert"></span></div>
     <div class="why" id="why" aria-live="polite">
       <form class="toolbar" id="why-form">

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.ts'
+import type { PaymentsStats } from './payments.ts'
 
 /** Live counters as the API and the dashboard show them. */
 export interface StatsSnapshot {
@@ -49,6 +50,12 @@ export interface StatsSnapshot {
     misses: number
     errors: number
   }
+  /**
+   * Paid retrievals (absent when `paid-retrievals` is off): attoFIL spent today against
+   * `max-spend-per-day`, and each payment channel's balance, what was paid on it and its lanes;
+   * `{ error }` when the payment manager could not be read this time.
+   */
+  payments?: PaymentsStats
 }
 
 export interface PeerInfo {
@@ -71,9 +78,16 @@ export interface PolicyEvents {
   subscribe(listener: () => void): () => void
 }
 
-export function statsRoutes(stats: () => StatsSnapshot, policy?: PolicyEvents) {
+export function statsRoutes(
+  stats: () => StatsSnapshot,
+  policy?: PolicyEvents,
+  /** The `payments` block's reader (see paymentsReader); absent: no block. */
+  payments?: () => Promise<PaymentsStats>
+) {
+  const snapshot = async (): Promise<StatsSnapshot> =>
+    payments === undefined ? stats() : { ...stats(), payments: await payments() }
   const app = new Hono<AppEnv>()
-  app.get('/', (c) => c.json(stats()))
+  app.get('/', async (c) => c.json(await snapshot()))
   app.get('/stream', (c) =>
     streamSSE(c, async (stream) => {
       let open = true
@@ -98,7 +112,7 @@ export function statsRoutes(stats: () => StatsSnapshot, policy?: PolicyEvents) {
             await stream.writeSSE({ event: 'policy', id: String(id++), data: JSON.stringify(policy.state()) })
           }
           if (Date.now() >= nextStats) {
-            await stream.writeSSE({ event: 'stats', id: String(id++), data: JSON.stringify(stats()) })
+            await stream.writeSSE({ event: 'stats', id: String(id++), data: JSON.stringify(await snapshot()) })
             nextStats = Date.now() + STATS_STREAM_INTERVAL_MS
           }
           if (!open || policyChanged) continue

@@ -8,6 +8,29 @@ type Started = Extract<RecordEvent, { type: 'retrieval-started' }>
 type Finished = Extract<RecordEvent, { type: 'retrieval-finished' }>
 type Attempt = Extract<RecordEvent, { type: 'attempt' }>
 
+const AMOUNT = /^\d{1,78}$/
+/**
+ * An amount as the numeric(78,0) column takes it, or null. Anything else (a negative, a fraction,
+ * a typo) is not written: PostgreSQL would refuse it and with it the whole batch, again on every
+ * retry, and the history would stop. An amount is telemetry here; the payment manager keeps the
+ * authoritative ledger.
+ */
+function attoFil(value: string | null | undefined): string | null {
+  return typeof value === 'string' && AMOUNT.test(value) ? value : null
+}
+
+/** The later record of an attempt, keeping the larger cost and a known channel (as the upsert below does across batches). */
+function withPaymentOf(earlier: Attempt | undefined, later: Attempt): Attempt {
+  const before = attoFil(earlier?.cost)
+  if (before === null) return later
+  const after = attoFil(later.cost)
+  return {
+    ...later,
+    cost: after !== null && BigInt(after) >= BigInt(before) ? after : before,
+    paymentChannel: later.paymentChannel ?? earlier?.paymentChannel ?? null
+  }
+}
+
 /**
  * Writes one batch of events in one transaction, idempotently: retrievals and attempts are
  * upserted by id (the later event in the batch wins), candidates and refusals are skipped when
@@ -26,7 +49,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
   for (const e of events) {
     if (e.type === 'retrieval-started') started.set(e.id, e)
     else if (e.type === 'retrieval-finished') finished.set(e.id, e)
-    else if (e.type === 'attempt') attempts.set(e.id, e)
+    else if (e.type === 'attempt') attempts.set(e.id, withPaymentOf(attempts.get(e.id), e))
     else if (e.type === 'candidates') {
       for (const c of e.candidates) {
         candidateRows.push({
@@ -95,6 +118,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
             status: f.status,
             reason: f.reason,
             errorMessage: f.error ?? null,
+            cost: attoFil(f.cost),
             bytes: f.bytes,
             blocks: f.blocks,
             startedAt: f.at,
@@ -108,6 +132,7 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
             status: sql`excluded.status`,
             reason: sql`excluded.reason`,
             errorMessage: sql`excluded.error_message`,
+            cost: sql`coalesce(excluded.cost, ${retrievals.cost})`,
             bytes: sql`excluded.bytes`,
             blocks: sql`excluded.blocks`,
             endedAt: sql`excluded.ended_at`
@@ -115,7 +140,11 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
         })
     }
     if (attempts.size > 0) {
-      const rows = [...attempts.values()].map(({ type: _t, ...a }) => a)
+      const rows = [...attempts.values()].map(({ type: _t, cost, paymentChannel, ...a }) => ({
+        ...a,
+        cost: attoFil(cost),
+        paymentChannel: paymentChannel ?? null
+      }))
       await tx
         .insert(retrievalAttempts)
         .values(rows)
@@ -129,7 +158,12 @@ export async function writeRecords(db: DbOrTx, events: RecordEvent[], instance =
             blocks: sql`excluded.blocks`,
             outcome: sql`excluded.outcome`,
             errorClass: sql`excluded.error_class`,
-            errorMessage: sql`excluded.error_message`
+            errorMessage: sql`excluded.error_message`,
+            // An attempt's cost only grows (each voucher's amount is cumulative on its lane), and a
+            // record without one (a 'running' record, an older writer) must not erase it: the
+            // largest known wins whatever order the records land in (greatest() skips nulls).
+            cost: sql`greatest(${retrievalAttempts.cost}, excluded.cost)`,
+            paymentChannel: sql`coalesce(excluded.payment_channel, ${retrievalAttempts.paymentChannel})`
           }
         })
     }

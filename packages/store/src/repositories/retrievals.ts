@@ -1,5 +1,5 @@
 import { type AbortOptions, cidKey, type ErrorClass } from '@autoretrieve/interface'
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../connect.ts'
 import { DEFAULT_LIST_LIMIT, EXPLAIN_REFUSALS_LIMIT, EXPLAIN_RETRIEVALS_LIMIT, MAX_LIST_LIMIT } from '../constants.ts'
 import { InvalidCursorError, throwIfAborted, toStoreError } from '../errors.ts'
@@ -31,7 +31,20 @@ export interface ExplainResult {
   refusals: RefusalRecord[]
 }
 
-type RetrievalRow = typeof retrievals.$inferSelect
+type RetrievalRow = typeof retrievals.$inferSelect & { paidByAttempts: string | null }
+
+/**
+ * A retrieval's row with what its attempts paid, summed in SQL (numeric: exact): the retrieval's
+ * cost while it runs, and when its finish record carried none. One indexed subquery per row.
+ */
+const withPaid = {
+  ...getTableColumns(retrievals),
+  // Spelled out: drizzle writes a column of the selected table unqualified, which inside the
+  // subquery would name the attempt's own id.
+  paidByAttempts: sql<
+    string | null
+  >`(select sum(a.cost)::text from retrieval_attempts a where a.retrieval_id = "retrievals"."id")`
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function encodeCursor(row: { startedAt: Date; id: string }): string {
@@ -62,6 +75,7 @@ function summary(r: RetrievalRow): RetrievalSummary {
     error: r.errorMessage,
     bytes: r.bytes,
     blocks: r.blocks,
+    cost: r.cost ?? r.paidByAttempts,
     startedAt: r.startedAt,
     endedAt: r.endedAt
   }
@@ -135,7 +149,7 @@ export async function listRetrievals(
     )
   }
   const rows = await db
-    .select()
+    .select(withPaid)
     .from(retrievals)
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(desc(retrievals.startedAt), desc(retrievals.id))
@@ -146,14 +160,14 @@ export async function listRetrievals(
 
 export async function getRetrieval(db: DbOrTx, id: string): Promise<RetrievalDetail | null> {
   if (!UUID.test(id)) return null
-  const rows = await db.select().from(retrievals).where(eq(retrievals.id, id))
+  const rows = await db.select(withPaid).from(retrievals).where(eq(retrievals.id, id))
   return (await retrievalDetails(db, rows))[0] ?? null
 }
 
 export async function explainCid(db: DbOrTx, cid: string): Promise<ExplainResult> {
   const key = cidKey(cid)
   const rows = await db
-    .select()
+    .select(withPaid)
     .from(retrievals)
     .where(or(eq(retrievals.rootKey, key), eq(retrievals.requestedKey, key)))
     .orderBy(desc(retrievals.startedAt), desc(retrievals.id))

@@ -4,12 +4,21 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   text,
   timestamp,
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
+
+/**
+ * An amount of attoFIL: numeric(78,0), an exact integer up to 10^78 (a uint256 fits), so the
+ * history's costs sum exactly in SQL (`sum(cost)`) where a float would round and text would not
+ * sum at all. Both drivers (postgres.js, PGlite) hand numeric back as a decimal string, which is
+ * the record's form too: no JavaScript number ever holds an amount.
+ */
+const attoFil = (name: string) => numeric(name, { precision: 78, scale: 0 })
 
 /*
  * Retrieval records are telemetry written in batches off the hot path, possibly out of order and
@@ -34,6 +43,8 @@ export const retrievals = pgTable(
     errorMessage: text('error_message'),
     bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
     blocks: integer('blocks').notNull().default(0),
+    /** What the retrieval paid in attoFIL (see `attoFil` below); null: nothing paid. */
+    cost: attoFil('cost'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     /** The instance-name of the node that made the retrieval ('' for rows written before 0003). */
@@ -82,7 +93,11 @@ export const retrievalAttempts = pgTable(
     blocks: integer('blocks').notNull(),
     outcome: text('outcome').notNull(),
     errorClass: text('error_class'),
-    errorMessage: text('error_message')
+    errorMessage: text('error_message'),
+    /** What the attempt paid the provider in attoFIL; null: a free attempt. */
+    cost: attoFil('cost'),
+    /** The payment channel (f2… address) its vouchers were drawn on; null: it paid nothing. */
+    paymentChannel: text('payment_channel')
   },
   (t) => [
     index('retrieval_attempts_retrieval_idx').on(t.retrievalId),
