@@ -17,6 +17,10 @@ test('paid-retrievals without a wallet key starts with payments off and says how
   const made = await runCli(['--data-dir', dataDir, 'wallet', 'new'], env)
   const { address } = JSON.parse(made.stdout) as { address: string }
   const second = await startDaemon(t, dataDir, env)
+  // The embedded database is the running node's: paych commands refuse rather than open it too.
+  const beside = await runCli(['--data-dir', dataDir, 'paych', 'list'], env)
+  assert.equal(beside.code, 2)
+  assert.match(beside.stderr, /a node is running on .* with the embedded database.*stop it first/)
   await second.stop('SIGTERM')
   const on = second
     .stderr()
