@@ -6,6 +6,7 @@ import {
   type BoostAsk,
   createUnixfsFixture,
   type LotusStandIn,
+  type ProviderFault,
   type ProviderStandIn,
   startIndexer,
   startLotus,
@@ -44,13 +45,13 @@ async function lotusStandIn(t: After): Promise<LotusStandIn> {
   return lotus
 }
 
-async function pricedProvider(t: After, car: Uint8Array, ask: BoostAsk, lotus: LotusStandIn, fault?: string) {
+async function pricedProvider(t: After, car: Uint8Array, ask: BoostAsk, lotus: LotusStandIn, fault?: ProviderFault) {
   const p = await startProvider({
     cars: [car],
     protocols: ['graphsync'],
     ask,
     lotus: lotus.apiInfo,
-    ...(fault !== undefined ? { fault: fault as never } : {})
+    ...(fault !== undefined ? { fault } : {})
   })
   t.after(() => p.close())
   return p
