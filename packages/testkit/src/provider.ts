@@ -88,11 +88,19 @@ export async function startProvider(init: ProviderInit) {
   let fault: ProviderFault = init.fault ?? 'none'
   const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>()
   const roots: CID[] = []
+  // Each CAR is one piece: a query answers for any block a piece holds, with the piece's size.
+  const pieces: Array<{ keys: Set<string>; size: bigint }> = []
   for (const car of init.cars) {
     const bytes = typeof car === 'string' ? await readFile(car) : car
     const iter = await CarBlockIterator.fromBytes(bytes)
     roots.push(...(await iter.getRoots()))
-    for await (const block of iter) blocks.set(multihashKey(block.cid), block)
+    const piece = { keys: new Set<string>(), size: 0n }
+    for await (const block of iter) {
+      blocks.set(multihashKey(block.cid), block)
+      piece.keys.add(multihashKey(block.cid))
+      piece.size += BigInt(block.bytes.byteLength)
+    }
+    pieces.push(piece)
   }
   const stats = {
     httpRequests: 0,
@@ -270,13 +278,9 @@ export async function startProvider(init: ProviderInit) {
               }
             }
           : {}),
-        // The piece's size: the DAG's bytes under a root it holds (a stand-in has no padding).
-        sizeOf: async (root) => {
-          if (!roots.some((r) => r.equals(root))) return undefined
-          let total = 0n
-          for (const b of blocks.values()) total += BigInt(b.bytes.byteLength)
-          return total
-        }
+        // As Boost: any payload CID inside a piece it holds (not only a root) is Available, with the
+        // piece's unpadded size (a stand-in's piece is its CAR's blocks, without padding).
+        sizeOf: async (cid) => pieces.find((p) => p.keys.has(multihashKey(cid)))?.size
       })
     : undefined
   await graphsync?.start()
