@@ -2,14 +2,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import {
-  createAdminApp,
-  listenAdmin,
-  type PaymentsSummary,
-  type PolicyApi,
-  type PolicyView,
-  type StatsSnapshot
-} from '@autoretrieve/admin'
+import { createAdminApp, listenAdmin, type PolicyApi, type PolicyView, type StatsSnapshot } from '@autoretrieve/admin'
+import type { PaymentsSummary } from '@autoretrieve/paych'
 import { createStore, type RecordEvent } from '@autoretrieve/store'
 import { launch, watchErrors, wrapped } from './browser.ts'
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createAdminApp, type PaymentsSummary, type StatsSnapshot } from '../src/index.ts'
+import type { PaymentsSummary } from '@autoretrieve/paych'
+import { createAdminApp, type StatsSnapshot } from '../src/index.ts'
 import { paymentsReader } from '../src/routes/payments.ts'
 
 const TOKEN = 'secret-token'

@@ -8,4 +8,10 @@
  */
 export { PaychError, SpendLimitError } from './errors.ts'
 export { createPaychManager, type PaychManager, type PaychManagerInit } from './manager.ts'
-export type { ChannelView, PaymentLane, PaymentsSummary, RetrievalPayments } from './types.ts'
+export type {
+  ChannelView,
+  PaymentChannelSummary,
+  PaymentLane,
+  PaymentsSummary,
+  RetrievalPayments
+} from './types.ts'

@@ -1,9 +1,12 @@
-import type { SignedVoucher } from '@autoretrieve/chain'
 import type { QueryResponse } from '@autoretrieve/filecoin'
 import type { AbortOptions, ErrorClass, Logger, RetrievalRecord } from '@autoretrieve/interface'
+import type { PaymentLane, RetrievalPayments } from '@autoretrieve/paych'
 import type { PolicySnapshot } from '@autoretrieve/policy'
 import type { Candidate, CandidateSource, TransportProtocol } from '@autoretrieve/routing'
 import type { CID } from 'multiformats/cid'
+
+/** Payment channels as the retriever pays with them (packages/paych's manager; defined there). */
+export type { PaymentLane, RetrievalPayments }
 
 /** A block from a provider, or (local) one the cache already held, passed so the walk can go on. */
 export interface AdapterBlock {
@@ -49,56 +52,6 @@ export interface AttemptPayment {
    * (what it has paid so far, attoFIL) and `paymentChannel` the channel's robust address.
    */
   onPaid(cost: bigint, paymentChannel: string): void
-}
-
-/**
- * Payment channels as the retriever uses them (packages/paych's manager fits; declared here by
- * shape so neither package imports the other). Amounts are attoFIL.
- */
-export interface RetrievalPayments {
-  /** attoFIL still spendable today under max-spend-per-day (undefined: no daily cap). */
-  remainingToday(): Promise<bigint | undefined>
-  /**
-   * A new lane (persisted) on a channel from the default wallet to `paymentAddress` holding at
-   * least `maxAmount` available, creating or funding the channel through Lotus as needed. Throws
-   * PaychError (code ERR_PAYCH).
-   */
-  openLane(init: {
-    provider: string
-    paymentAddress: string
-    maxAmount: bigint
-    signal: AbortSignal
-  }): Promise<PaymentLane>
-  /** For stats: spend today and every channel with its balance, what it paid and its lanes. */
-  summary(): Promise<PaymentsSummary>
-}
-
-/** One lane of a payment channel, for one deal. */
-export interface PaymentLane {
-  /** The channel's robust address, e.g. f2…. */
-  channel: string
-  lane: bigint
-  /**
-   * Signs a voucher for cumulative `amount` on this lane; the next nonce is stored before it
-   * returns and the day's spend is charged at once (SpendLimitError, code ERR_SPEND_LIMIT, past it).
-   */
-  voucher(amount: bigint): Promise<SignedVoucher>
-  /** The cumulative amount of the last voucher signed on this lane. */
-  readonly paid: bigint
-}
-
-export interface PaymentsSummary {
-  spentToday: string
-  maxSpendPerDay: string | null
-  channels: {
-    address: string
-    from: string
-    to: string
-    balance: string
-    paid: string
-    lanes: number
-    settlingAt: number | null
-  }[]
 }
 
 /**

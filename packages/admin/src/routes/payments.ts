@@ -5,32 +5,7 @@
  * slow manager for long, and says so when it could not read it instead of leaving the block out
  * (absent means "paid retrievals are off", nothing else).
  */
-
-/** One payment channel from this node's wallet to a provider, amounts in attoFIL (decimal strings). */
-export interface PaymentChannelSummary {
-  /** The channel's robust address (f2…). */
-  address: string
-  /** The paying wallet (f1…) and the provider's payment address. */
-  from: string
-  to: string
-  /** What the channel holds. */
-  balance: string
-  /** What this node's vouchers on it add up to. */
-  paid: string
-  /** Lanes opened on it (one per paid attempt). */
-  lanes: number
-  /** The epoch at which a settle completes, null while not settling. */
-  settlingAt: number | null
-}
-
-/** What `RetrievalPayments.summary()` answers (packages/paych), structurally. */
-export interface PaymentsSummary {
-  /** attoFIL charged against today's limit (UTC day). */
-  spentToday: string
-  /** The `max-spend-per-day` cap in attoFIL, null when there is none. */
-  maxSpendPerDay: string | null
-  channels: PaymentChannelSummary[]
-}
+import type { PaymentsSummary } from '@autoretrieve/paych'
 
 /** The manager as the admin plane needs it. */
 export interface PaymentsApi {
