@@ -38,17 +38,18 @@ test('wallet new / list / default / export / import through the CLI, keys at 060
   assert.match(a, /^f1[a-z2-7]{39}$/)
   const second = await cli('new')
   const { address: b } = JSON.parse(second.stdout) as { address: string }
-  assert.match(second.stderr, /is not the default/)
+  assert.match(second.stderr, new RegExp(`${b} is now the default key, in place of ${a}`))
   assert.deepEqual(
     JSON.parse((await cli('list')).stdout),
     [
-      { address: a, default: true },
-      { address: b, default: false }
-    ].sort((x, y) => x.address.localeCompare(y.address))
+      { address: a, default: false },
+      { address: b, default: true }
+    ].sort((x, y) => x.address.localeCompare(y.address)),
+    'a new key becomes the default'
   )
-  assert.deepEqual(JSON.parse((await cli('default')).stdout), { address: a })
-  assert.equal((await cli('default', b)).code, 0)
   assert.deepEqual(JSON.parse((await cli('default')).stdout), { address: b })
+  assert.equal((await cli('default', a)).code, 0)
+  assert.deepEqual(JSON.parse((await cli('default')).stdout), { address: a })
 
   const dir = join(dataDir, 'wallet')
   assert.equal((await stat(dir)).mode & 0o777, 0o700)

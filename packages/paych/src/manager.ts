@@ -126,13 +126,19 @@ export function createPaychManager(init: PaychManagerInit): PaychManager {
   ): Promise<StoredChannel> => {
     const existing = await repo.openChannel(from, to)
     if (existing !== null) {
-      let state: Awaited<ReturnType<LotusClient['stateReadPaych']>>
+      let state: Awaited<ReturnType<LotusClient['stateReadPaych']>> | undefined
       try {
         state = await lotus.stateReadPaych(existing.address)
       } catch (err) {
-        throw fail(`cannot read payment channel ${existing.address}`, err)
+        // Gone from the chain (collected from elsewhere): stop reusing it, open a new one.
+        if (!/actor not found/.test((err as Error).message ?? ''))
+          throw fail(`cannot read payment channel ${existing.address}`, err)
+        await repo.markCollected(existing.address)
+        log.warn({ channel: existing.address }, 'payment channel is gone from the chain: opening a new one')
       }
-      if (state.settlingAt !== 0n) {
+      if (state === undefined) {
+        // fall through to create
+      } else if (state.settlingAt !== 0n) {
         // Settled from elsewhere (the provider may settle): no new lanes on it.
         await repo.markSettling(existing.address, Number(state.settlingAt))
         log.warn(

@@ -272,6 +272,27 @@ for (const engine of ['pglite', 'postgres'] as const) {
       assert.notEqual(fresh.channel, lane.channel)
     })
 
+    test('a channel gone from the chain is not reused: a new one is opened', async (t) => {
+      const s = await setup(t, engine)
+      if (s === undefined) return
+      const store = await s.open()
+      const first = await s
+        .manager(store)
+        .openLane({ provider: 'p', paymentAddress: s.to, maxAmount: 1n, signal: never() })
+      // Another chain (a devnet reset, say) that has never seen it.
+      const other = await startLotus({ epochMs: 10 })
+      t.after(() => other.close())
+      const otherClient = createLotusClient({ apiInfo: other.url, confidence: 1 })
+      // The wallet has sent before there, so its next actor address differs from the first one's.
+      const key = (await s.wallet.key(s.from)).privateKey
+      await otherClient.pushMessage(key, { to: s.to, value: 1n, method: BuiltinMethod.Send, params: new Uint8Array() })
+      const m = s.manager(store, { lotus: otherClient, lotusUrl: other.url })
+      const next = await m.openLane({ provider: 'p', paymentAddress: s.to, maxAmount: 1n, signal: never() })
+      assert.notEqual(next.channel, first.channel)
+      assert.ok(other.channel(next.channel))
+      assert.equal((await store.paych.getChannel(first.channel))?.collectedAt instanceof Date, true)
+    })
+
     test('errors say which and where: no wallet key, too little FIL, Lotus down', async (t) => {
       const s = await setup(t, engine)
       if (s === undefined) return

@@ -26,6 +26,15 @@ for (const [name, engine] of Object.entries(engines)) {
       await store.paych.markSettling('f2chan', 1234)
       assert.equal(await store.paych.openChannel(FROM, TO), null, 'a settling channel is not reused')
       assert.equal((await store.paych.getChannel('f2chan'))?.settlingAt, 1234)
+      // The same address made again (a new chain): open again, lanes numbered on from where they were.
+      await store.paych.markCollected('f2chan')
+      await store.paych.addChannel({ address: 'f2chan', idAddress: 'f01009', from: FROM, to: TO, funded: 7n })
+      const again = await store.paych.openChannel(FROM, TO)
+      assert.deepEqual(
+        [again?.idAddress, again?.funded, again?.settlingAt, again?.collectedAt],
+        ['f01009', 7n, null, null]
+      )
+      assert.equal((await store.paych.allocateLane('f2chan', 'peer')).lane, 8)
     })
 
     test('vouchers: nonces increase and survive a reopen, amounts are cumulative, the UTC day is capped', async (t) => {

@@ -60,12 +60,18 @@ export function walletCommands(program: Command, flags: FlagsGetter): void {
 
   wallet
     .command('new')
-    .description('make a secp256k1 key; it becomes the default when there is none. Prints {"address":"f1…"}')
+    .description('make a secp256k1 key and make it the default (paid retrievals pay from it). Prints {"address":"f1…"}')
     .action(async () => {
-      const made = await (await walletFor(flags)).generate()
+      const w = await walletFor(flags)
+      const previous = await w.defaultAddress()
+      const made = await w.generate()
+      // The issue's rule: a new key becomes the default (Lotus only makes the first one so).
+      if (!made.isDefault) await w.setDefault(made.address)
       print({ address: made.address })
-      if (!made.isDefault)
-        process.stderr.write(`${made.address} is not the default; \`wallet default ${made.address}\` makes it so\n`)
+      if (previous !== undefined && previous !== made.address)
+        process.stderr.write(
+          `${made.address} is now the default key, in place of ${previous} (\`wallet default ${previous}\` puts it back)\n`
+        )
     })
 
   wallet

@@ -43,8 +43,9 @@ export interface PaychRepository {
   /** Every channel (newest first) with what its lanes have paid. */
   listChannels(): Promise<StoredChannel[]>
   getChannel(address: string): Promise<StoredChannel | null>
-  /** The open (not settling) channel from `from` to `to`, if any: one channel per pair is reused. */
+  /** The open (not settling, not collected) channel from `from` to `to`, if any: one channel per pair is reused. */
   openChannel(from: string, to: string): Promise<StoredChannel | null>
+  /** Stores a new channel (or opens a stored one with that address again). */
   addChannel(c: { address: string; idAddress: string; from: string; to: string; funded: bigint }): Promise<void>
   /** Records funds added by a Send to the channel. */
   addFunds(address: string, amount: bigint): Promise<void>
@@ -128,19 +129,33 @@ export function createPaychRepository(db: DbOrTx): PaychRepository {
     openChannel: (from, to) =>
       wrap('reading a payment channel', async () => {
         const found = await channels(
-          and(eq(paychChannels.fromAddress, from), eq(paychChannels.toAddress, to), isNull(paychChannels.settlingAt))
+          and(
+            eq(paychChannels.fromAddress, from),
+            eq(paychChannels.toAddress, to),
+            isNull(paychChannels.settlingAt),
+            isNull(paychChannels.collectedAt)
+          )
         )
         return found[0] ?? null
       }),
     addChannel: (c) =>
       wrap('storing a payment channel', async () => {
-        await db.insert(paychChannels).values({
+        const row = {
           address: c.address,
           idAddress: c.idAddress,
           fromAddress: c.from,
           toAddress: c.to,
           funded: c.funded.toString()
-        })
+        }
+        // The same robust address again (a new chain on which the wallet's nonce started over):
+        // the row is open again; its lanes keep their numbers and nonces, so none is reused.
+        await db
+          .insert(paychChannels)
+          .values(row)
+          .onConflictDoUpdate({
+            target: paychChannels.address,
+            set: { ...row, settlingAt: null, collectedAt: null }
+          })
       }),
     addFunds: (address, amount) =>
       wrap('storing added funds', async () => {
