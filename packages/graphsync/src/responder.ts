@@ -143,9 +143,9 @@ export function createResponder(
       await enqueue(peer, msg, signal)
     }
     /** Asks the pause hook before the next block (or the end); waits out each pause it answers. */
-    const gate = async (blockBytes: number, last: boolean) => {
+    const gate = async (nextBytes: number, last: boolean) => {
       for (;;) {
-        const info: BlockGate = { bytesSent, blockBytes, last }
+        const info: BlockGate = { bytesSent, blockBytes: nextBytes, last }
         const pause = await init.beforeBlock?.(req, peer, info)
         if (pause === undefined) return
         signal.throwIfAborted()

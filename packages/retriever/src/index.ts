@@ -6,6 +6,9 @@
  * CAR, Bitswap, Graphsync with data-transfer) race, the first to deliver a verified block winning.
  * Every block is checked against its CID and the DAG walk and lands in the cache while the
  * retrieval goes on; one retrieval per root is shared by every want for it or for a block under it.
+ * Graphsync candidates are queried for their terms first; with paid retrievals on (and a
+ * `payments` component) a priced one within the caps is proposed to at its prices and paid
+ * through a payment channel lane as verified bytes arrive, never ahead of them.
  */
 export { createBitswapAdapter } from './adapters/bitswap.ts'
 export { createGraphsyncAdapter } from './adapters/graphsync.ts'

@@ -1,8 +1,9 @@
 // A provider that asks to be paid ahead of its data, for the payer's tests: a real libp2p node
 // with the query protocol (a priced ask), Graphsync with data-transfer (the deal accepted), and a
 // pause before its first block demanding a whole payment interval, FundsNeeded, for bytes it has
-// not sent. It counts the vouchers it receives on /fil/datatransfer/1.2.0. Built from the same
-// parts as the stand-ins; the honest paid provider is the testkit's.
+// not sent: in the paused message's extensions, or (`demandOn: 'stream'`) as a VoucherResult on a
+// /fil/datatransfer/1.2.0 stream of its own. It counts the vouchers it receives there. Built from
+// the same parts as the stand-ins; the honest paid provider is the testkit's.
 import { addressOfKey, addressToBytes, formatAddress, generatePrivateKey } from '@autoretrieve/chain'
 import {
   DATA_TRANSFER_PROTOCOL,
@@ -12,6 +13,7 @@ import {
   EXTENSION_INCOMING_REQUEST,
   EXTENSION_OUTGOING_BLOCK,
   encodeQueryResponse,
+  encodeTransferMessage,
   MessageType,
   QueryResponseStatus,
   RETRIEVAL_QUERY_PROTOCOL,
@@ -44,6 +46,8 @@ export async function startGreedyProvider(init: {
   root: CID
   pricePerByte: bigint
   paymentInterval: bigint
+  /** Where the demand goes. @default 'extension' */
+  demandOn?: 'extension' | 'stream'
 }): Promise<GreedyProvider> {
   const libp2p = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -91,13 +95,27 @@ export async function startGreedyProvider(init: {
         return { accept: true, extensions: { [EXTENSION_INCOMING_REQUEST]: node, [EXTENSION_DATA_TRANSFER]: node } }
       },
       // Before the first block: pay me for the whole first interval now.
-      beforeBlock: (req, _peer, gate) => {
+      beforeBlock: (req, peer, gate) => {
         const deal = ids.get(Buffer.from(req.id).toString('hex'))
         if (deal === undefined || gate.bytesSent > 0) return undefined
         const owed = init.pricePerByte * init.paymentInterval
-        const node = transferMessageToNode(response(deal, MessageType.VoucherResult, DealStatus.FundsNeeded, owed))
+        const demand = response(deal, MessageType.VoucherResult, DealStatus.FundsNeeded, owed)
+        const node = transferMessageToNode(demand)
+        if (init.demandOn === 'stream') {
+          // go-data-transfer's SendMessage: one message on a new stream.
+          libp2p
+            .dialProtocol(peer, DATA_TRANSFER_PROTOCOL)
+            .then(async (stream) => {
+              stream.send(encodeTransferMessage(demand))
+              await stream.close()
+            })
+            .catch(() => {})
+        }
         return {
-          extensions: { [EXTENSION_OUTGOING_BLOCK]: node, [EXTENSION_DATA_TRANSFER]: node },
+          extensions:
+            init.demandOn === 'stream'
+              ? undefined
+              : { [EXTENSION_OUTGOING_BLOCK]: node, [EXTENSION_DATA_TRANSFER]: node },
           resume: (signal) =>
             new Promise((resolve) => signal.addEventListener('abort', () => resolve({}), { once: true }))
         }

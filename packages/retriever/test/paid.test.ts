@@ -277,22 +277,26 @@ test('the unseal price is paid first, before any block comes', async (t) => {
   assert.equal(unsealing.stats.vouchersRejected, 0)
 })
 
-test('a provider asking to be paid ahead of its data is not paid: the attempt fails overcharged', async (t) => {
-  const fixture = await createUnixfsFixture({ size: 128 * 1024, chunkSize: 16 * 1024, seed: 1617 })
-  const greedy = await startGreedyProvider({
-    blocks: fixture.blocks,
-    root: fixture.root,
-    pricePerByte: PRICE,
-    paymentInterval: INTERVAL
+for (const demandOn of ['extension', 'stream'] as const) {
+  test(`a provider asking to be paid ahead of its data (the demand ${demandOn === 'stream' ? 'on a data-transfer stream of its own' : 'in a Graphsync extension'}) is not paid: overcharged`, async (t) => {
+    const fixture = await createUnixfsFixture({ size: 128 * 1024, chunkSize: 16 * 1024, seed: 1617 })
+    const greedy = await startGreedyProvider({
+      blocks: fixture.blocks,
+      root: fixture.root,
+      pricePerByte: PRICE,
+      paymentInterval: INTERVAL,
+      demandOn
+    })
+    t.after(() => greedy.close())
+    const payments = memoryPayments()
+    const { retriever, records } = await setup(t, [greedy], { payments, paymentWaitMs: 300 })
+    const result = await retriever.retrieve(fixture.root)
+    assert.equal(result.ok, false)
+    assert.deepEqual(attemptsOf(records)[greedy.peerId], ['failed', 'overcharged'])
+    // The payer heard the demand (wherever it came from) and held it against the verified bytes.
+    assert.match(messageOf(records, greedy), new RegExp(`asks ${PRICE * INTERVAL} attoFIL in all for 0 verified bytes`))
+    assert.equal(greedy.vouchers, 0, 'nothing was paid ahead of the bytes')
+    assert.deepEqual(payments.vouchers, [])
+    assert.equal(result.cost, undefined)
   })
-  t.after(() => greedy.close())
-  const payments = memoryPayments()
-  const { retriever, records } = await setup(t, [greedy], { payments, paymentWaitMs: 300 })
-  const result = await retriever.retrieve(fixture.root)
-  assert.equal(result.ok, false)
-  assert.deepEqual(attemptsOf(records)[greedy.peerId], ['failed', 'overcharged'])
-  assert.match(messageOf(records, greedy), new RegExp(`asks ${PRICE * INTERVAL} attoFIL in all for 0 verified bytes`))
-  assert.equal(greedy.vouchers, 0, 'nothing was paid ahead of the bytes')
-  assert.deepEqual(payments.vouchers, [])
-  assert.equal(result.cost, undefined)
-})
+}

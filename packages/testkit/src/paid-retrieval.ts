@@ -102,6 +102,8 @@ interface DealEntry {
   waiter?: (result: ResumeResult) => void
   /** A refused payment: the transfer ends at the next block. */
   failure?: string
+  /** The pending demand is the last payment (FundsNeededLastPayment). */
+  lastPayment: boolean
   /** Vouchers are checked one at a time per deal, in arrival order. */
   chain: Promise<void>
 }
@@ -206,7 +208,7 @@ export function createPaidRetrievals(parts: {
       stats.vouchersReceived++
       stats.amountPaid += delta
       stats.lastNonceByLane[`${formatAddress(sv.channelAddr)}/${sv.lane}`] = sv.nonce
-      const wasLast = deal.owed > 0n && entry.waiter !== undefined && lastDemand.get(entry) === true
+      const wasLast = deal.owed > 0n && entry.waiter !== undefined && entry.lastPayment
       deal.credit(delta)
       if (deal.owed > 0n) return // still short (cannot happen past minDelta): stay paused
       const waiter = entry.waiter
@@ -232,9 +234,6 @@ export function createPaidRetrievals(parts: {
     fail(entry, why)
   }
 
-  /** Whether the deal's pending demand is the last payment. */
-  const lastDemand = new WeakMap<DealEntry, boolean>()
-
   return {
     terms,
     accept(key, peer, transferId, proposal) {
@@ -244,7 +243,8 @@ export function createPaidRetrievals(parts: {
       const ids = { transferId, dealId: proposal.id }
       const priced = p.pricePerByte > 0n || p.unsealPrice > 0n
       if (priced) {
-        const entry: DealEntry = { peer, deal: new PaidDeal({ ...ids, terms: p }), chain: Promise.resolve() }
+        const deal = new PaidDeal({ ...ids, terms: p })
+        const entry: DealEntry = { peer, deal, chain: Promise.resolve(), lastPayment: false }
         deals.set(key, entry)
         byTransfer.set(transferKey(peer, transferId), entry)
       }
@@ -269,7 +269,7 @@ export function createPaidRetrievals(parts: {
       const demand = deal.demand(BigInt(gate.bytesSent), BigInt(gate.blockBytes), gate.last)
       if (demand === undefined) return undefined
       stats.paymentsRequested++
-      lastDemand.set(entry, demand.status === DealStatus.FundsNeededLastPayment)
+      entry.lastPayment = demand.status === DealStatus.FundsNeededLastPayment
       // The unseal demand went out with the acceptance: the first pause only stops the response.
       const announced = first && demand.status === DealStatus.FundsNeededUnseal
       return {

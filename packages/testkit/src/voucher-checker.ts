@@ -69,9 +69,20 @@ export function createVoucherChecker(init: { apiInfo: string; paymentAddress: Ad
       body: stringifyLotusJson({ jsonrpc: '2.0', id: 1, method, params }),
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
     })
-    const text = await res.text()
-    if (text.length > MAX_ANSWER_BYTES) throw new Error(`${method}: answer over ${MAX_ANSWER_BYTES} bytes`)
-    const body = parseLotusJson(text) as { result?: unknown; error?: { message?: string } }
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for await (const chunk of (res.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength
+      if (size > MAX_ANSWER_BYTES) {
+        await res.body?.cancel().catch(() => {})
+        throw new Error(`${method}: answer over ${MAX_ANSWER_BYTES} bytes`)
+      }
+      chunks.push(chunk)
+    }
+    const body = parseLotusJson(Buffer.concat(chunks).toString('utf8')) as {
+      result?: unknown
+      error?: { message?: string }
+    }
     if (body.error != null) throw new Error(`${method}: ${body.error.message ?? 'error'}`)
     return body.result
   }

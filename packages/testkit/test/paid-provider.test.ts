@@ -370,6 +370,14 @@ test('a voucher short of everything owed is refused', async () => {
   await refused(p, r, /too low/, 0)
 })
 
+test('a voucher on a channel that pays someone else is refused', async () => {
+  const p = await paidProvider()
+  const elsewhere = await openChannel(formatAddress(addressOfKey(strangerKey)))
+  const lane = nextLane + 400n
+  const r = await retrieve(p, elsewhere, (d, paid, nonce) => voucher(elsewhere, lane, nonce, paid + d.owed))
+  await refused(p, r, /not this provider/, 0)
+})
+
 test('a client that never pays gets nothing past the first limit and is cancelled after the payment timeout', async () => {
   const p = await paidProvider({ paymentTimeoutMs: 500 })
   const channel = await openChannel(p.paymentAddress!)
