@@ -175,7 +175,7 @@ test('a wallet Lotus says cannot pay fails the attempt `paych`, counted in retri
   )
   assert.equal(detail.cost, null)
   const m = parseExposition(await (await fetch(`${node.adminUrl}/metrics`)).text())
-  assert.ok(value(m, 'autoretrieve_retrieval_error_paych_total') >= 1)
+  assert.ok((value(m, 'autoretrieve_retrieval_error_paych_total') ?? 0) >= 1)
   assert.equal(value(m, 'autoretrieve_retrieval_paid_attofil_total'), 0)
   const stats = (await adminApi<{ payments: { spentToday: string } }>(node, 'GET', '/api/v1/stats')).body.payments
   assert.equal(stats.spentToday, '0')
