@@ -93,6 +93,19 @@ export interface LotusClient {
   /** Resolves when Lotus finds the voucher valid for the channel; throws LotusError with Lotus' reason otherwise. */
   paychVoucherCheckValid(channel: AddressLike, voucher: SignedVoucher, options?: CallOptions): Promise<void>
   /**
+   * Stores the voucher in Lotus' paychmgr (the receiving side); answers what it adds over the best
+   * voucher Lotus held for its lane. Lotus refuses one that adds less than `minDelta`.
+   */
+  paychVoucherAdd(
+    channel: AddressLike,
+    voucher: SignedVoucher,
+    proof: Uint8Array | null,
+    minDelta: bigint,
+    options?: CallOptions
+  ): Promise<bigint>
+  /** The ID address (f0…) of the actor behind `address`. */
+  stateLookupId(address: AddressLike, options?: CallOptions): Promise<Address>
+  /**
    * Sends a message from the key's f1 address: nonce, gas estimate, sign, push, wait. Throws
    * MessageFailedError (ERR_MESSAGE_FAILED) when it lands with a non-zero exit code. Pushes from
    * one address are serialized so that concurrent calls do not take the same nonce.
@@ -274,6 +287,22 @@ export function createLotusClient(init: LotusClientInit): LotusClient {
         () => undefined,
         options
       ),
+
+    paychVoucherAdd: async (channel, voucher, proof, minDelta, options) =>
+      call(
+        'Filecoin.PaychVoucherAdd',
+        [
+          addressText(channel),
+          signedVoucherToLotusJson(voucher),
+          proof === null ? null : Buffer.from(proof).toString('base64'),
+          minDelta.toString()
+        ],
+        (r) => jsonBigInt(r, 'added amount'),
+        options
+      ),
+
+    stateLookupId: async (address, options) =>
+      call('Filecoin.StateLookupID', [addressText(address), null], (r) => jsonAddress(r, 'ID address'), options),
 
     async pushMessage(privateKey, partial, signal) {
       const from = addressOfKey(privateKey)
