@@ -3,10 +3,10 @@
 // are big-int bytes. The readers name the structure and field on any mismatch.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { type Address, addressFromBytes } from './address.ts'
+import { addressFromBytes } from './address.ts'
 import { decodeBigIntBytes } from './big-int.ts'
 import { MalformedChainDataError } from './errors.ts'
-import { type Signature, signatureFromBytes } from './keys.ts'
+import { signatureFromBytes } from './keys.ts'
 
 const MAX_UINT64 = (1n << 64n) - 1n
 const MIN_INT64 = -(1n << 63n)
@@ -57,32 +57,21 @@ export function checkRange(value: bigint, kind: 'uint64' | 'int64', where: strin
   return value
 }
 
-export function readTokenAmount(value: unknown, where: string): bigint {
-  try {
-    return decodeBigIntBytes(readBytes(value, where))
-  } catch (cause) {
-    if (cause instanceof MalformedChainDataError) throw cause
-    throw new MalformedChainDataError(`${where}: ${(cause as Error).message}`, { cause })
+/** A reader of a byte string parsed by `parse`, its failure a MalformedChainDataError naming `where`. */
+function bytesReader<T>(parse: (bytes: Uint8Array) => T): (value: unknown, where: string) => T {
+  return (value, where) => {
+    try {
+      return parse(readBytes(value, where))
+    } catch (cause) {
+      if (cause instanceof MalformedChainDataError) throw cause
+      throw new MalformedChainDataError(`${where}: ${(cause as Error).message}`, { cause })
+    }
   }
 }
 
-export function readAddress(value: unknown, where: string): Address {
-  try {
-    return addressFromBytes(readBytes(value, where))
-  } catch (cause) {
-    if (cause instanceof MalformedChainDataError) throw cause
-    throw new MalformedChainDataError(`${where}: ${(cause as Error).message}`, { cause })
-  }
-}
-
-export function readSignature(value: unknown, where: string): Signature {
-  try {
-    return signatureFromBytes(readBytes(value, where))
-  } catch (cause) {
-    if (cause instanceof MalformedChainDataError) throw cause
-    throw new MalformedChainDataError(`${where}: ${(cause as Error).message}`, { cause })
-  }
-}
+export const readTokenAmount = bytesReader(decodeBigIntBytes)
+export const readAddress = bytesReader(addressFromBytes)
+export const readSignature = bytesReader(signatureFromBytes)
 
 export function readCid(value: unknown, where: string): CID {
   const cid = CID.asCID(value)

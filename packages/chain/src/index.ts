@@ -97,6 +97,7 @@ export {
   decodeSignedVoucher,
   encodeSignedVoucher,
   type LotusVoucherJson,
+  laneVoucher,
   type SignedVoucher,
   signedVoucherFromLotusJson,
   signedVoucherFromNode,

@@ -129,6 +129,26 @@ export function voucherSigningBytes(sv: SignedVoucher): Uint8Array {
   return encodeSignedVoucher({ ...sv, signature: null })
 }
 
+/**
+ * A payment on one lane as a retrieval client makes it (data-transfer.md §8.5): no time locks,
+ * secret, extra check or merges; `amount` is the lane's cumulative total. Unsigned: see signVoucher.
+ */
+export function laneVoucher(init: { channel: Address; lane: bigint; nonce: bigint; amount: bigint }): SignedVoucher {
+  return {
+    channelAddr: init.channel,
+    timeLockMin: 0n,
+    timeLockMax: 0n,
+    secretHash: new Uint8Array(0),
+    extra: null,
+    lane: init.lane,
+    nonce: init.nonce,
+    amount: init.amount,
+    minSettleHeight: 0n,
+    merges: [],
+    signature: null
+  }
+}
+
 /** The voucher signed by the channel's From key. */
 export function signVoucher(sv: SignedVoucher, privateKey: Uint8Array): SignedVoucher {
   return { ...sv, signature: sign(privateKey, voucherSigningBytes(sv)) }

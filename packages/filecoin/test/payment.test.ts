@@ -5,6 +5,7 @@ import {
   addressOfKey,
   formatAddress,
   generatePrivateKey,
+  laneVoucher,
   parseAddress,
   type SignedVoucher,
   signVoucher,
@@ -37,22 +38,7 @@ const channel = parseAddress(formatAddress(actorAddress(new TextEncoder().encode
 
 function voucher(amount: bigint, nonce: bigint): { sv: SignedVoucher; from: ReturnType<typeof addressOfKey> } {
   const key = generatePrivateKey()
-  const sv = signVoucher(
-    {
-      channelAddr: channel,
-      timeLockMin: 0n,
-      timeLockMax: 0n,
-      secretHash: new Uint8Array(0),
-      extra: null,
-      lane: 3n,
-      nonce,
-      amount,
-      minSettleHeight: 0n,
-      merges: [],
-      signature: null
-    },
-    key
-  )
+  const sv = signVoucher(laneVoucher({ channel, lane: 3n, nonce, amount }), key)
   return { sv, from: addressOfKey(key) }
 }
 

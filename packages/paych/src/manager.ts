@@ -7,6 +7,7 @@ import {
   formatFil,
   INIT_ACTOR,
   type LotusClient,
+  laneVoucher,
   parseAddress,
   signVoucher
 } from '@autoretrieve/chain'
@@ -220,19 +221,7 @@ export function createPaychManager(init: PaychManagerInit): PaychManager {
           throw new PaychError(`lane ${lane} of ${channel} is not in the database`)
         }
         const signed = signVoucher(
-          {
-            channelAddr,
-            timeLockMin: 0n,
-            timeLockMax: 0n,
-            secretHash: new Uint8Array(),
-            extra: null,
-            lane: BigInt(lane),
-            nonce: BigInt(out.nonce),
-            amount,
-            minSettleHeight: 0n,
-            merges: [],
-            signature: null
-          },
+          laneVoucher({ channel: channelAddr, lane: BigInt(lane), nonce: BigInt(out.nonce), amount }),
           privateKey
         )
         paid = amount

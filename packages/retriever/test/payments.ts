@@ -15,6 +15,7 @@ import {
   formatAddress,
   generatePrivateKey,
   INIT_ACTOR,
+  laneVoucher,
   parseAddress,
   type SignedVoucher,
   signVoucher
@@ -96,22 +97,7 @@ export function memoryPayments(
           nonce++
           payments.spentToday += more
           paid = amount
-          const sv = signVoucher(
-            {
-              channelAddr: channel,
-              timeLockMin: 0n,
-              timeLockMax: 0n,
-              secretHash: new Uint8Array(0),
-              extra: null,
-              lane,
-              nonce,
-              amount,
-              minSettleHeight: 0n,
-              merges: [],
-              signature: null
-            },
-            key
-          )
+          const sv = signVoucher(laneVoucher({ channel, lane, nonce, amount }), key)
           payments.vouchers.push(sv)
           return sv
         }

@@ -11,6 +11,7 @@ import {
   encodeUpdateChannelStateParams,
   formatAddress,
   INIT_ACTOR,
+  laneVoucher,
   parseFil,
   signVoucher
 } from '@autoretrieve/chain'
@@ -44,22 +45,7 @@ test("chain's Lotus client creates a channel, reads it, and has a voucher checke
   assert.equal(state.settlingAt, 0n)
   assert.equal(lotus.channel(formatAddress(ch))?.to, formatAddress(addressOfKey(PROVIDER)))
 
-  const sv = signVoucher(
-    {
-      channelAddr: ch,
-      timeLockMin: 0n,
-      timeLockMax: 0n,
-      secretHash: new Uint8Array(0),
-      extra: null,
-      lane: 0n,
-      nonce: 1n,
-      amount: FIL / 10n,
-      minSettleHeight: 0n,
-      merges: [],
-      signature: null
-    },
-    CLIENT
-  )
+  const sv = signVoucher(laneVoucher({ channel: ch, lane: 0n, nonce: 1n, amount: FIL / 10n }), CLIENT)
   await client.paychVoucherCheckValid(ch, sv)
   await assert.rejects(client.paychVoucherCheckValid(ch, { ...sv, amount: FIL }), { code: 'ERR_LOTUS' })
   const redeemed = await client.pushMessage(PROVIDER, {

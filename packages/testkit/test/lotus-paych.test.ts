@@ -12,6 +12,7 @@ import {
   encodeUpdateChannelStateParams,
   formatAddress,
   INIT_ACTOR,
+  laneVoucher,
   parseAddress,
   parseFil,
   type SignedVoucher,
@@ -52,22 +53,7 @@ async function createChannel(lotus: LotusStandIn, amount: bigint) {
 }
 
 const voucher = (ch: Address, lane: bigint, nonce: bigint, amount: bigint, key = CLIENT): SignedVoucher =>
-  signVoucher(
-    {
-      channelAddr: ch,
-      timeLockMin: 0n,
-      timeLockMax: 0n,
-      secretHash: new Uint8Array(0),
-      extra: null,
-      lane,
-      nonce,
-      amount,
-      minSettleHeight: 0n,
-      merges: [],
-      signature: null
-    },
-    key
-  )
+  signVoucher(laneVoucher({ channel: ch, lane, nonce, amount }), key)
 
 // Gas is fixed rather than estimated: Lotus' estimate refuses a message that would fail.
 const redeem = (lotus: LotusStandIn, ch: Address, sv: SignedVoucher, key = PROVIDER) =>

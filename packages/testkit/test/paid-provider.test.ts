@@ -13,6 +13,7 @@ import {
   formatAddress,
   generatePrivateKey,
   INIT_ACTOR,
+  laneVoucher,
   parseAddress,
   parseFil,
   type SignedVoucher,
@@ -123,22 +124,7 @@ async function openChannel(to: string, amount = parseFil('0.001 FIL')): Promise<
 }
 
 function voucher(channel: Address, lane: bigint, nonce: bigint, amount: bigint, key = clientKey): SignedVoucher {
-  return signVoucher(
-    {
-      channelAddr: channel,
-      timeLockMin: 0n,
-      timeLockMax: 0n,
-      secretHash: new Uint8Array(0),
-      extra: null,
-      lane,
-      nonce,
-      amount,
-      minSettleHeight: 0n,
-      merges: [],
-      signature: null
-    },
-    key
-  )
+  return signVoucher(laneVoucher({ channel, lane, nonce, amount }), key)
 }
 
 async function ask(p: ProviderStandIn): Promise<QueryResponse> {
