@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import { createUnixfsFixture } from '../src/index.ts'
+import { startTestkitCli } from './cli-process.ts'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -30,29 +31,13 @@ test('`autoretrieve-testkit provider` prints where it listens and serves the CAR
   const fixture = await createUnixfsFixture({ size: 200_000, chunkSize: 50_000, seed: 61 })
   const car = join(dir, 'f.car')
   await writeFile(car, fixture.car)
-  const child = spawn(process.execPath, [CLI, 'provider', '--car', car, '--protocols', 'http'], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      })
-  )
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error('no output in 20 s')), 20_000)
-    child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('\n')) {
-        clearTimeout(timer)
-        resolve(out.split('\n')[0])
-      }
-    })
-  })
-  const info = JSON.parse(line)
+  const info = await startTestkitCli<{ peerId: string; httpUrl: string }>(t, [
+    'provider',
+    '--car',
+    car,
+    '--protocols',
+    'http'
+  ])
   assert.match(info.peerId, /^12D3KooW/)
   const res = await fetch(`${info.httpUrl}/ipfs/${fixture.root}?dag-scope=all`, {
     headers: { Accept: 'application/vnd.ipld.car' }
@@ -68,31 +53,17 @@ test('`autoretrieve-testkit provider` prints where it listens and serves the CAR
 })
 
 test('`autoretrieve-testkit lotus` prints its FULLNODE_API_INFO; every address starts with --initial-balance', async (t) => {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'lotus', '--initial-balance', '5 FIL', '--epoch-ms', '50', '--settle-delay-epochs', '3', '--token', 'tok'],
-    { stdio: ['ignore', 'pipe', 'inherit'] }
-  )
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      })
-  )
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error('no output in 20 s')), 20_000)
-    child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('\n')) {
-        clearTimeout(timer)
-        resolve(out.split('\n')[0])
-      }
-    })
-  })
-  const info = JSON.parse(line)
+  const info = await startTestkitCli<{ apiInfo: string; url: string }>(t, [
+    'lotus',
+    '--initial-balance',
+    '5 FIL',
+    '--epoch-ms',
+    '50',
+    '--settle-delay-epochs',
+    '3',
+    '--token',
+    'tok'
+  ])
   assert.match(info.apiInfo, /^tok:\/ip4\/127\.0\.0\.1\/tcp\/\d+\/http$/)
   const res = await fetch(`${info.url}/rpc/v1`, {
     method: 'POST',

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { startEstuary } from '../src/index.ts'
+import { startTestkitCli } from './cli-process.ts'
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const CID_V1 = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
 
 async function register(url: string, adminToken: string, fields: { addresses?: string; pubKey?: string }) {
@@ -160,29 +158,13 @@ test('retrieval candidates: deals for a CID, null when none, 400 for an invalid 
 })
 
 test('`autoretrieve-testkit estuary` prints its URL and admin token and answers registration', async (t) => {
-  const child = spawn(process.execPath, [CLI, 'estuary', '--admin-token', 'ADMIN', '--advertise-interval', '2s'], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      })
-  )
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error('no output in 20 s')), 20_000)
-    child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('\n')) {
-        clearTimeout(timer)
-        resolve(out.split('\n')[0])
-      }
-    })
-  })
-  const info = JSON.parse(line) as { url: string; adminToken: string }
+  const info = await startTestkitCli<{ url: string; adminToken: string }>(t, [
+    'estuary',
+    '--admin-token',
+    'ADMIN',
+    '--advertise-interval',
+    '2s'
+  ])
   assert.equal(info.adminToken, 'ADMIN')
   const id = await identity()
   const res = await register(info.url, 'ADMIN', { addresses: '/ip4/192.0.2.7/tcp/6746', pubKey: id.pubKey })
