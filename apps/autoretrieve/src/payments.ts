@@ -1,19 +1,15 @@
 import { createLotusClient } from '@autoretrieve/chain'
-import { type AutoretrieveConfig, ConfigError } from '@autoretrieve/config'
+import type { AutoretrieveConfig } from '@autoretrieve/config'
 import { createPaychManager, type PaychManager } from '@autoretrieve/paych'
 import { parseApiInfo } from '@autoretrieve/routing'
 import type { Store } from '@autoretrieve/store'
 import { openWallet } from '@autoretrieve/wallet'
 import type { Logger } from './logger.ts'
+import { fromLotusApiInfo } from './lotus-api.ts'
 
 /** The Lotus client payments use, and its URL without the token (for messages and logs). */
 export function paymentsLotus(config: AutoretrieveConfig) {
-  let url: string
-  try {
-    url = parseApiInfo(config.fullnodeApiInfo).url
-  } catch (cause) {
-    throw new ConfigError(`FULLNODE_API_INFO: ${(cause as Error).message}`, { key: 'FULLNODE_API_INFO' }, { cause })
-  }
+  const url = fromLotusApiInfo(() => parseApiInfo(config.fullnodeApiInfo).url)
   return { lotus: createLotusClient({ apiInfo: config.fullnodeApiInfo }), url }
 }
 

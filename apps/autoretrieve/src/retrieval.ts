@@ -1,7 +1,7 @@
 import type { BitswapServer } from '@autoretrieve/bitswap'
 import { createBitswapClient } from '@autoretrieve/bitswap'
 import type { BlockCache } from '@autoretrieve/blockcache'
-import { type AutoretrieveConfig, ConfigError } from '@autoretrieve/config'
+import type { AutoretrieveConfig } from '@autoretrieve/config'
 import { createFilecoinRetrievalTransport } from '@autoretrieve/filecoin'
 import {
   createBitswapAdapter,
@@ -22,17 +22,13 @@ import {
 import type { RecordWriter } from '@autoretrieve/store'
 import type { Host } from './host.ts'
 import type { Logger } from './logger.ts'
+import { fromLotusApiInfo } from './lotus-api.ts'
 import type { PolicyService } from './policy-service.ts'
 
 /** Where candidates come from: `lookup-endpoint-type` picks IPNI or Estuary (whose miners resolve through Lotus). */
 export function candidateSource(config: AutoretrieveConfig, selfPeerId: string, logger: Logger): CandidateSource {
   if (config.lookupEndpointType === 'estuary') {
-    let resolver: ReturnType<typeof createLotusMinerResolver>
-    try {
-      resolver = createLotusMinerResolver({ logger }, { apiInfo: config.fullnodeApiInfo })
-    } catch (cause) {
-      throw new ConfigError(`FULLNODE_API_INFO: ${(cause as Error).message}`, { key: 'FULLNODE_API_INFO' }, { cause })
-    }
+    const resolver = fromLotusApiInfo(() => createLotusMinerResolver({ logger }, { apiInfo: config.fullnodeApiInfo }))
     return createEstuarySource({ logger, resolver }, { endpointUrl: config.lookupEndpointUrl })
   }
   return createIpniSource({ logger }, { endpointUrl: config.lookupEndpointUrl, selfPeerId })
